@@ -1,0 +1,250 @@
+//===- MatmulMicrokernel.cpp - register-blocked f32 matmul ----------------===//
+//
+// The generic lowering of linalg.matmul is a scalar triple loop that LLVM
+// vectorizes poorly (a reduction along the innermost dimension). This pass
+// emits the classic outer-product microkernel instead: a rows x (vectors *
+// width) block of C stays in vector registers for the whole K loop, each A
+// element is broadcast once per K step and each B row segment is loaded once
+// per K step, so every load feeds `rows` (or `vectors`) FMAs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qcc/Codegen/CPU/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/Builders.h"
+
+namespace qcc::cpu {
+#define GEN_PASS_DEF_CPUMATMULMICROKERNEL
+#include "qcc/Codegen/CPU/Passes.h.inc"
+} // namespace qcc::cpu
+
+using namespace mlir;
+
+namespace {
+
+/// Operands and sizes of one (batched) matmul C[b] += A[b] * B[b].
+struct MatmulShape {
+  Value a, b, c;
+  bool batched = false;
+  int64_t m = 0, n = 0, k = 0, batch = 1;
+};
+
+/// Accepts statically shaped, identity-layout f32 memrefs with the canonical
+/// indexing maps; anything else stays with the generic lowering.
+static std::optional<MatmulShape> matchMatmul(linalg::LinalgOp op) {
+  bool batched = isa<linalg::BatchMatmulOp>(op);
+  if (!batched && !isa<linalg::MatmulOp>(op))
+    return std::nullopt;
+  if (op->getNumOperands() != 3 || !op.hasPureBufferSemantics())
+    return std::nullopt;
+  MLIRContext *ctx = op->getContext();
+  unsigned numDims = batched ? 4 : 3;
+  auto dim = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  unsigned off = batched ? 1 : 0;
+  SmallVector<AffineExpr> prefix;
+  if (batched)
+    prefix.push_back(dim(0));
+  auto makeMap = [&](unsigned x, unsigned y) {
+    SmallVector<AffineExpr> exprs(prefix);
+    exprs.push_back(dim(x + off));
+    exprs.push_back(dim(y + off));
+    return AffineMap::get(numDims, 0, exprs, ctx);
+  };
+  SmallVector<AffineMap> expected = {makeMap(0, 2), makeMap(2, 1),
+                                     makeMap(0, 1)};
+  if (op.getIndexingMapsArray() != ArrayRef<AffineMap>(expected))
+    return std::nullopt;
+  MatmulShape shape;
+  shape.a = op->getOperand(0);
+  shape.b = op->getOperand(1);
+  shape.c = op->getOperand(2);
+  shape.batched = batched;
+  for (Value v : {shape.a, shape.b, shape.c}) {
+    auto type = dyn_cast<MemRefType>(v.getType());
+    if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
+        !type.getElementType().isF32())
+      return std::nullopt;
+  }
+  // The region must be the plain multiply-add (no casts or other payload).
+  Block &body = op->getRegion(0).front();
+  if (body.getOperations().size() != 3)
+    return std::nullopt;
+  ArrayRef<int64_t> cShape = cast<MemRefType>(shape.c.getType()).getShape();
+  ArrayRef<int64_t> aShape = cast<MemRefType>(shape.a.getType()).getShape();
+  shape.batch = batched ? cShape[0] : 1;
+  shape.m = cShape[off];
+  shape.n = cShape[off + 1];
+  shape.k = aShape[off + 1];
+  return shape;
+}
+
+class MicrokernelEmitter {
+public:
+  MicrokernelEmitter(OpBuilder &builder, Location loc, const MatmulShape &shape,
+                     int64_t width)
+      : b(builder), loc(loc), s(shape), width(width),
+        vecType(VectorType::get({width}, builder.getF32Type())) {}
+
+  /// Emits the whole matmul at the builder's insertion point.
+  void emit(int64_t rows, int64_t vectors) {
+    auto emitBatch = [&](Value batchIdx) {
+      int64_t panel = width * vectors;
+      int64_t fullN = s.n / panel * panel;
+      if (fullN > 0)
+        emitColumnLoop(batchIdx, 0, fullN, panel, rows, vectors,
+                       /*tail=*/0);
+      // Remaining columns one vector (the last one masked) at a time.
+      for (int64_t col = fullN; col < s.n; col += width) {
+        int64_t valid = std::min(width, s.n - col);
+        emitColumnLoop(batchIdx, col, col + width, width, rows, 1,
+                       valid == width ? 0 : valid);
+      }
+    };
+    if (!s.batched)
+      return emitBatch(Value());
+    auto loop = scf::ForOp::create(b, loc, index(0), index(s.batch), index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    emitBatch(loop.getInductionVar());
+  }
+
+private:
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+
+  SmallVector<Value> indices(Value batchIdx, Value i, Value j) {
+    SmallVector<Value> result;
+    if (batchIdx)
+      result.push_back(batchIdx);
+    result.push_back(i);
+    result.push_back(j);
+    return result;
+  }
+
+  /// Columns [begin, end) in steps of `step`; rows in blocks of `rows`, then
+  /// the leftover rows one at a time. `tail` > 0 masks each vector to that
+  /// many lanes (only used with a single vector per row).
+  void emitColumnLoop(Value batchIdx, int64_t begin, int64_t end, int64_t step,
+                      int64_t rows, int64_t vectors, int64_t tail) {
+    auto colLoop =
+        scf::ForOp::create(b, loc, index(begin), index(end), index(step));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(colLoop.getBody());
+    Value col = colLoop.getInductionVar();
+    int64_t fullM = s.m / rows * rows;
+    if (fullM > 0) {
+      auto rowLoop =
+          scf::ForOp::create(b, loc, index(0), index(fullM), index(rows));
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(rowLoop.getBody());
+      emitBlock(batchIdx, rowLoop.getInductionVar(), col, rows, vectors, tail);
+    }
+    if (fullM < s.m) {
+      auto rowLoop =
+          scf::ForOp::create(b, loc, index(fullM), index(s.m), index(1));
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(rowLoop.getBody());
+      emitBlock(batchIdx, rowLoop.getInductionVar(), col, 1, vectors, tail);
+    }
+  }
+
+  Value loadVector(Value memref, ArrayRef<Value> idx, Value mask) {
+    if (!mask)
+      return vector::LoadOp::create(b, loc, vecType, memref, idx);
+    Value zero = arith::ConstantOp::create(
+        b, loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
+    return vector::MaskedLoadOp::create(b, loc, vecType, memref, idx, mask,
+                                        zero);
+  }
+
+  void storeVector(Value value, Value memref, ArrayRef<Value> idx, Value mask) {
+    if (!mask)
+      vector::StoreOp::create(b, loc, value, memref, idx);
+    else
+      vector::MaskedStoreOp::create(b, loc, memref, idx, mask, value);
+  }
+
+  /// One register block: C[i0 : i0+rows, j0 : j0+vectors*width].
+  void emitBlock(Value batchIdx, Value i0, Value j0, int64_t rows,
+                 int64_t vectors, int64_t tail) {
+    Value mask;
+    if (tail > 0) {
+      auto maskType = VectorType::get({width}, b.getI1Type());
+      mask = vector::ConstantMaskOp::create(
+          b, loc, maskType, b.getDenseI64ArrayAttr({tail}));
+    }
+    SmallVector<Value> rowIdx, colIdx;
+    for (int64_t r = 0; r < rows; ++r)
+      rowIdx.push_back(r == 0 ? i0
+                              : arith::AddIOp::create(b, loc, i0, index(r)));
+    for (int64_t v = 0; v < vectors; ++v)
+      colIdx.push_back(v == 0 ? j0
+                              : arith::AddIOp::create(b, loc, j0,
+                                                      index(v * width)));
+    SmallVector<Value> init;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < vectors; ++v)
+        init.push_back(
+            loadVector(s.c, indices(batchIdx, rowIdx[r], colIdx[v]), mask));
+
+    auto kLoop = scf::ForOp::create(b, loc, index(0), index(s.k), index(1),
+                                    init);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(kLoop.getBody());
+      Value k = kLoop.getInductionVar();
+      SmallVector<Value> bVecs;
+      for (int64_t v = 0; v < vectors; ++v)
+        bVecs.push_back(loadVector(s.b, indices(batchIdx, k, colIdx[v]), mask));
+      SmallVector<Value> next;
+      for (int64_t r = 0; r < rows; ++r) {
+        Value a = memref::LoadOp::create(b, loc, s.a,
+                                         indices(batchIdx, rowIdx[r], k));
+        Value aVec = vector::BroadcastOp::create(b, loc, vecType, a);
+        for (int64_t v = 0; v < vectors; ++v)
+          next.push_back(vector::FMAOp::create(
+              b, loc, aVec, bVecs[v],
+              kLoop.getRegionIterArgs()[r * vectors + v]));
+      }
+      scf::YieldOp::create(b, loc, next);
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < vectors; ++v)
+        storeVector(kLoop.getResult(r * vectors + v), s.c,
+                    indices(batchIdx, rowIdx[r], colIdx[v]), mask);
+  }
+
+  OpBuilder &b;
+  Location loc;
+  const MatmulShape &s;
+  int64_t width;
+  VectorType vecType;
+};
+
+struct CpuMatmulMicrokernelPass
+    : public qcc::cpu::impl::CpuMatmulMicrokernelBase<
+          CpuMatmulMicrokernelPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (vectorWidth <= 0 || rows <= 0 || vectorsPerRow <= 0) {
+      getOperation().emitError(
+          "qcc-cpu-matmul-microkernel options must be positive");
+      return signalPassFailure();
+    }
+    SmallVector<std::pair<linalg::LinalgOp, MatmulShape>> work;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (std::optional<MatmulShape> shape = matchMatmul(op))
+        work.push_back({op, *shape});
+    });
+    for (auto &[op, shape] : work) {
+      OpBuilder builder(op);
+      MicrokernelEmitter(builder, op.getLoc(), shape, vectorWidth)
+          .emit(rows, vectorsPerRow);
+      op->erase();
+    }
+  }
+};
+
+} // namespace

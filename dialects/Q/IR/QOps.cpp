@@ -1,0 +1,170 @@
+//===- QOps.cpp - q dialect ops -------------------------------------------===//
+
+#include "qcc/Dialect/Q/IR/QOps.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace qcc::q;
+
+/// Shape that scale and zero-point operands must have for a tensor of
+/// `shape` quantized with `scheme`.
+static SmallVector<int64_t> expectedScaleShape(ArrayRef<int64_t> shape,
+                                               SchemeAttr scheme) {
+  switch (scheme.getGranularity()) {
+  case Granularity::PerTensor:
+    return {};
+  case Granularity::PerChannel:
+    return {shape[scheme.getAxis()]};
+  case Granularity::PerGroup: {
+    SmallVector<int64_t> result(shape.begin(), shape.end());
+    result[scheme.getAxis()] /= scheme.getGroupSize();
+    return result;
+  }
+  }
+  return {};
+}
+
+static std::string formatShape(ArrayRef<int64_t> shape) {
+  if (shape.empty())
+    return "scalar";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(shape, os, "x");
+  return text;
+}
+
+/// Checks the scale/zero-point operands of an op that maps between codes of
+/// shape `shape` and real values under `scheme`.
+static LogicalResult verifyScaleOperands(Operation *op, ArrayRef<int64_t> shape,
+                                         SchemeAttr scheme, Value scales,
+                                         Value zeroPoints) {
+  if (scheme.getGranularity() != Granularity::PerTensor &&
+      scheme.getAxis() >= static_cast<int64_t>(shape.size()))
+    return op->emitOpError("scheme axis ")
+           << scheme.getAxis() << " is out of range for rank " << shape.size();
+  if (scheme.getGranularity() == Granularity::PerGroup &&
+      shape[scheme.getAxis()] % scheme.getGroupSize() != 0)
+    return op->emitOpError("dimension ")
+           << shape[scheme.getAxis()] << " is not a multiple of group size "
+           << scheme.getGroupSize();
+  SmallVector<int64_t> expected = expectedScaleShape(shape, scheme);
+  auto scaleType = cast<RankedTensorType>(scales.getType());
+  if (scaleType.getShape() != ArrayRef<int64_t>(expected))
+    return op->emitOpError("scales must have shape ")
+           << formatShape(expected) << " for this scheme, got "
+           << formatShape(scaleType.getShape());
+  if (scheme.getSymmetric() && zeroPoints)
+    return op->emitOpError("symmetric schemes take no zero points");
+  if (!scheme.getSymmetric() && !zeroPoints)
+    return op->emitOpError("asymmetric schemes need zero points");
+  if (zeroPoints &&
+      cast<RankedTensorType>(zeroPoints.getType()).getShape() !=
+          scaleType.getShape())
+    return op->emitOpError("zero points must have the shape of the scales");
+  return success();
+}
+
+/// Shared by quantize and dequantize: `codes` is the integer side.
+static LogicalResult verifyQuantizeLike(Operation *op, RankedTensorType floats,
+                                        RankedTensorType codes, Value scales,
+                                        Value zeroPoints,
+                                        std::optional<SchemeAttr> scheme) {
+  if (floats.getShape() != codes.getShape())
+    return op->emitOpError("input and result shapes differ");
+  Type codeElement = codes.getElementType();
+  if (auto uniform = dyn_cast<quant::UniformQuantizedType>(codeElement)) {
+    if (scales || zeroPoints || scheme)
+      return op->emitOpError(
+          "a !quant.uniform type carries its scale; no scales, zero points "
+          "or scheme may be given");
+    if (uniform.getExpressedType() != floats.getElementType())
+      return op->emitOpError("expressed type ")
+             << uniform.getExpressedType() << " does not match "
+             << floats.getElementType();
+    return success();
+  }
+  if (isa<quant::QuantizedType>(codeElement))
+    return op->emitOpError("only !quant.uniform quantized types are supported");
+  if (!scheme || !scales)
+    return op->emitOpError("integer codes need a scheme and scales");
+  if (cast<IntegerType>(codeElement).getWidth() < scheme->getBits())
+    return op->emitOpError("code type ")
+           << codeElement << " cannot hold " << scheme->getBits()
+           << "-bit codes";
+  return verifyScaleOperands(op, codes.getShape(), *scheme, scales, zeroPoints);
+}
+
+LogicalResult QuantizeOp::verify() {
+  return verifyQuantizeLike(*this, getInput().getType(), getResult().getType(),
+                            getScales(), getZeroPoints(), getScheme());
+}
+
+LogicalResult DequantizeOp::verify() {
+  return verifyQuantizeLike(*this, getResult().getType(), getInput().getType(),
+                            getScales(), getZeroPoints(), getScheme());
+}
+
+LogicalResult WeightConstantOp::verify() {
+  auto storageType = dyn_cast<RankedTensorType>(getStorage().getType());
+  WeightType weightType = getResult().getType();
+  if (!storageType || storageType != weightType.getStorageType())
+    return emitOpError("storage must be ")
+           << weightType.getStorageType() << " for " << weightType << ", got "
+           << getStorage().getType();
+  return success();
+}
+
+OpFoldResult WeightConstantOp::fold(FoldAdaptor) { return getStorage(); }
+
+LogicalResult PackOp::verify() {
+  WeightType weightType = getResult().getType();
+  if (getCodes().getType().getShape() != weightType.getShape())
+    return emitOpError("codes shape does not match the weight shape");
+  return success();
+}
+
+LogicalResult UnpackOp::verify() {
+  WeightType weightType = getWeight().getType();
+  if (getCodes().getType().getShape() != weightType.getShape())
+    return emitOpError("codes shape does not match the weight shape");
+  return success();
+}
+
+LogicalResult MatmulOp::verify() {
+  RankedTensorType inputType = getInput().getType();
+  RankedTensorType resultType = getResult().getType();
+  WeightType weightType = getWeight().getType();
+  int64_t k = weightType.getShape()[0];
+  int64_t n = weightType.getShape()[1];
+  if (inputType.getRank() < 2 || resultType.getRank() != inputType.getRank())
+    return emitOpError("input and result must have the same rank >= 2");
+  if (inputType.getShape().back() != k)
+    return emitOpError("input reduction dimension ")
+           << inputType.getShape().back() << " does not match weight K " << k;
+  if (resultType.getShape().back() != n ||
+      resultType.getShape().drop_back() != inputType.getShape().drop_back())
+    return emitOpError("result shape must be the input shape with the last "
+                       "dimension replaced by N = ")
+           << n;
+  if (failed(verifyScaleOperands(*this, weightType.getShape(),
+                                 weightType.getScheme(), getScales(),
+                                 getZeroPoints())))
+    return failure();
+  if (getBias() &&
+      getBias().getType().getShape() != ArrayRef<int64_t>{n})
+    return emitOpError("bias must have shape ") << n;
+  bool needsActScale = getActQuant() == ActQuant::StaticPerTensor;
+  if (needsActScale != static_cast<bool>(getActScale()))
+    return emitOpError(needsActScale
+                           ? "static activation quantization needs act_scale"
+                           : "act_scale is only used with static_per_tensor");
+  if (getActScale() && getActScale().getType().getRank() != 0)
+    return emitOpError("act_scale must be a rank-0 tensor");
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "qcc/Dialect/Q/IR/QOps.cpp.inc"

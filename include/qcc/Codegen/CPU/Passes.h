@@ -1,0 +1,24 @@
+//===- Passes.h - CPU codegen passes ----------------------------*- C++ -*-===//
+
+#ifndef QCC_CODEGEN_CPU_PASSES_H
+#define QCC_CODEGEN_CPU_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace qcc::cpu {
+
+#define GEN_PASS_DECL
+#include "qcc/Codegen/CPU/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "qcc/Codegen/CPU/Passes.h.inc"
+
+} // namespace qcc::cpu
+
+#endif // QCC_CODEGEN_CPU_PASSES_H

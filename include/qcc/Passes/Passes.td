@@ -1,0 +1,30 @@
+//===- Passes.td - target-independent qcc passes -----------*- tablegen -*-===//
+
+#ifndef QCC_PASSES_PASSES_TD
+#define QCC_PASSES_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ExternalizeWeights : Pass<"qcc-externalize-weights", "mlir::ModuleOp"> {
+  let summary = "Move large constants of @main into the artifact's weight file";
+  let description = [{
+    Every `arith.constant` (or `q.weight_constant`) in the entry function
+    whose payload is at least `min-bytes` becomes a new leading argument of
+    the function. The payloads are recorded, in argument order, in the
+    module attribute `qcc.weights` (an array of `{offset, value}`
+    dictionaries, offsets 64-byte aligned) for the artifact writer; the
+    entry point passes `weights_base + offset` for each of them. Small
+    constants stay in the code where the compiler can fold them. The
+    entry's original number of arguments (the model inputs) is recorded in
+    `qcc.num_inputs`.
+  }];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"256",
+           "Smallest constant, in bytes, moved out of the code">,
+    Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
+           "Name of the entry function">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
+#endif // QCC_PASSES_PASSES_TD

@@ -1,0 +1,50 @@
+//===- Pipelines.h - the only place pass order lives ------------*- C++ -*-===//
+
+#ifndef QCC_PIPELINES_PIPELINES_H
+#define QCC_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace qcc {
+
+struct TargetInfo;
+
+struct CpuPipelineOptions : public mlir::PassPipelineOptions<CpuPipelineOptions> {
+  Option<int64_t> vectorWidth{*this, "vector-width",
+                              llvm::cl::desc("f32 lanes per vector register"),
+                              llvm::cl::init(16)};
+  Option<int64_t> weightMinBytes{
+      *this, "weight-min-bytes",
+      llvm::cl::desc("Smallest constant moved into the weight file"),
+      llvm::cl::init(256)};
+  Option<bool> fuseElementwise{*this, "fuse-elementwise",
+                               llvm::cl::desc("Fuse elementwise linalg ops"),
+                               llvm::cl::init(true)};
+
+  /// Sets the options that follow from `target`.
+  void setTarget(const TargetInfo &target);
+};
+
+/// Tensor-level cleanup and fusion right after import: canonicalization,
+/// CSE and elementwise fusion on linalg-on-tensors.
+void buildTensorOptimizationPipeline(mlir::OpPassManager &pm,
+                                     const CpuPipelineOptions &options);
+
+/// From linalg-on-tensors (after import and quantization) to the LLVM
+/// dialect with the artifact's entry points: weight externalization,
+/// bufferization with outputs as parameters, deallocation, microkernels,
+/// loops, and conversion to LLVM.
+void buildCpuCodegenPipeline(mlir::OpPassManager &pm,
+                             const CpuPipelineOptions &options);
+
+/// Both of the above: what `qcc -target=x86-64*` runs.
+void buildCpuFloatPipeline(mlir::OpPassManager &pm,
+                           const CpuPipelineOptions &options);
+
+/// Registers the pipelines above with the pass registry (for qcc-opt).
+void registerPipelines();
+
+} // namespace qcc
+
+#endif // QCC_PIPELINES_PIPELINES_H

@@ -1,0 +1,111 @@
+//===- CpuPipeline.cpp - pass pipelines of the CPU backend ----------------===//
+
+#include "qcc/Codegen/CPU/Passes.h"
+#include "qcc/Passes/Passes.h"
+#include "qcc/Pipelines/Pipelines.h"
+#include "qcc/Target/Target.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace qcc {
+
+void CpuPipelineOptions::setTarget(const TargetInfo &target) {
+  vectorWidth = target.vectorWidthF32;
+}
+
+void buildTensorOptimizationPipeline(OpPassManager &pm,
+                                     const CpuPipelineOptions &options) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (options.fuseElementwise) {
+    pm.addPass(createLinalgElementwiseOpFusionPass());
+    pm.addPass(createCanonicalizerPass());
+  }
+}
+
+void buildCpuCodegenPipeline(OpPassManager &pm,
+                             const CpuPipelineOptions &options) {
+  ExternalizeWeightsOptions weightOptions;
+  weightOptions.minBytes = options.weightMinBytes;
+  pm.addPass(createExternalizeWeights(weightOptions));
+
+  // Bufferize the whole module; the entry function's results become
+  // caller-provided output buffers written in place.
+  bufferization::OneShotBufferizePassOptions bufferizeOptions;
+  bufferizeOptions.bufferizeFunctionBoundaries = true;
+  bufferizeOptions.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  bufferizeOptions.bufferAlignment = 64;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.hoistStaticAllocs = true;
+  outParams.modifyPublicFunctions = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createCanonicalizerPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+
+  cpu::CpuMatmulMicrokernelOptions kernelOptions;
+  kernelOptions.vectorWidth = options.vectorWidth;
+  pm.addNestedPass<func::FuncOp>(cpu::createCpuMatmulMicrokernel(kernelOptions));
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  ConvertFuncToLLVMPassOptions funcOptions;
+  funcOptions.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(cpu::createCpuEmitEntry());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void buildCpuFloatPipeline(OpPassManager &pm,
+                           const CpuPipelineOptions &options) {
+  buildTensorOptimizationPipeline(pm, options);
+  buildCpuCodegenPipeline(pm, options);
+}
+
+void registerPipelines() {
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "qcc-cpu-tensor-pipeline",
+      "Tensor-level cleanup and elementwise fusion after import",
+      buildTensorOptimizationPipeline);
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "qcc-cpu-codegen-pipeline",
+      "Lower linalg-on-tensors to the LLVM dialect with the artifact ABI",
+      buildCpuCodegenPipeline);
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "qcc-cpu-float-pipeline", "The whole float CPU pipeline",
+      buildCpuFloatPipeline);
+}
+
+} // namespace qcc

@@ -1,0 +1,118 @@
+//===- ExternalizeWeights.cpp - move large constants out of the code ------===//
+//
+// Constants baked into the object would be copied through MLIR, LLVM IR and
+// the object writer, which for a 100M-parameter model costs gigabytes and
+// minutes. Instead they become arguments of the entry function, and the
+// artifact writer stores them in the weight file that the runtime maps.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qcc/Passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+namespace qcc {
+#define GEN_PASS_DEF_EXTERNALIZEWEIGHTS
+#include "qcc/Passes/Passes.h.inc"
+} // namespace qcc
+
+using namespace mlir;
+
+namespace {
+
+/// Bytes an elements attribute occupies once written densely.
+static int64_t denseByteSize(ShapedType type) {
+  int64_t bitWidth = type.getElementTypeBitWidth();
+  int64_t bytesPerElement = bitWidth == 1 ? 1 : (bitWidth + 7) / 8;
+  return type.getNumElements() * bytesPerElement;
+}
+
+struct ExternalizeWeightsPass
+    : public qcc::impl::ExternalizeWeightsBase<ExternalizeWeightsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto func = module.lookupSymbol<func::FuncOp>(entry);
+    if (!func) {
+      module.emitError("entry function '") << entry << "' not found";
+      return signalPassFailure();
+    }
+    if (func.isExternal()) {
+      func.emitError("entry function has no body");
+      return signalPassFailure();
+    }
+
+    // Splats cost nothing in code; everything else above the threshold moves.
+    SmallVector<arith::ConstantOp> constants;
+    func.walk([&](arith::ConstantOp op) {
+      auto type = dyn_cast<RankedTensorType>(op.getType());
+      auto value = dyn_cast<ElementsAttr>(op.getValue());
+      if (!type || !value || !type.hasStaticShape())
+        return;
+      if (auto dense = dyn_cast<DenseElementsAttr>(value);
+          dense && dense.isSplat())
+        return;
+      if (denseByteSize(type) >= minBytes)
+        constants.push_back(op);
+    });
+
+    Builder builder(module.getContext());
+    // The entry-point emitter needs to tell inputs from weights once both
+    // are plain pointers.
+    if (!module->hasAttr("qcc.num_inputs"))
+      module->setAttr("qcc.num_inputs",
+                      builder.getI64IntegerAttr(func.getNumArguments()));
+
+    Block &body = func.getBody().front();
+    SmallVector<Attribute> records;
+    SmallVector<Type> newInputs;
+    int64_t offset = 0;
+    if (auto existing = module->getAttrOfType<ArrayAttr>(qcc::kWeightsAttrName))
+      for (Attribute record : existing) {
+        records.push_back(record);
+        auto dict = cast<DictionaryAttr>(record);
+        offset = dict.getAs<IntegerAttr>("offset").getInt() +
+                 dict.getAs<IntegerAttr>("size").getInt();
+      }
+    unsigned insertAt = records.size();
+    for (arith::ConstantOp op : constants) {
+      auto type = cast<RankedTensorType>(op.getType());
+      offset = (offset + 63) / 64 * 64;
+      int64_t size = denseByteSize(type);
+      records.push_back(builder.getDictionaryAttr({
+          builder.getNamedAttr("offset", builder.getI64IntegerAttr(offset)),
+          builder.getNamedAttr("size", builder.getI64IntegerAttr(size)),
+          builder.getNamedAttr("value", op.getValue()),
+      }));
+      offset += size;
+      newInputs.push_back(type);
+    }
+    if (constants.empty())
+      return;
+
+    // New weight arguments go first, after any weights already moved.
+    SmallVector<unsigned> indices(constants.size(), insertAt);
+    SmallVector<DictionaryAttr> argAttrs;
+    SmallVector<Location> locs;
+    for (arith::ConstantOp op : constants) {
+      argAttrs.push_back(builder.getDictionaryAttr(
+          builder.getNamedAttr("qcc.weight", builder.getUnitAttr())));
+      locs.push_back(op.getLoc());
+    }
+    if (failed(func.insertArguments(indices, newInputs, argAttrs, locs))) {
+      func.emitError("could not add weight arguments");
+      return signalPassFailure();
+    }
+    for (auto [i, op] : llvm::enumerate(constants)) {
+      op.replaceAllUsesWith(body.getArgument(insertAt + i));
+      op.erase();
+    }
+    module->setAttr(qcc::kWeightsAttrName, builder.getArrayAttr(records));
+  }
+};
+
+} // namespace
