@@ -25,7 +25,7 @@ static std::vector<TargetInfo> buildTargets() {
   avx512.name = "x86-64-avx512";
   avx512.description = "x86-64 with AVX-512 F/BW/DQ/VL (x86-64-v4)";
   avx512.cpu = "x86-64-v4";
-  avx512.llvmFeatures = "+prefer-512-bit";
+  avx512.llvmFeatures = "-prefer-256-bit";
   avx512.requiredFeatures = {"avx",      "avx2",     "fma",     "f16c",
                              "avx512f",  "avx512bw", "avx512vl", "avx512dq"};
   avx512.vectorWidthF32 = 16;
@@ -34,7 +34,7 @@ static std::vector<TargetInfo> buildTargets() {
   TargetInfo vnni = avx512;
   vnni.name = "x86-64-vnni";
   vnni.description = "x86-64-v4 with AVX-512 VNNI (vpdpbusd int8 dot products)";
-  vnni.llvmFeatures = "+prefer-512-bit,+avx512vnni";
+  vnni.llvmFeatures = "-prefer-256-bit,+avx512vnni";
   vnni.requiredFeatures.push_back("avx512vnni");
   vnni.hasVnni = true;
   vnni.fastBits = {32, 8, 4};

@@ -11,7 +11,7 @@
 #define QCC_FRONTEND_ONNX_ONNXIMPORTER_H
 
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/OwningOpRefs.h"
+#include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <map>

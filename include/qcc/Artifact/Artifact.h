@@ -1,0 +1,84 @@
+//===- Artifact.h - writing compiled artifacts ------------------*- C++ -*-===//
+//
+// The artifact (docs/ARTIFACT.md) is the contract with the runtime: a shared
+// object, a weight file, a JSON manifest with hashes, and a C header.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QCC_ARTIFACT_ARTIFACT_H
+#define QCC_ARTIFACT_ARTIFACT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace llvm {
+class LLVMContext;
+class Module;
+} // namespace llvm
+
+namespace qcc {
+
+struct TargetInfo;
+
+/// Format version this compiler writes.
+inline constexpr int kArtifactFormatVersion = 1;
+
+/// One model input or output as the manifest lists it.
+struct TensorSignature {
+  std::string name;
+  /// ONNX element type name ("float32", "int64", "bool", ...).
+  std::string dtype;
+  std::vector<int64_t> shape;
+};
+
+/// What the manifest records besides the files themselves.
+struct ArtifactSpec {
+  std::string sourceModelPath;
+  std::string sourceModelSha256;
+  const TargetInfo *target = nullptr;
+  int bits = 32;
+  std::vector<TensorSignature> inputs;
+  std::vector<TensorSignature> outputs;
+};
+
+/// Reads the I/O signature of `func.func @entry` from its `qcc.name` /
+/// `qcc.dtype` argument and result attributes and tensor types.
+mlir::LogicalResult readSignature(mlir::ModuleOp module, llvm::StringRef entry,
+                                  ArtifactSpec &spec, std::string &error);
+
+/// Translates an LLVM-dialect module into LLVM IR for `target` and runs the
+/// LLVM optimizer (O3) on it. Returns null and sets `error` on failure.
+std::unique_ptr<llvm::Module> translateAndOptimize(mlir::ModuleOp module,
+                                                   llvm::LLVMContext &context,
+                                                   const TargetInfo &target,
+                                                   std::string &error);
+
+/// Writes `llvmModule` as an object file at `path`.
+mlir::LogicalResult emitObjectFile(llvm::Module &llvmModule,
+                                   const TargetInfo &target,
+                                   llvm::StringRef path, std::string &error);
+
+/// Links the object at `objectPath` into a shared object at `soPath` with the
+/// system toolchain (clang-22, clang or cc).
+mlir::LogicalResult linkSharedObject(llvm::StringRef objectPath,
+                                     llvm::StringRef soPath,
+                                     std::string &error);
+
+/// Writes `<prefix>.weights` from the module's `qcc.weights` attribute, then
+/// `<prefix>.json` and `<prefix>.h`. `<prefix>.so` must already exist.
+mlir::LogicalResult writeArtifactFiles(mlir::ModuleOp module,
+                                       const ArtifactSpec &spec,
+                                       llvm::StringRef prefix,
+                                       std::string &error);
+
+/// SHA-256 of a file's bytes as lowercase hex.
+mlir::FailureOr<std::string> sha256File(llvm::StringRef path,
+                                        std::string &error);
+
+} // namespace qcc
+
+#endif // QCC_ARTIFACT_ARTIFACT_H

@@ -1,0 +1,299 @@
+//===- qcc.cpp - the qcc compiler driver ----------------------------------===//
+//
+// qcc model.onnx -target=x86-64-vnni -bits=32 -o out/model
+//
+// Imports the ONNX model, runs the target's pipeline (lib/Pipelines) and
+// writes the artifact (docs/ARTIFACT.md). --emit stops after a stage.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qcc/Artifact/Artifact.h"
+#include "qcc/Frontend/ONNX/OnnxImporter.h"
+#include "qcc/InitAll.h"
+#include "qcc/Pipelines/Pipelines.h"
+#include "qcc/Target/Target.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Timer.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+
+using namespace mlir;
+using namespace qcc;
+namespace cl = llvm::cl;
+
+namespace {
+
+enum class EmitKind { Mlir, LoweredMlir, Llvm, Obj, So };
+
+cl::OptionCategory qccCategory("qcc options");
+
+cl::opt<std::string> inputPath(cl::Positional,
+                               cl::desc("<model.onnx | imported.mlir>"),
+                               cl::cat(qccCategory));
+cl::opt<std::string> outputPrefix(
+    "o",
+    cl::desc("Output prefix: writes PREFIX.so, .json, .weights, .h; with "
+             "--emit=mlir|lowered-mlir|llvm a file name, '-' for stdout"),
+    cl::value_desc("prefix"), cl::cat(qccCategory));
+cl::opt<std::string> targetName(
+    "target", cl::desc("Target to compile for (see --print-targets)"),
+    cl::init("host"), cl::cat(qccCategory));
+cl::opt<int> bits("bits",
+                  cl::desc("Weight precision: 32 (float), 8 or 4 (quantized)"),
+                  cl::init(32), cl::cat(qccCategory));
+cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("Static shape of a model input, NAME:1x128 (repeatable)"),
+    cl::value_desc("name:dims"), cl::cat(qccCategory));
+cl::opt<EmitKind> emitKind(
+    "emit", cl::desc("Stop after a stage"), cl::init(EmitKind::So),
+    cl::values(clEnumValN(EmitKind::Mlir, "mlir", "imported MLIR"),
+               clEnumValN(EmitKind::LoweredMlir, "lowered-mlir",
+                          "MLIR after the target pipeline (LLVM dialect)"),
+               clEnumValN(EmitKind::Llvm, "llvm", "optimized LLVM IR"),
+               clEnumValN(EmitKind::Obj, "obj",
+                          "object file PREFIX.o (+ PREFIX.weights)"),
+               clEnumValN(EmitKind::So, "so", "the full artifact (default)")),
+    cl::cat(qccCategory));
+cl::opt<bool> printTargets("print-targets", cl::desc("List targets and exit"),
+                           cl::cat(qccCategory));
+cl::opt<bool> printSupportedOps(
+    "print-supported-ops",
+    cl::desc("List the ONNX op types the importer supports and exit"),
+    cl::cat(qccCategory));
+cl::opt<bool> keepObject("keep-obj", cl::desc("Keep PREFIX.o beside the .so"),
+                         cl::cat(qccCategory));
+cl::opt<bool> verbose("v", cl::desc("Print the time of each stage on stderr"),
+                      cl::cat(qccCategory));
+
+/// Prints `qcc: error: ...` and returns the exit code.
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "qcc: error: " << message << "\n";
+  return 1;
+}
+
+class StageTimer {
+public:
+  void done(llvm::StringRef stage) {
+    auto now = std::chrono::steady_clock::now();
+    if (verbose)
+      llvm::errs() << llvm::format(
+          "qcc: %-12s %8.1f ms\n", stage.str().c_str(),
+          std::chrono::duration<double, std::milli>(now - last).count());
+    last = now;
+  }
+
+private:
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+};
+
+/// Parses NAME:1x128 (the name may itself contain ':').
+bool parseInputShape(llvm::StringRef text, std::string &name,
+                     std::vector<int64_t> &dims) {
+  size_t colon = text.rfind(':');
+  if (colon == llvm::StringRef::npos || colon == 0)
+    return false;
+  name = text.substr(0, colon).str();
+  llvm::SmallVector<llvm::StringRef> parts;
+  text.substr(colon + 1).split(parts, 'x');
+  for (llvm::StringRef part : parts) {
+    int64_t dim;
+    if (part.getAsInteger(10, dim) || dim <= 0)
+      return false;
+    dims.push_back(dim);
+  }
+  return !dims.empty();
+}
+
+/// Writes text to `path`, or stdout for "-".
+int writeText(llvm::StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> fn) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path.empty() ? "-" : path, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return fail("cannot write '" + path + "': " + ec.message());
+  fn(out.os());
+  out.keep();
+  return 0;
+}
+
+void printTargetList() {
+  llvm::outs() << "Targets (-target=NAME):\n";
+  llvm::outs() << llvm::format("  %-14s %s\n", "host",
+                               "the best CPU target this machine runs");
+  for (const TargetInfo &target : getAllTargets()) {
+    std::string fast;
+    for (int b : target.fastBits)
+      fast += (fast.empty() ? "" : ",") + std::to_string(b);
+    bool available = target.kind == TargetKind::Cpu;
+    llvm::outs() << llvm::format("  %-14s %s; bits %s%s\n", target.name.c_str(),
+                                 target.description.c_str(), fast.c_str(),
+                                 available ? "" : " [not available yet]");
+  }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "qcc " << QCC_VERSION_STRING << " (LLVM/MLIR " << LLVM_VERSION_STRING
+       << ")\n";
+  });
+  cl::HideUnrelatedOptions(qccCategory);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "qcc: compile ONNX models to native code\n\n"
+      "  qcc model.onnx -target=x86-64-vnni -bits=32 -o out/model\n");
+
+  if (printTargets) {
+    printTargetList();
+    return 0;
+  }
+  if (printSupportedOps) {
+    for (const std::string &op : getSupportedOnnxOps())
+      llvm::outs() << op << "\n";
+    return 0;
+  }
+  if (inputPath.empty())
+    return fail("no input model; usage: qcc model.onnx -o out/model");
+
+  const TargetInfo *target = lookupTarget(targetName);
+  if (!target)
+    return fail("unknown target '" + targetName +
+                "'; qcc --print-targets lists them");
+  if (target->kind == TargetKind::Gpu)
+    return fail("target '" + target->name +
+                "' is a GPU target; the GPU backend is not available in this "
+                "build yet (CPU targets: x86-64, x86-64-avx512, x86-64-vnni)");
+  if (bits != 32) {
+    if (bits == 8 || bits == 4)
+      return fail("-bits=" + llvm::Twine(bits.getValue()) +
+                  " needs the quantization passes, which are not available in "
+                  "this build yet; use -bits=32");
+    return fail("-bits=" + llvm::Twine(bits.getValue()) +
+                " is not a supported precision (32, 8 or 4)");
+  }
+  bool toFile = emitKind == EmitKind::Obj || emitKind == EmitKind::So;
+  if (toFile && (outputPrefix.empty() || outputPrefix == "-"))
+    return fail("-o PREFIX is required to write an artifact");
+
+  OnnxImportOptions importOptions;
+  for (const std::string &spec : inputShapes) {
+    std::string name;
+    std::vector<int64_t> dims;
+    if (!parseInputShape(spec, name, dims))
+      return fail("malformed -input-shape='" + spec +
+                  "'; expected NAME:DxDx... with positive dimensions");
+    importOptions.inputShapes[name] = dims;
+  }
+
+  StageTimer timer;
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  // Diagnostics become one `qcc: error:` line each.
+  ScopedDiagnosticHandler diagHandler(&context, [](Diagnostic &diag) {
+    if (diag.getSeverity() != DiagnosticSeverity::Error)
+      return success();
+    std::string loc;
+    llvm::raw_string_ostream os(loc);
+    diag.getLocation().print(os);
+    llvm::errs() << "qcc: error: " << diag.str();
+    if (!loc.empty() && loc != "loc(unknown)")
+      llvm::errs() << " [" << loc << "]";
+    llvm::errs() << "\n";
+    return success();
+  });
+
+  std::string error;
+  ArtifactSpec spec;
+  spec.sourceModelPath = inputPath;
+  spec.target = target;
+  spec.bits = bits;
+  FailureOr<std::string> modelHash = sha256File(inputPath, error);
+  if (failed(modelHash))
+    return fail(error);
+  spec.sourceModelSha256 = *modelHash;
+
+  // A .mlir input skips the importer: it must hold what the importer would
+  // produce (func.func @main with qcc.name / qcc.dtype attributes).
+  OwningOpRef<ModuleOp> module;
+  if (llvm::StringRef(inputPath).ends_with(".mlir")) {
+    module = parseSourceFile<ModuleOp>(inputPath, &context);
+    if (!module)
+      return fail("cannot parse '" + inputPath + "' as MLIR");
+  } else {
+    module = importOnnxModel(context, inputPath, importOptions, error);
+    if (!module)
+      return fail(error);
+  }
+  timer.done("import");
+  if (emitKind == EmitKind::Mlir)
+    return writeText(outputPrefix, [&](llvm::raw_ostream &os) {
+      module->print(os);
+      os << "\n";
+    });
+  if (failed(readSignature(*module, "main", spec, error)))
+    return fail(error);
+
+  PassManager pm(&context);
+  CpuPipelineOptions pipelineOptions;
+  pipelineOptions.setTarget(*target);
+  buildCpuFloatPipeline(pm, pipelineOptions);
+  if (failed(pm.run(*module)))
+    return fail("the " + target->name + " pipeline failed (see above)");
+  timer.done("pipeline");
+  if (emitKind == EmitKind::LoweredMlir)
+    return writeText(outputPrefix, [&](llvm::raw_ostream &os) {
+      module->print(os);
+      os << "\n";
+    });
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateAndOptimize(*module, llvmContext, *target, error);
+  if (!llvmModule)
+    return fail(error);
+  timer.done("llvm-opt");
+  if (emitKind == EmitKind::Llvm)
+    return writeText(outputPrefix,
+                     [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); });
+
+  llvm::SmallString<256> dir(outputPrefix.getValue());
+  llvm::sys::path::remove_filename(dir);
+  if (!dir.empty())
+    if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+      return fail("cannot create '" + dir + "': " + ec.message());
+  std::string objectPath = outputPrefix + ".o";
+  if (failed(emitObjectFile(*llvmModule, *target, objectPath, error)))
+    return fail(error);
+  timer.done("codegen");
+  if (emitKind == EmitKind::Obj)
+    return 0;
+  std::string soPath = outputPrefix + ".so";
+  if (failed(linkSharedObject(objectPath, soPath, error)))
+    return fail(error);
+  if (!keepObject)
+    llvm::sys::fs::remove(objectPath);
+  timer.done("link");
+  if (failed(writeArtifactFiles(*module, spec, outputPrefix, error)))
+    return fail(error);
+  timer.done("write");
+  return 0;
+}
