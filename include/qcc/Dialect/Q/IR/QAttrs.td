@@ -35,9 +35,15 @@ def Q_ActQuant : I32EnumAttr<"ActQuant", "activation quantization mode", [
   let genSpecializedAttr = 0;
 }
 
-def Q_GranularityAttr : EnumAttr<Q_Dialect, Q_Granularity, "granularity">;
-def Q_LayoutAttr : EnumAttr<Q_Dialect, Q_Layout, "layout">;
-def Q_ActQuantAttr : EnumAttr<Q_Dialect, Q_ActQuant, "act_quant">;
+def Q_GranularityAttr : EnumAttr<Q_Dialect, Q_Granularity, "granularity"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+def Q_LayoutAttr : EnumAttr<Q_Dialect, Q_Layout, "layout"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+def Q_ActQuantAttr : EnumAttr<Q_Dialect, Q_ActQuant, "act_quant"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def Q_SchemeAttr : AttrDef<Q_Dialect, "Scheme"> {
   let mnemonic = "scheme";

@@ -85,7 +85,7 @@ def Q_WeightConstantOp : Q_Op<"weight_constant", [Pure, ConstantLike]> {
   }];
   let arguments = (ins ElementsAttr:$storage);
   let results = (outs Q_Weight:$result);
-  let assemblyFormat = "$storage attr-dict `->` type($result)";
+  let assemblyFormat = "$storage attr-dict `->` qualified(type($result))";
   let hasVerifier = 1;
   let hasFolder = 1;
 }
@@ -104,7 +104,7 @@ def Q_PackOp : Q_Op<"pack", [Pure]> {
   }];
   let arguments = (ins Q_IntTensor:$codes);
   let results = (outs Q_Weight:$result);
-  let assemblyFormat = "$codes attr-dict `:` type($codes) `->` type($result)";
+  let assemblyFormat = "$codes attr-dict `:` type($codes) `->` qualified(type($result))";
   let hasVerifier = 1;
 }
 
@@ -119,7 +119,7 @@ def Q_UnpackOp : Q_Op<"unpack", [Pure]> {
   }];
   let arguments = (ins Q_Weight:$weight);
   let results = (outs Q_IntTensor:$codes);
-  let assemblyFormat = "$weight attr-dict `:` type($weight) `->` type($codes)";
+  let assemblyFormat = "$weight attr-dict `:` qualified(type($weight)) `->` type($codes)";
   let hasVerifier = 1;
 }
 

@@ -1,0 +1,44 @@
+// RUN: qcc-opt %s -split-input-file -qcc-cpu-emit-entry -verify-diagnostics | FileCheck %s
+
+// One weight at offset 64, one input, one output.
+// CHECK-LABEL: llvm.func internal @main
+// CHECK-LABEL: llvm.func @qcc_artifact_abi_version() -> i32
+// CHECK: %[[ONE:.+]] = llvm.mlir.constant(1 : i32) : i32
+// CHECK: llvm.return %[[ONE]]
+// CHECK-LABEL: llvm.func @qcc_artifact_main
+// CHECK-SAME: (%[[CTX:.+]]: !llvm.ptr, %[[INS:.+]]: !llvm.ptr, %[[OUTS:.+]]: !llvm.ptr, %[[WTS:.+]]: !llvm.ptr)
+// CHECK: %[[W:.+]] = llvm.getelementptr %[[WTS]][64] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK: %[[ISLOT:.+]] = llvm.getelementptr %[[INS]][0] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
+// CHECK: %[[IN:.+]] = llvm.load %[[ISLOT]] : !llvm.ptr -> !llvm.ptr
+// CHECK: %[[OSLOT:.+]] = llvm.getelementptr %[[OUTS]][0] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
+// CHECK: %[[OUT:.+]] = llvm.load %[[OSLOT]] : !llvm.ptr -> !llvm.ptr
+// CHECK: llvm.call @main(%[[W]], %[[IN]], %[[OUT]])
+module attributes {qcc.num_inputs = 1 : i64, qcc.weights = [{offset = 64 : i64, size = 4 : i64, value = dense<1.0> : tensor<1xf32>}]} {
+  llvm.func @main(%w: !llvm.ptr, %x: !llvm.ptr, %y: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
+// expected-error @+1 {{number of inputs unknown: set num-inputs or the qcc.num_inputs module attribute}}
+module {
+  llvm.func @main(%x: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
+module attributes {qcc.num_inputs = 1 : i64} {
+  // expected-error @+1 {{entry parameters must be bare pointers}}
+  llvm.func @main(%x: !llvm.ptr, %n: i64) {
+    llvm.return
+  }
+}
+
+// -----
+
+// expected-error @+1 {{lowered entry function 'main' not found}}
+module {
+}
