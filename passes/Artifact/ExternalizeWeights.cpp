@@ -91,8 +91,17 @@ struct ExternalizeWeightsPass
       offset += size;
       newInputs.push_back(type);
     }
-    if (constants.empty())
+    // Inputs belong to the caller and weights are mapped read-only: the
+    // bufferization must never write into any entry argument.
+    auto readOnly = [&](unsigned index) {
+      func.setArgAttr(index, "bufferization.writable",
+                      builder.getBoolAttr(false));
+    };
+    if (constants.empty()) {
+      for (unsigned i = 0; i < func.getNumArguments(); ++i)
+        readOnly(i);
       return;
+    }
 
     // New weight arguments go first, after any weights already moved.
     SmallVector<unsigned> indices(constants.size(), insertAt);
@@ -111,6 +120,8 @@ struct ExternalizeWeightsPass
       op.replaceAllUsesWith(body.getArgument(insertAt + i));
       op.erase();
     }
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      readOnly(i);
     module->setAttr(qcc::kWeightsAttrName, builder.getArrayAttr(records));
   }
 };

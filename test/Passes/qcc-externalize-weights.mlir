@@ -4,7 +4,7 @@
 // stay in the code.
 // CHECK: module attributes {qcc.num_inputs = 1 : i64, qcc.weights = [{offset = 0 : i64, size = 128 : i64, value = dense_resource<w0> : tensor<32xf32>}, {offset = 128 : i64, size = 80 : i64, value = dense_resource<w1> : tensor<20xf32>}]}
 // CHECK-LABEL: func @main
-// CHECK-SAME: (%[[W0:.+]]: tensor<32xf32> {qcc.weight}, %[[W1:.+]]: tensor<20xf32> {qcc.weight}, %[[X:.+]]: tensor<32xf32>)
+// CHECK-SAME: (%[[W0:.+]]: tensor<32xf32> {bufferization.writable = false, qcc.weight}, %[[W1:.+]]: tensor<20xf32> {bufferization.writable = false, qcc.weight}, %[[X:.+]]: tensor<32xf32> {bufferization.writable = false})
 func.func @main(%x: tensor<32xf32>) -> (tensor<32xf32>, tensor<20xf32>, tensor<4xf32>, tensor<32xf32>) {
   // CHECK-NOT: dense_resource
   // CHECK: %[[SMALL:.+]] = arith.constant dense<[1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00]>

@@ -16,7 +16,9 @@ def ExternalizeWeights : Pass<"qcc-externalize-weights", "mlir::ModuleOp"> {
     entry point passes `weights_base + offset` for each of them. Small
     constants stay in the code where the compiler can fold them. The
     entry's original number of arguments (the model inputs) is recorded in
-    `qcc.num_inputs`.
+    `qcc.num_inputs`. Every argument of the entry is marked
+    `bufferization.writable = false`: inputs belong to the caller and the
+    weight file is mapped read-only.
   }];
   let options = [
     Option<"minBytes", "min-bytes", "int64_t", /*default=*/"256",
