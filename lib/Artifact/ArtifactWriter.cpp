@@ -57,6 +57,11 @@ LogicalResult qcc::readSignature(ModuleOp module, StringRef entry,
               " of the entry lacks qcc.name / qcc.dtype";
       return failure();
     }
+    if (name.getValue().contains('\n')) {
+      error = what.str() + " name '" + name.str() +
+              "' contains a newline, which artifacts cannot record";
+      return failure();
+    }
     out.name = name.str();
     out.dtype = dtype.str();
     out.shape.assign(tensor.getShape().begin(), tensor.getShape().end());

@@ -67,6 +67,7 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
   cpu::CpuMatmulMicrokernelOptions kernelOptions;
   kernelOptions.vectorWidth = options.vectorWidth;
   pm.addNestedPass<func::FuncOp>(cpu::createCpuMatmulMicrokernel(kernelOptions));
+  pm.addNestedPass<func::FuncOp>(cpu::createCpuLowerStridedCopies());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToSCFPass());

@@ -207,17 +207,19 @@ int main(int argc, char **argv) {
   registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
-  // Diagnostics become one `qcc: error:` line each.
-  ScopedDiagnosticHandler diagHandler(&context, [](Diagnostic &diag) {
-    if (diag.getSeverity() != DiagnosticSeverity::Error)
+  // The first error diagnostic becomes the one `qcc: error:` line of the
+  // failing stage; later ones are usually consequences of it.
+  std::string firstDiagnostic;
+  ScopedDiagnosticHandler diagHandler(&context, [&](Diagnostic &diag) {
+    if (diag.getSeverity() != DiagnosticSeverity::Error ||
+        !firstDiagnostic.empty())
       return success();
+    firstDiagnostic = diag.str();
     std::string loc;
     llvm::raw_string_ostream os(loc);
     diag.getLocation().print(os);
-    llvm::errs() << "qcc: error: " << diag.str();
     if (!loc.empty() && loc != "loc(unknown)")
-      llvm::errs() << " [" << loc << "]";
-    llvm::errs() << "\n";
+      firstDiagnostic += " at " + loc;
     return success();
   });
 
@@ -237,7 +239,8 @@ int main(int argc, char **argv) {
   if (llvm::StringRef(inputPath).ends_with(".mlir")) {
     module = parseSourceFile<ModuleOp>(inputPath, &context);
     if (!module)
-      return fail("cannot parse '" + inputPath + "' as MLIR");
+      return fail("cannot parse '" + inputPath + "' as MLIR: " +
+                  firstDiagnostic);
   } else {
     module = importOnnxModel(context, inputPath, importOptions, error);
     if (!module)
@@ -257,7 +260,8 @@ int main(int argc, char **argv) {
   pipelineOptions.setTarget(*target);
   buildCpuFloatPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
-    return fail("the " + target->name + " pipeline failed (see above)");
+    return fail("the " + target->name + " pipeline failed: " +
+                (firstDiagnostic.empty() ? "unknown error" : firstDiagnostic));
   timer.done("pipeline");
   if (emitKind == EmitKind::LoweredMlir)
     return writeText(outputPrefix, [&](llvm::raw_ostream &os) {
@@ -281,19 +285,25 @@ int main(int argc, char **argv) {
     if (std::error_code ec = llvm::sys::fs::create_directories(dir))
       return fail("cannot create '" + dir + "': " + ec.message());
   std::string objectPath = outputPrefix + ".o";
+  // A failed compile leaves no partial artifact behind.
+  auto failAndClean = [&](const llvm::Twine &message) {
+    for (const char *ext : {".o", ".so", ".weights", ".json", ".h"})
+      llvm::sys::fs::remove(outputPrefix + ext);
+    return fail(message);
+  };
   if (failed(emitObjectFile(*llvmModule, *target, objectPath, error)))
-    return fail(error);
+    return failAndClean(error);
   timer.done("codegen");
   if (emitKind == EmitKind::Obj)
     return 0;
   std::string soPath = outputPrefix + ".so";
   if (failed(linkSharedObject(objectPath, soPath, error)))
-    return fail(error);
+    return failAndClean(error);
   if (!keepObject)
     llvm::sys::fs::remove(objectPath);
   timer.done("link");
   if (failed(writeArtifactFiles(*module, spec, outputPrefix, error)))
-    return fail(error);
+    return failAndClean(error);
   timer.done("write");
   return 0;
 }

@@ -30,6 +30,20 @@ def CpuMatmulMicrokernel
                            "mlir::memref::MemRefDialect"];
 }
 
+def CpuLowerStridedCopies
+    : Pass<"qcc-cpu-lower-strided-copies", "mlir::func::FuncOp"> {
+  let summary = "Turn memref.copy between strided buffers into loops";
+  let description = [{
+    The upstream LLVM lowering of `memref.copy` calls `memrefCopy` from
+    MLIR's C runner utilities unless both sides are contiguous; artifacts
+    must not depend on that library. Copies where either side has a
+    non-identity layout become `linalg.copy`, which the loop lowering turns
+    into plain loads and stores. Contiguous copies stay (they become
+    `memcpy`).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def CpuEmitEntry : Pass<"qcc-cpu-emit-entry", "mlir::ModuleOp"> {
   let summary = "Emit the artifact's exported entry points";
   let description = [{

@@ -27,6 +27,11 @@ struct OnnxImportOptions {
   /// Constants with at least this many bytes are kept as
   /// DenseResourceElementsAttr blobs (no hashing, no copy into the context).
   int64_t resourceThresholdBytes = 4096;
+  /// Graph inputs bound to compile-time values (`-const-input=NAME=FILE`):
+  /// NAME -> path of a serialized ONNX TensorProto (.pb). The input becomes a
+  /// constant (it is no longer an argument of @main); this is how shape-like
+  /// inputs of the ONNX backend node tests (axes, pads, sizes) get folded.
+  std::map<std::string, std::string> constantInputFiles;
 };
 
 /// Imports the model at `path` (external data files are looked up relative

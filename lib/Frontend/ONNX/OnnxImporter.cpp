@@ -1,0 +1,845 @@
+//===- OnnxImporter.cpp - ONNX protobuf to MLIR ---------------------------===//
+//
+// The driver: parses the ModelProto (no exceptions, no onnx::checker), loads
+// initializers (inline or external data), creates `func.func @main`, walks the
+// nodes in graph order and dispatches each to its op handler, after trying to
+// evaluate it on the host when all its inputs are known.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImportContext.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <google/protobuf/io/coded_stream.h>
+
+#include <climits>
+#include <cstring>
+#include <map>
+
+using namespace mlir;
+
+namespace qcc {
+namespace onnximport {
+
+/// Imports one graph into one function.
+class Importer {
+public:
+  Importer(MLIRContext &ctx, const OnnxImportOptions &options,
+           StringRef baseDir, std::string &error)
+      : ctx(ctx), options(options), baseDir(baseDir.str()), error(error),
+        builder(&ctx) {}
+
+  OwningOpRef<ModuleOp> run(const onnx::ModelProto &model);
+
+  /// Loads a TensorProto (initializer or Constant attribute) into `info`.
+  LogicalResult loadTensor(const onnx::TensorProto &t, StringRef what,
+                           TensorInfo &info);
+  /// Materializes the SSA value of a constant value.
+  Value materialize(TensorInfo &info, StringRef name);
+
+  MLIRContext &ctx;
+  const OnnxImportOptions &options;
+  std::string baseDir;
+  std::string &error;
+  OpBuilder builder;
+  std::map<std::string, TensorInfo> values;
+  const OpTable &table();
+
+private:
+  LogicalResult importNode(const onnx::NodeProto &node, int64_t opset);
+  LogicalResult importConstantNode(NodeContext &nc);
+  LogicalResult setSignature(const onnx::GraphProto &g);
+  Value funcEntryAnchor;
+  std::string currentValueName;
+};
+
+const OpTable &Importer::table() {
+  static OpTable t = [] {
+    OpTable t;
+    registerElementwiseOps(t);
+    registerShapeOps(t);
+    registerMatmulOps(t);
+    registerNormOps(t);
+    registerConvPoolOps(t);
+    t["Constant"] = nullptr; // handled by the driver
+    return t;
+  }();
+  return t;
+}
+
+//===----------------------------------------------------------------------===//
+// NodeContext
+//===----------------------------------------------------------------------===//
+
+TensorInfo &NodeContext::in(size_t i) {
+  return imp.values.at(node.input(i));
+}
+
+Value NodeContext::value(size_t i) {
+  TensorInfo &t = in(i);
+  if (!t.value)
+    t.value = imp.materialize(t, node.input(i));
+  return t.value;
+}
+
+const HostTensor *NodeContext::host(size_t i) {
+  if (!hasInput(i))
+    return nullptr;
+  return in(i).host.get();
+}
+
+int64_t NodeContext::resourceThreshold() const {
+  return imp.options.resourceThresholdBytes;
+}
+
+Value NodeContext::transposedValue(size_t i, ArrayRef<int64_t> perm) {
+  TensorInfo &t = in(i);
+  bool identity = true;
+  for (size_t k = 0; k < perm.size(); ++k)
+    identity &= perm[k] == (int64_t)k;
+  if (identity || !t.isConstant() || t.value)
+    return transposeValue(b, loc, value(i), perm);
+  // Permute the bytes on the host: weights stay plain constants.
+  const std::vector<int64_t> &s = t.shape;
+  int64_t r = s.size(), n = numElements(s), eb = dtypeBytes(t.dtype);
+  std::shared_ptr<RawBuffer> src = t.raw ? t.raw : hostToRaw(*t.host);
+  std::vector<int64_t> outShape(r), inStride(r, 1);
+  for (int64_t d = r - 2; d >= 0; --d)
+    inStride[d] = inStride[d + 1] * s[d + 1];
+  for (int64_t d = 0; d < r; ++d)
+    outShape[d] = s[perm[d]];
+  auto dst = std::make_shared<RawBuffer>(n * eb);
+  std::vector<int64_t> idx(r, 0);
+  for (int64_t o = 0; o < n; ++o) {
+    int64_t off = 0;
+    for (int64_t d = 0; d < r; ++d)
+      off += idx[d] * inStride[perm[d]];
+    std::memcpy(dst->data + o * eb, src->data + off * eb, eb);
+    for (int64_t d = r - 1; d >= 0; --d) {
+      if (++idx[d] < outShape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  TensorInfo nt;
+  nt.dtype = t.dtype;
+  nt.shape = outShape;
+  nt.raw = dst;
+  return imp.materialize(nt, node.input(i) + "_t");
+}
+
+FailureOr<std::vector<int64_t>> NodeContext::constInts(size_t i,
+                                                       StringRef what) {
+  if (!hasInput(i)) {
+    (void)fail("missing input '" + what + "'");
+    return failure();
+  }
+  const HostTensor *h = host(i);
+  if (!h) {
+    (void)fail("input '" + what + "' ('" + node.input(i) +
+               "') must be a compile-time constant");
+    return failure();
+  }
+  std::vector<int64_t> r;
+  for (int64_t k = 0; k < h->size(); ++k)
+    r.push_back(h->getI(k));
+  return r;
+}
+
+FailureOr<std::vector<double>> NodeContext::constFloats(size_t i,
+                                                        StringRef what) {
+  if (!hasInput(i)) {
+    (void)fail("missing input '" + what + "'");
+    return failure();
+  }
+  const HostTensor *h = host(i);
+  if (!h) {
+    (void)fail("input '" + what + "' ('" + node.input(i) +
+               "') must be a compile-time constant");
+    return failure();
+  }
+  std::vector<double> r;
+  for (int64_t k = 0; k < h->size(); ++k)
+    r.push_back(h->getF(k));
+  return r;
+}
+
+const onnx::AttributeProto *NodeContext::attr(StringRef name) const {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+int64_t NodeContext::attrInt(StringRef name, int64_t def) const {
+  const auto *a = attr(name);
+  if (!a)
+    return def;
+  if (a->type() == onnx::AttributeProto::FLOAT)
+    return (int64_t)a->f();
+  return a->i();
+}
+
+float NodeContext::attrFloat(StringRef name, float def) const {
+  const auto *a = attr(name);
+  if (!a)
+    return def;
+  if (a->type() == onnx::AttributeProto::INT)
+    return (float)a->i();
+  return a->f();
+}
+
+std::string NodeContext::attrString(StringRef name, StringRef def) const {
+  const auto *a = attr(name);
+  if (!a)
+    return def.str();
+  return a->s();
+}
+
+std::vector<int64_t> NodeContext::attrInts(StringRef name) const {
+  const auto *a = attr(name);
+  if (!a)
+    return {};
+  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+std::vector<float> NodeContext::attrFloats(StringRef name) const {
+  const auto *a = attr(name);
+  if (!a)
+    return {};
+  return std::vector<float>(a->floats().begin(), a->floats().end());
+}
+
+LogicalResult NodeContext::fail(const Twine &msg) {
+  if (imp.error.empty())
+    imp.error = (node.op_type() + " node '" + node.name() + "' (opset " +
+                 Twine(opset) + "): " + msg)
+                    .str();
+  return failure();
+}
+
+LogicalResult NodeContext::unsupportedAttr(const Twine &what) {
+  if (imp.error.empty())
+    imp.error = ("unsupported attribute '" + what + "' on " + node.op_type() +
+                 " (node '" + node.name() + "', opset " + Twine(opset) + ")")
+                    .str();
+  return failure();
+}
+
+void NodeContext::setOutput(size_t i, Value v, int32_t dt) {
+  if (!hasOutput(i))
+    return;
+  TensorInfo t;
+  t.dtype = dt;
+  auto rt = cast<RankedTensorType>(v.getType());
+  t.shape.assign(rt.getShape().begin(), rt.getShape().end());
+  t.value = v;
+  imp.values[node.output(i)] = std::move(t);
+}
+
+TensorInfo *NodeContext::out(size_t i) {
+  if (!hasOutput(i))
+    return nullptr;
+  auto it = imp.values.find(node.output(i));
+  return it == imp.values.end() ? nullptr : &it->second;
+}
+
+void NodeContext::forwardInput(size_t out, size_t i) {
+  if (!hasOutput(out))
+    return;
+  TensorInfo t = in(i);
+  imp.values[node.output(out)] = std::move(t);
+}
+
+void NodeContext::setOutputHost(size_t i, HostTensor h) {
+  if (!hasOutput(i))
+    return;
+  TensorInfo t;
+  t.dtype = h.dtype;
+  t.shape = h.shape;
+  t.host = std::make_shared<HostTensor>(std::move(h));
+  imp.values[node.output(i)] = std::move(t);
+}
+
+FailureOr<int64_t> NodeContext::normAxis(int64_t axis, int64_t r) {
+  int64_t a = axis < 0 ? axis + r : axis;
+  if (a < 0 || a >= std::max<int64_t>(r, 1) || (r == 0 && a != 0)) {
+    (void)fail("axis " + Twine(axis) + " out of range for rank " + Twine(r));
+    return failure();
+  }
+  return a;
+}
+
+//===----------------------------------------------------------------------===//
+// Tensors and constants
+//===----------------------------------------------------------------------===//
+
+static std::string sanitizeKey(StringRef s) {
+  std::string r;
+  for (char c : s)
+    r += (isalnum((unsigned char)c) || c == '_') ? c : '_';
+  if (r.empty() || isdigit((unsigned char)r[0]))
+    r = "w_" + r;
+  return r;
+}
+
+Value Importer::materialize(TensorInfo &info, StringRef name) {
+  // Constants go at the top of the body so any later use is dominated.
+  OpBuilder::InsertionGuard g(builder);
+  Block *entry = builder.getInsertionBlock();
+  builder.setInsertionPointToStart(entry);
+  Location loc = NameLoc::get(builder.getStringAttr(name));
+  if (info.host)
+    return hostConstant(builder, loc, *info.host,
+                        options.resourceThresholdBytes);
+  auto type = RankedTensorType::get(info.shape,
+                                    mlirElemType(&ctx, info.dtype));
+  RawBuffer &raw = *info.raw;
+  if ((int64_t)raw.size < options.resourceThresholdBytes ||
+      info.dtype == kBool) {
+    HostTensor h = rawToHost(raw.data, info.dtype, info.shape);
+    return hostConstant(builder, loc, h, INT64_MAX);
+  }
+  // Hand the buffer over to the blob manager without copying.
+  AsmResourceBlob blob;
+  if (raw.owned) {
+    raw.owned = false;
+    size_t sz = raw.size;
+    blob = UnmanagedAsmResourceBlob::allocateWithAlign(
+        ArrayRef<char>(raw.data, raw.size), 64,
+        [sz](void *p, size_t, size_t) {
+          llvm::deallocate_buffer(p, sz ? sz : 1, 64);
+        });
+  } else {
+    blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        ArrayRef<char>(raw.data, raw.size), 64);
+  }
+  auto attr = DenseResourceElementsAttr::get(type, sanitizeKey(name),
+                                             std::move(blob));
+  return arith::ConstantOp::create(builder, loc, type, attr);
+}
+
+template <typename Field>
+static void copyField(const Field &f, int32_t dt, char *dst, int64_t n) {
+  int64_t eb = dtypeBytes(dt);
+  for (int64_t i = 0; i < n; ++i) {
+    if (dt == kFloat) {
+      float v = (float)f.Get(i);
+      std::memcpy(dst + i * 4, &v, 4);
+    } else if (dt == kDouble) {
+      double v = (double)f.Get(i);
+      std::memcpy(dst + i * 8, &v, 8);
+    } else {
+      uint64_t v = (uint64_t)f.Get(i);
+      if (dt == kBool)
+        v = v != 0;
+      std::memcpy(dst + i * eb, &v, eb);
+    }
+  }
+}
+
+LogicalResult Importer::loadTensor(const onnx::TensorProto &t, StringRef what,
+                                   TensorInfo &info) {
+  int32_t dt = t.data_type();
+  std::string name = t.name().empty() ? what.str() : t.name();
+  if (!isSupportedDType(dt)) {
+    error = "initializer '" + name + "' has unsupported element type " +
+            dtypeName(dt);
+    return failure();
+  }
+  info.dtype = dt;
+  info.shape.assign(t.dims().begin(), t.dims().end());
+  for (int64_t d : info.shape)
+    if (d < 0) {
+      error = "initializer '" + name + "' has a negative dimension";
+      return failure();
+    }
+  int64_t n = numElements(info.shape), eb = dtypeBytes(dt);
+  auto raw = std::make_shared<RawBuffer>(n * eb);
+  size_t want = n * eb;
+  if (t.has_data_location() &&
+      t.data_location() == onnx::TensorProto::EXTERNAL) {
+    std::string location;
+    int64_t offset = 0, length = -1;
+    for (const auto &kv : t.external_data()) {
+      if (kv.key() == "location")
+        location = kv.value();
+      else if (kv.key() == "offset")
+        offset = std::strtoll(kv.value().c_str(), nullptr, 10);
+      else if (kv.key() == "length")
+        length = std::strtoll(kv.value().c_str(), nullptr, 10);
+    }
+    SmallString<256> path(baseDir);
+    llvm::sys::path::append(path, location);
+    if (location.empty() || !llvm::sys::fs::exists(path)) {
+      error = "external data file '" + location + "' for initializer '" +
+              name + "' not found";
+      return failure();
+    }
+    auto buf = llvm::MemoryBuffer::getFileSlice(
+        path, length >= 0 ? length : (int64_t)want, offset,
+        /*IsVolatile=*/false);
+    if (!buf || (*buf)->getBufferSize() < want ||
+        (length >= 0 && (size_t)length != want)) {
+      error = "external data file '" + location + "' for initializer '" +
+              name + "' is too short or its length does not match " +
+              std::to_string(want) + " bytes";
+      return failure();
+    }
+    std::memcpy(raw->data, (*buf)->getBufferStart(), want);
+  } else if (t.has_raw_data()) {
+    if (t.raw_data().size() != want) {
+      error = "initializer '" + name + "' has " +
+              std::to_string(t.raw_data().size()) + " bytes of data, expected " +
+              std::to_string(want);
+      return failure();
+    }
+    std::memcpy(raw->data, t.raw_data().data(), want);
+  } else {
+    int64_t have = 0;
+    switch (dt) {
+    case kFloat:
+      have = t.float_data_size();
+      if (have == n)
+        copyField(t.float_data(), dt, raw->data, n);
+      break;
+    case kDouble:
+      have = t.double_data_size();
+      if (have == n)
+        copyField(t.double_data(), dt, raw->data, n);
+      break;
+    case kInt64:
+      have = t.int64_data_size();
+      if (have == n)
+        copyField(t.int64_data(), dt, raw->data, n);
+      break;
+    case kUInt32:
+    case kUInt64:
+      have = t.uint64_data_size();
+      if (have == n)
+        copyField(t.uint64_data(), dt, raw->data, n);
+      break;
+    default: // int32 and narrower, bool, float16/bfloat16 bits
+      have = t.int32_data_size();
+      if (have == n)
+        copyField(t.int32_data(), dt, raw->data, n);
+      break;
+    }
+    if (have != n) {
+      error = "initializer '" + name + "' has " + std::to_string(have) +
+              " elements, expected " + std::to_string(n);
+      return failure();
+    }
+  }
+  if (n <= kMaxFoldElements)
+    info.host =
+        std::make_shared<HostTensor>(rawToHost(raw->data, dt, info.shape));
+  else
+    info.raw = raw;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Graph walk
+//===----------------------------------------------------------------------===//
+
+LogicalResult Importer::importConstantNode(NodeContext &nc) {
+  if (nc.numOutputs() < 1)
+    return nc.fail("expected one output");
+  TensorInfo info;
+  const auto &node = nc.node;
+  if (node.attribute_size() != 1)
+    return nc.fail("expected exactly one value attribute");
+  const onnx::AttributeProto &a = node.attribute(0);
+  StringRef an = a.name();
+  if (an == "value") {
+    if (failed(loadTensor(a.t(), node.output(0), info)))
+      return failure();
+  } else if (an == "value_float" || an == "value_floats") {
+    HostTensor h(kFloat, an == "value_float"
+                             ? std::vector<int64_t>{}
+                             : std::vector<int64_t>{(int64_t)a.floats_size()});
+    for (int64_t i = 0; i < h.size(); ++i)
+      h.floats[i] = an == "value_float" ? a.f() : a.floats(i);
+    nc.setOutputHost(0, std::move(h));
+    return success();
+  } else if (an == "value_int" || an == "value_ints") {
+    HostTensor h(kInt64, an == "value_int"
+                             ? std::vector<int64_t>{}
+                             : std::vector<int64_t>{(int64_t)a.ints_size()});
+    for (int64_t i = 0; i < h.size(); ++i)
+      h.ints[i] = an == "value_int" ? a.i() : a.ints(i);
+    nc.setOutputHost(0, std::move(h));
+    return success();
+  } else {
+    return nc.unsupportedAttr(an);
+  }
+  values[node.output(0)] = std::move(info);
+  return success();
+}
+
+LogicalResult Importer::importNode(const onnx::NodeProto &node,
+                                   int64_t opset) {
+  std::string locName = !node.name().empty()
+                            ? node.name()
+                            : (node.output_size() ? node.output(0) : "");
+  Location loc = NameLoc::get(builder.getStringAttr(locName));
+  NodeContext nc(*this, node, opset, builder, loc);
+  const std::string &domain = node.domain();
+  const OpTable &t = table();
+  auto it = t.find(node.op_type());
+  if ((domain != "" && domain != "ai.onnx") || it == t.end()) {
+    error = "unsupported op '" + node.op_type() + "' (node '" + node.name() +
+            "', domain '" + domain + "', opset " + std::to_string(opset) + ")";
+    return failure();
+  }
+  for (int i = 0; i < node.input_size(); ++i) {
+    if (node.input(i).empty())
+      continue;
+    if (!values.count(node.input(i))) {
+      error = node.op_type() + " node '" + node.name() +
+              "' uses undefined value '" + node.input(i) + "'";
+      return failure();
+    }
+    int32_t dt = values[node.input(i)].dtype;
+    if (!isSupportedDType(dt))
+      return nc.fail("input '" + node.input(i) +
+                     "' has unsupported element type " + dtypeName(dt));
+  }
+  if (node.op_type() == "Constant")
+    return importConstantNode(nc);
+
+  FailureOr<bool> folded = tryFoldNode(nc);
+  if (failed(folded))
+    return failure();
+  if (!*folded) {
+    if (failed(it->second(nc))) {
+      if (error.empty())
+        (void)nc.fail("could not be imported");
+      return failure();
+    }
+  }
+  for (int i = 0; i < node.output_size(); ++i)
+    if (!node.output(i).empty() && !values.count(node.output(i)))
+      return nc.fail("output " + Twine(i) + " ('" + node.output(i) +
+                     "') is not supported");
+  return success();
+}
+
+static LogicalResult readValueInfo(const onnx::ValueInfoProto &vi,
+                                   const OnnxImportOptions &options,
+                                   TensorInfo &info, std::string &error) {
+  const std::string &name = vi.name();
+  if (!vi.has_type() || !vi.type().has_tensor_type()) {
+    error = "input '" + name + "' is not a tensor";
+    return failure();
+  }
+  const auto &tt = vi.type().tensor_type();
+  info.dtype = tt.elem_type();
+  if (!isSupportedDType(info.dtype)) {
+    error = "input '" + name + "' has unsupported element type " +
+            dtypeName(info.dtype);
+    return failure();
+  }
+  auto ov = options.inputShapes.find(name);
+  if (!tt.has_shape()) {
+    if (ov == options.inputShapes.end()) {
+      error = "input '" + name + "' has unknown rank; pass -input-shape=" +
+              name + ":1x...";
+      return failure();
+    }
+    info.shape = ov->second;
+    return success();
+  }
+  const auto &shape = tt.shape();
+  if (ov != options.inputShapes.end() &&
+      ov->second.size() != (size_t)shape.dim_size()) {
+    error = "-input-shape for '" + name + "' has rank " +
+            std::to_string(ov->second.size()) + " but the model says " +
+            std::to_string(shape.dim_size());
+    return failure();
+  }
+  for (int i = 0; i < shape.dim_size(); ++i) {
+    const auto &d = shape.dim(i);
+    bool known = d.has_dim_value() && d.dim_value() >= 0;
+    if (ov != options.inputShapes.end()) {
+      int64_t o = ov->second[i];
+      if (known && d.dim_value() != o) {
+        error = "-input-shape for '" + name + "' gives dimension " +
+                std::to_string(i) + " as " + std::to_string(o) +
+                " but the model fixes it to " +
+                std::to_string(d.dim_value());
+        return failure();
+      }
+      if (o < 0) {
+        error = "-input-shape for '" + name + "' has a negative dimension";
+        return failure();
+      }
+      info.shape.push_back(o);
+      continue;
+    }
+    if (!known) {
+      std::string dn = d.has_dim_param() && !d.dim_param().empty()
+                           ? d.dim_param()
+                           : "?" + std::to_string(i);
+      error = "input '" + name + "' has dynamic dimension '" + dn +
+              "'; pass -input-shape=" + name + ":1x...";
+      return failure();
+    }
+    info.shape.push_back(d.dim_value());
+  }
+  return success();
+}
+
+OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
+  if (!model.has_graph()) {
+    error = "model has no graph";
+    return {};
+  }
+  const onnx::GraphProto &g = model.graph();
+  int64_t opset = -1;
+  for (const auto &o : model.opset_import())
+    if (o.domain() == "" || o.domain() == "ai.onnx")
+      opset = o.version();
+  if (opset > getMaxSupportedOpset()) {
+    error = "model uses default-domain opset " + std::to_string(opset) +
+            "; the importer supports up to " +
+            std::to_string(getMaxSupportedOpset());
+    return {};
+  }
+  if (opset < 0) {
+    // ir_version < 3 models have no opset_import: they use opset 1.
+    opset = model.ir_version() < 3 ? 1 : -1;
+  }
+
+  ctx.loadDialect<func::FuncDialect, linalg::LinalgDialect,
+                  tensor::TensorDialect, arith::ArithDialect,
+                  math::MathDialect>();
+  Location uloc = UnknownLoc::get(&ctx);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(uloc);
+
+  // Initializers first: a graph input with an initializer of the same name
+  // is a constant with a default (we take the default).
+  for (const auto &init : g.initializer()) {
+    TensorInfo info;
+    if (failed(loadTensor(init, init.name(), info)))
+      return {};
+    values[init.name()] = std::move(info);
+  }
+  if (g.sparse_initializer_size()) {
+    error = "sparse initializers are not supported";
+    return {};
+  }
+  for (const auto &kv : options.constantInputFiles) {
+    bool isInput = false;
+    for (const auto &vi : g.input())
+      isInput |= vi.name() == kv.first;
+    if (!isInput) {
+      error = "-const-input names '" + kv.first +
+              "', which is not an input of the model";
+      return {};
+    }
+    auto buf = llvm::MemoryBuffer::getFile(kv.second, /*IsText=*/false,
+                                           /*RequiresNullTerminator=*/false);
+    if (!buf) {
+      error = "cannot open file '" + kv.second +
+              "': " + buf.getError().message();
+      return {};
+    }
+    onnx::TensorProto t;
+    google::protobuf::io::CodedInputStream stream(
+        reinterpret_cast<const uint8_t *>((*buf)->getBufferStart()),
+        (int)(*buf)->getBufferSize());
+    stream.SetTotalBytesLimit(INT_MAX);
+    if (!t.ParseFromCodedStream(&stream)) {
+      error = "file '" + kv.second +
+              "' is not a valid ONNX TensorProto (protobuf parse failed)";
+      return {};
+    }
+    TensorInfo info;
+    std::string savedDir = baseDir;
+    SmallString<256> dir(kv.second);
+    llvm::sys::path::remove_filename(dir);
+    baseDir = dir.empty() ? "." : dir.str().str();
+    LogicalResult ok = loadTensor(t, kv.first, info);
+    baseDir = savedDir;
+    if (failed(ok))
+      return {};
+    values[kv.first] = std::move(info);
+  }
+  std::vector<std::string> argNames;
+  SmallVector<Type> argTypes;
+  std::vector<int32_t> argDTypes;
+  for (const auto &vi : g.input()) {
+    if (values.count(vi.name()))
+      continue;
+    TensorInfo info;
+    if (failed(readValueInfo(vi, options, info, error)))
+      return {};
+    argNames.push_back(vi.name());
+    argTypes.push_back(
+        RankedTensorType::get(info.shape, mlirElemType(&ctx, info.dtype)));
+    argDTypes.push_back(info.dtype);
+    values[vi.name()] = std::move(info);
+  }
+  for (const auto &kv : options.inputShapes) {
+    if (std::find(argNames.begin(), argNames.end(), kv.first) ==
+        argNames.end()) {
+      error = "-input-shape names '" + kv.first +
+              "', which is not an input of the model";
+      return {};
+    }
+  }
+
+  builder.setInsertionPointToEnd(module->getBody());
+  auto func = func::FuncOp::create(builder, uloc, "main",
+                                   builder.getFunctionType(argTypes, {}));
+  Block *entry = func.addEntryBlock();
+  for (size_t i = 0; i < argNames.size(); ++i) {
+    values[argNames[i]].value = entry->getArgument(i);
+    func.setArgAttr(i, "qcc.name", builder.getStringAttr(argNames[i]));
+    func.setArgAttr(i, "qcc.dtype",
+                    builder.getStringAttr(dtypeName(argDTypes[i])));
+  }
+  builder.setInsertionPointToEnd(entry);
+
+  for (const auto &node : g.node()) {
+    bool defaultDomain = node.domain() == "" || node.domain() == "ai.onnx";
+    if (opset < 0 && defaultDomain) {
+      error = "model has no opset import for the default domain";
+      return {};
+    }
+    if (failed(importNode(node, defaultDomain ? opset : 0)))
+      return {};
+  }
+
+  SmallVector<Value> results;
+  SmallVector<Type> resultTypes;
+  std::vector<std::pair<std::string, int32_t>> resultInfo;
+  for (const auto &vo : g.output()) {
+    auto it = values.find(vo.name());
+    if (it == values.end()) {
+      error = "graph output '" + vo.name() + "' is not produced by any node";
+      return {};
+    }
+    TensorInfo &t = it->second;
+    if (!t.value)
+      t.value = materialize(t, vo.name());
+    results.push_back(t.value);
+    resultTypes.push_back(t.value.getType());
+    resultInfo.push_back({vo.name(), t.dtype});
+  }
+  func::ReturnOp::create(builder, uloc, results);
+  func.setFunctionType(builder.getFunctionType(argTypes, resultTypes));
+  for (size_t i = 0; i < resultInfo.size(); ++i) {
+    func.setResultAttr(i, "qcc.name",
+                       builder.getStringAttr(resultInfo[i].first));
+    func.setResultAttr(i, "qcc.dtype",
+                       builder.getStringAttr(dtypeName(resultInfo[i].second)));
+  }
+
+  // Drop what no result needs (unused initializers, dead branches).
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*entry)))
+    if (isOpTriviallyDead(&op))
+      op.erase();
+
+  std::string diag;
+  {
+    ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+      if (diag.empty())
+        diag = d.str();
+      return success();
+    });
+    if (failed(verify(*module))) {
+      error = "internal error: imported module does not verify: " + diag;
+      return {};
+    }
+  }
+  return module;
+}
+
+} // namespace onnximport
+
+//===----------------------------------------------------------------------===//
+// Public API
+//===----------------------------------------------------------------------===//
+
+static OwningOpRef<ModuleOp>
+importFromBytesImpl(MLIRContext &context, StringRef bytes, StringRef baseDir,
+                    const OnnxImportOptions &options, std::string &error,
+                    StringRef displayName) {
+  error.clear();
+  onnx::ModelProto model;
+  google::protobuf::io::CodedInputStream stream(
+      reinterpret_cast<const uint8_t *>(bytes.data()), (int)bytes.size());
+  stream.SetTotalBytesLimit(INT_MAX);
+  if (bytes.size() > (size_t)INT_MAX ||
+      !model.ParseFromCodedStream(&stream) ||
+      !stream.ConsumedEntireMessage()) {
+    error = "file '" + displayName.str() +
+            "' is not a valid ONNX model (protobuf parse failed)";
+    return {};
+  }
+  if (model.ir_version() <= 0 && !model.has_graph()) {
+    error = "file '" + displayName.str() +
+            "' is not a valid ONNX model (no ir_version and no graph)";
+    return {};
+  }
+  onnximport::Importer imp(context, options, baseDir, error);
+  return imp.run(model);
+}
+
+OwningOpRef<ModuleOp> importOnnxModelFromBytes(MLIRContext &context,
+                                               StringRef bytes,
+                                               StringRef baseDir,
+                                               const OnnxImportOptions &options,
+                                               std::string &error) {
+  return importFromBytesImpl(context, bytes, baseDir, options, error,
+                             "<memory>");
+}
+
+OwningOpRef<ModuleOp> importOnnxModel(MLIRContext &context, StringRef path,
+                                      const OnnxImportOptions &options,
+                                      std::string &error) {
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf) {
+    error = "cannot open file '" + path.str() +
+            "': " + buf.getError().message();
+    return {};
+  }
+  SmallString<256> dir(path);
+  llvm::sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = ".";
+  return importFromBytesImpl(context, (*buf)->getBuffer(), dir, options, error,
+                             path);
+}
+
+std::vector<std::string> getSupportedOnnxOps() {
+  onnximport::OpTable t;
+  onnximport::registerElementwiseOps(t);
+  onnximport::registerShapeOps(t);
+  onnximport::registerMatmulOps(t);
+  onnximport::registerNormOps(t);
+  onnximport::registerConvPoolOps(t);
+  std::vector<std::string> r;
+  for (auto &kv : t)
+    r.push_back(kv.getKey().str());
+  r.push_back("Constant");
+  std::sort(r.begin(), r.end());
+  return r;
+}
+
+int64_t getMaxSupportedOpset() { return 27; }
+
+} // namespace qcc
