@@ -20,7 +20,8 @@ llvm_config.use_default_substitutions()
 python = os.path.join(config.qcc_src_root, ".venv", "bin", "python")
 if not os.path.exists(python):
     python = os.environ.get("QCC_TEST_PYTHON", "python3")
-config.substitutions.append(("%python", python))
+# Ahead of lit's own %python (the interpreter running lit).
+config.substitutions.insert(0, ("%python", python))
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.qcc_tools_dir, config.llvm_tools_dir]

@@ -29,4 +29,20 @@ def ExternalizeWeights : Pass<"qcc-externalize-weights", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
+def FuseElementwise : Pass<"qcc-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg producers into consumers that read "
+                "each produced element once";
+  let description = [{
+    Upstream elementwise fusion merges a producer into any consumer, even one
+    whose loops re-read each produced element many times (the reduction loop
+    of a matmul, a broadcast): the producer's work, an `erf` of GELU say, is
+    then repeated for every reuse. This pass fuses only all-parallel
+    `linalg.generic` producers whose value the consumer indexes through a
+    permutation of its loops, so no work is duplicated, and keeps named ops
+    (matmuls, convolutions) named for the microkernels.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 #endif // QCC_PASSES_PASSES_TD

@@ -641,8 +641,17 @@ Value highestValue(OpBuilder &b, Location loc, int32_t dt) {
   return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, v));
 }
 
+std::string sanitizeKey(StringRef s) {
+  std::string r;
+  for (char c : s)
+    r += (isalnum((unsigned char)c) || c == '_') ? c : '_';
+  if (r.empty() || isdigit((unsigned char)r[0]))
+    r = "w_" + r;
+  return r;
+}
+
 Value hostConstant(OpBuilder &b, Location loc, const HostTensor &t,
-                   int64_t resourceThreshold) {
+                   int64_t resourceThreshold, StringRef blobName) {
   auto type = RankedTensorType::get(t.shape,
                                     mlirElemType(b.getContext(), t.dtype));
   int64_t n = t.size();
@@ -673,7 +682,7 @@ Value hostConstant(OpBuilder &b, Location loc, const HostTensor &t,
   if (!splat && (int64_t)raw->size >= resourceThreshold) {
     AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
         ArrayRef<char>(raw->data, raw->size), 64);
-    auto attr = DenseResourceElementsAttr::get(type, "qcc_const",
+    auto attr = DenseResourceElementsAttr::get(type, sanitizeKey(blobName),
                                                std::move(blob));
     return arith::ConstantOp::create(b, loc, type, attr);
   }

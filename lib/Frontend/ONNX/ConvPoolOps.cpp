@@ -322,7 +322,9 @@ LogicalResult handlePool(NodeContext &c, bool isMax) {
   int32_t origDT = c.dtype(0);
   // The named max pool compares signed: widen unsigned types first.
   int32_t dt = isUnsignedDType(origDT) && origDT != kBool
-                   ? (origDT == kUInt32 || origDT == kUInt64 ? kUInt64 : kInt32)
+                   ? (origDT == kUInt64 ? kUInt64
+                      : origDT == kUInt32 ? kInt64
+                                          : kInt32)
                    : origDT;
   if (dt == kUInt64 || dt == kBool || (!isMax && !isFloatDType(dt)) ||
       !isSupportedDType(dt))

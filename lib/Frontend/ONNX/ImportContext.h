@@ -309,7 +309,10 @@ mlir::Value highestValue(mlir::OpBuilder &b, mlir::Location loc,
 
 /// Materializes a host tensor as arith.constant (resource blob when large).
 mlir::Value hostConstant(mlir::OpBuilder &b, mlir::Location loc,
-                         const HostTensor &t, int64_t resourceThreshold);
+                         const HostTensor &t, int64_t resourceThreshold,
+                         llvm::StringRef blobName = "qcc_const");
+/// `s` made a valid resource key.
+std::string sanitizeKey(llvm::StringRef s);
 
 } // namespace onnximport
 } // namespace qcc

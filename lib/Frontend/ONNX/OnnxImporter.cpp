@@ -283,15 +283,6 @@ FailureOr<int64_t> NodeContext::normAxis(int64_t axis, int64_t r) {
 // Tensors and constants
 //===----------------------------------------------------------------------===//
 
-static std::string sanitizeKey(StringRef s) {
-  std::string r;
-  for (char c : s)
-    r += (isalnum((unsigned char)c) || c == '_') ? c : '_';
-  if (r.empty() || isdigit((unsigned char)r[0]))
-    r = "w_" + r;
-  return r;
-}
-
 Value Importer::materialize(TensorInfo &info, StringRef name) {
   // Constants go at the top of the body so any later use is dominated.
   OpBuilder::InsertionGuard g(builder);
@@ -300,7 +291,7 @@ Value Importer::materialize(TensorInfo &info, StringRef name) {
   Location loc = NameLoc::get(builder.getStringAttr(name));
   if (info.host)
     return hostConstant(builder, loc, *info.host,
-                        options.resourceThresholdBytes);
+                        options.resourceThresholdBytes, name);
   auto type = RankedTensorType::get(info.shape,
                                     mlirElemType(&ctx, info.dtype));
   RawBuffer &raw = *info.raw;
@@ -591,8 +582,16 @@ static LogicalResult readValueInfo(const onnx::ValueInfoProto &vi,
       std::string dn = d.has_dim_param() && !d.dim_param().empty()
                            ? d.dim_param()
                            : "?" + std::to_string(i);
+      std::string hint;
+      for (int k = 0; k < shape.dim_size(); ++k) {
+        const auto &dk = shape.dim(k);
+        hint += (k ? "x" : "") +
+                std::to_string(dk.has_dim_value() && dk.dim_value() >= 0
+                                   ? dk.dim_value()
+                                   : 1);
+      }
       error = "input '" + name + "' has dynamic dimension '" + dn +
-              "'; pass -input-shape=" + name + ":1x...";
+              "'; pass -input-shape=" + name + ":" + hint;
       return failure();
     }
     info.shape.push_back(d.dim_value());

@@ -44,6 +44,21 @@ def CpuLowerStridedCopies
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def CpuApproximateMath
+    : Pass<"qcc-cpu-approximate-math", "mlir::func::FuncOp"> {
+  let summary = "Replace f32 transcendental calls by vectorizable polynomials";
+  let description = [{
+    A libm call per element (expf, erff, tanhf) costs more than the rest of
+    a softmax or GELU and keeps LLVM from vectorizing the loop. For f32,
+    `exp`, `expm1`, `log`, `log1p`, `log2`, `tanh` and `erf` become MLIR's
+    polynomial approximations (within a few ULP over the whole range);
+    other functions and f64 keep their libm calls.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def CpuEmitEntry : Pass<"qcc-cpu-emit-entry", "mlir::ModuleOp"> {
   let summary = "Emit the artifact's exported entry points";
   let description = [{
