@@ -4,6 +4,7 @@
 
 #include "qcc/Codegen/CPU/Passes.h"
 #include "qcc/Dialect/Q/IR/QDialect.h"
+#include "qcc/Dialect/Q/Transforms/BufferizableOpInterfaceImpl.h"
 #include "qcc/Passes/Passes.h"
 #include "qcc/Pipelines/Pipelines.h"
 
@@ -45,6 +46,7 @@ void qcc::registerAllDialects(mlir::DialectRegistry &registry) {
                   mlir::quant::QuantDialect, mlir::scf::SCFDialect,
                   mlir::tensor::TensorDialect, mlir::vector::VectorDialect>();
   mlir::func::registerAllExtensions(registry);
+  q::registerBufferizableOpInterfaceExternalModels(registry);
   mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
   mlir::bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
       registry);

@@ -51,7 +51,7 @@ static LogicalResult verifyScaleOperands(Operation *op, ArrayRef<int64_t> shape,
            << shape[scheme.getAxis()] << " is not a multiple of group size "
            << scheme.getGroupSize();
   SmallVector<int64_t> expected = expectedScaleShape(shape, scheme);
-  auto scaleType = cast<RankedTensorType>(scales.getType());
+  auto scaleType = cast<ShapedType>(scales.getType());
   if (scaleType.getShape() != ArrayRef<int64_t>(expected))
     return op->emitOpError("scales must have shape ")
            << formatShape(expected) << " for this scheme, got "
@@ -61,7 +61,7 @@ static LogicalResult verifyScaleOperands(Operation *op, ArrayRef<int64_t> shape,
   if (!scheme.getSymmetric() && !zeroPoints)
     return op->emitOpError("asymmetric schemes need zero points");
   if (zeroPoints &&
-      cast<RankedTensorType>(zeroPoints.getType()).getShape() !=
+      cast<ShapedType>(zeroPoints.getType()).getShape() !=
           scaleType.getShape())
     return op->emitOpError("zero points must have the shape of the scales");
   return success();
@@ -133,37 +133,67 @@ LogicalResult UnpackOp::verify() {
   return success();
 }
 
+static ArrayRef<int64_t> shapeOf(Value value) {
+  return cast<ShapedType>(value.getType()).getShape();
+}
+
 LogicalResult MatmulOp::verify() {
-  RankedTensorType inputType = getInput().getType();
-  RankedTensorType resultType = getResult().getType();
+  auto inputType = cast<ShapedType>(getInput().getType());
+  auto initType = cast<ShapedType>(getInit().getType());
   WeightType weightType = getWeight().getType();
   int64_t k = weightType.getShape()[0];
   int64_t n = weightType.getShape()[1];
-  if (inputType.getRank() < 2 || resultType.getRank() != inputType.getRank())
-    return emitOpError("input and result must have the same rank >= 2");
+  bool tensors = isa<RankedTensorType>(initType);
+  for (Value operand : getOperands())
+    if (isa<ShapedType>(operand.getType()) &&
+        isa<RankedTensorType>(operand.getType()) != tensors)
+      return emitOpError("operands must be all tensors or all memrefs");
+  if (tensors != (getNumResults() == 1))
+    return emitOpError(tensors ? "on tensors the op returns the updated init"
+                               : "on memrefs the op has no result");
+  if (tensors && getResult()[0].getType() != initType)
+    return emitOpError("result type must be the init type");
+  if (inputType.getRank() < 2 || initType.getRank() != inputType.getRank())
+    return emitOpError("input and init must have the same rank >= 2");
   if (inputType.getShape().back() != k)
     return emitOpError("input reduction dimension ")
            << inputType.getShape().back() << " does not match weight K " << k;
-  if (resultType.getShape().back() != n ||
-      resultType.getShape().drop_back() != inputType.getShape().drop_back())
-    return emitOpError("result shape must be the input shape with the last "
+  if (initType.getShape().back() != n ||
+      initType.getShape().drop_back() != inputType.getShape().drop_back())
+    return emitOpError("init shape must be the input shape with the last "
                        "dimension replaced by N = ")
            << n;
   if (failed(verifyScaleOperands(*this, weightType.getShape(),
                                  weightType.getScheme(), getScales(),
                                  getZeroPoints())))
     return failure();
-  if (getBias() &&
-      getBias().getType().getShape() != ArrayRef<int64_t>{n})
+  if (getBias() && shapeOf(getBias()) != ArrayRef<int64_t>{n})
     return emitOpError("bias must have shape ") << n;
   bool needsActScale = getActQuant() == ActQuant::StaticPerTensor;
   if (needsActScale != static_cast<bool>(getActScale()))
     return emitOpError(needsActScale
                            ? "static activation quantization needs act_scale"
                            : "act_scale is only used with static_per_tensor");
-  if (getActScale() && getActScale().getType().getRank() != 0)
-    return emitOpError("act_scale must be a rank-0 tensor");
+  if (getActScale() && !shapeOf(getActScale()).empty())
+    return emitOpError("act_scale must have rank 0");
   return success();
+}
+
+void MatmulOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  if (hasPureTensorSemantics())
+    return;
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    if (&operand == &getInitMutable())
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+    else
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
 }
 
 #define GET_OP_CLASSES

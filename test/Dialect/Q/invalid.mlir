@@ -61,19 +61,19 @@ func.func @weight_storage_size() {
 
 // -----
 
-func.func @matmul_k(%x: tensor<1x6xf32>, %s: tensor<4xf32>) -> tensor<1x4xf32> {
+func.func @matmul_k(%x: tensor<1x6xf32>, %s: tensor<4xf32>, %i: tensor<1x4xf32>) -> tensor<1x4xf32> {
   %w = q.weight_constant dense<0> : tensor<32xi8> -> !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
   // expected-error @+1 {{input reduction dimension 6 does not match weight K 8}}
-  %y = q.matmul %x, %w scales(%s) : (tensor<1x6xf32>, !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, tensor<4xf32>) -> tensor<1x4xf32>
+  %y = q.matmul %x, %w scales(%s) outs(%i) : (tensor<1x6xf32>, !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, tensor<4xf32>, tensor<1x4xf32>) -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }
 
 // -----
 
-func.func @matmul_act_scale(%x: tensor<1x8xf32>, %s: tensor<4xf32>) -> tensor<1x4xf32> {
+func.func @matmul_act_scale(%x: tensor<1x8xf32>, %s: tensor<4xf32>, %i: tensor<1x4xf32>) -> tensor<1x4xf32> {
   %w = q.weight_constant dense<0> : tensor<32xi8> -> !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
   // expected-error @+1 {{static activation quantization needs act_scale}}
-  %y = q.matmul %x, %w scales(%s) {act_quant = #q.act_quant<static_per_tensor>} : (tensor<1x8xf32>, !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, tensor<4xf32>) -> tensor<1x4xf32>
+  %y = q.matmul %x, %w scales(%s) outs(%i) {act_quant = #q.act_quant<static_per_tensor>} : (tensor<1x8xf32>, !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, tensor<4xf32>, tensor<1x4xf32>) -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }
 
@@ -88,3 +88,12 @@ func.func @vnni_shape(%w: !q.weight<6x16xi8, #q.scheme<bits = 8, is_signed = tru
 
 // expected-error @+1 {{unknown weight layout 'tiled'}}
 func.func @bad_layout(%w: !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, tiled>)
+
+// -----
+
+func.func @matmul_mixed(%x: tensor<1x8xf32>, %s: tensor<4xf32>, %i: memref<1x4xf32>) {
+  %w = q.weight_constant dense<0> : tensor<32xi8> -> !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  // expected-error @+1 {{operands must be all tensors or all memrefs}}
+  q.matmul %x, %w scales(%s) outs(%i) : (tensor<1x8xf32>, !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, tensor<4xf32>, memref<1x4xf32>) -> ()
+  return
+}

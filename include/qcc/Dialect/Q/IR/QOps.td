@@ -6,6 +6,7 @@
 include "qcc/Dialect/Q/IR/QBase.td"
 include "qcc/Dialect/Q/IR/QAttrs.td"
 include "qcc/Dialect/Q/IR/QTypes.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Dialect/Quant/IR/QuantBase.td"
@@ -14,6 +15,12 @@ def Q_FloatTensor : RankedTensorOf<[F16, BF16, F32]>;
 def Q_ScaleTensor : RankedTensorOf<[F16, BF16, F32]>;
 def Q_CodeTensor : RankedTensorOf<[AnySignlessInteger, quant_QuantizedType]>;
 def Q_IntTensor : RankedTensorOf<[AnySignlessInteger]>;
+def Q_FloatShaped : AnyTypeOf<[RankedTensorOf<[F16, BF16, F32]>,
+                               MemRefRankOf<[F16, BF16, F32], [0, 1, 2, 3, 4, 5, 6]>]>;
+def Q_ScaleShaped : AnyTypeOf<[RankedTensorOf<[F16, BF16, F32]>,
+                               MemRefRankOf<[F16, BF16, F32], [0, 1, 2, 3, 4, 5, 6]>]>;
+def Q_IntShaped : AnyTypeOf<[RankedTensorOf<[AnySignlessInteger]>,
+                             MemRefRankOf<[AnySignlessInteger], [0, 1, 2, 3, 4, 5, 6]>]>;
 def Q_Weight : Type<CPred<"::llvm::isa<::qcc::q::WeightType>($_self)">,
                     "quantized weight", "::qcc::q::WeightType">;
 
@@ -123,10 +130,12 @@ def Q_UnpackOp : Q_Op<"unpack", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Q_MatmulOp : Q_Op<"matmul", [Pure, AttrSizedOperandSegments]> {
+def Q_MatmulOp : Q_Op<"matmul", [AttrSizedOperandSegments,
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
   let summary = "Float activations times a quantized weight";
   let description = [{
-    `result[..., m, n] = sum_k act(input)[..., m, k] * dequant(weight)[k, n]
+    `init[..., m, n] = sum_k act(input)[..., m, k] * dequant(weight)[k, n]
     (+ bias[n])`. The weight is `[K, N]`; its scales (and zero points for
     asymmetric schemes) are operands shaped by the scheme: rank 0 per tensor,
     `[N]` per output channel (`axis = 1`), `[K / group_size, N]` per group
@@ -134,30 +143,41 @@ def Q_MatmulOp : Q_Op<"matmul", [Pure, AttrSizedOperandSegments]> {
     quantized to int8 too: per tensor with the static `act_scale` operand, or
     per token at run time.
 
+    The op is in destination-passing style: on tensors it returns the
+    updated `init` (whose contents are overwritten, not accumulated); after
+    bufferization it writes the `init` buffer and has no result.
+
     ```mlir
-    %y = q.matmul %x, %w scales(%s) zero_points(%z) bias(%b)
+    %y = q.matmul %x, %w scales(%s) zero_points(%z) bias(%b) outs(%init)
            {act_quant = #q.act_quant<none>}
            : (tensor<1x4xf32>, !q.weight<4x8xi4, #q.scheme<bits = 4,
               is_signed = false, granularity = per_group, axis = 0,
               group_size = 2, symmetric = false>, packed_k>, tensor<2x8xf32>,
-              tensor<2x8xi8>, tensor<8xf32>) -> tensor<1x8xf32>
+              tensor<2x8xi8>, tensor<8xf32>, tensor<1x8xf32>) -> tensor<1x8xf32>
     ```
   }];
-  let arguments = (ins Q_FloatTensor:$input,
+  let arguments = (ins Q_FloatShaped:$input,
                        Q_Weight:$weight,
-                       Q_ScaleTensor:$scales,
-                       Optional<Q_IntTensor>:$zero_points,
-                       Optional<Q_FloatTensor>:$bias,
-                       Optional<Q_ScaleTensor>:$act_scale,
+                       Q_ScaleShaped:$scales,
+                       Optional<Q_IntShaped>:$zero_points,
+                       Optional<Q_FloatShaped>:$bias,
+                       Optional<Q_ScaleShaped>:$act_scale,
+                       Q_FloatShaped:$init,
                        DefaultValuedAttr<Q_ActQuantAttr,
                          "::qcc::q::ActQuant::None">:$act_quant);
-  let results = (outs Q_FloatTensor:$result);
+  let results = (outs Variadic<Q_FloatTensor>:$result);
   let assemblyFormat = [{
     $input `,` $weight `scales` `(` $scales `)`
     (`zero_points` `(` $zero_points^ `)`)?
     (`bias` `(` $bias^ `)`)?
     (`act_scale` `(` $act_scale^ `)`)?
+    `outs` `(` $init `)`
     attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
   }];
   let hasVerifier = 1;
 }
