@@ -57,12 +57,17 @@ struct CpuEmitEntryPass
       inputs = attr.getInt();
     }
     LLVM::LLVMFunctionType mainType = mainFn.getFunctionType();
+    // qcc-cpu-outline-parallel passes the execution context first.
+    int64_t contextParams =
+        module->hasAttr(qcc::cpu::kExecContextAttrName) ? 1 : 0;
     int64_t numParams = mainType.getNumParams();
-    int64_t outputs = numParams - inputs - int64_t(weightOffsets.size());
+    int64_t outputs = numParams - contextParams - inputs -
+                      int64_t(weightOffsets.size());
     if (outputs < 0 || mainType.getReturnType() !=
                            LLVM::LLVMVoidType::get(ctx)) {
-      mainFn.emitError("entry function does not take weights, inputs and "
-                       "output buffers as its only parameters");
+      mainFn.emitError("entry function does not take ")
+          << (contextParams ? "the context, " : "")
+          << "weights, inputs and output buffers as its only parameters";
       return signalPassFailure();
     }
     auto ptrType = LLVM::LLVMPointerType::get(ctx);
@@ -103,9 +108,17 @@ struct CpuEmitEntryPass
     Value outputArray = body->getArgument(2);
     Value weightBase = body->getArgument(3);
     SmallVector<Value> args;
-    for (int64_t offset : weightOffsets)
+    if (contextParams)
+      args.push_back(body->getArgument(0));
+    // Offsets go in as i64 values: GEPArg's inline constants hold only 29
+    // bits, and weight files pass 512 MiB.
+    auto i64Type = IntegerType::get(ctx, 64);
+    for (int64_t offset : weightOffsets) {
+      Value offsetValue = LLVM::ConstantOp::create(
+          b, loc, i64Type, b.getI64IntegerAttr(offset));
       args.push_back(LLVM::GEPOp::create(b, loc, ptrType, i8Type, weightBase,
-                                         ArrayRef<LLVM::GEPArg>{offset}));
+                                         ArrayRef<LLVM::GEPArg>{offsetValue}));
+    }
     auto loadSlot = [&](Value array, int64_t i) -> Value {
       Value slot = LLVM::GEPOp::create(b, loc, ptrType, ptrType, array,
                                        ArrayRef<LLVM::GEPArg>{i});

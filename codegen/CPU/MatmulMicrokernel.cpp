@@ -80,6 +80,45 @@ static std::optional<MatmulShape> matchMatmul(linalg::LinalgOp op) {
   return shape;
 }
 
+/// Which loop of the microkernel runs as an scf.parallel.
+enum class ParallelSplit {
+  None,
+  /// The batch dimension, each matmul of the batch serial.
+  Batch,
+  /// Full column panels (with the batch dimension, if any, as an outer
+  /// parallel dimension); the ragged columns run afterwards.
+  Columns,
+  /// Full row blocks, likewise; the leftover rows run afterwards.
+  Rows,
+};
+
+/// Parallel units wanted before a split counts as good enough. The runtime
+/// groups units into chunks per thread (qcc-cpu-outline-parallel), so this
+/// only needs to exceed a few times the typical core count.
+static constexpr int64_t kPreferredUnits = 8;
+
+/// Picks the outermost split that yields enough units of equal size: column
+/// panels share the A panel rows and stream disjoint parts of B, row blocks
+/// (for tall-skinny products) stream all of B per block.
+static ParallelSplit chooseSplit(const MatmulShape &s, int64_t rows,
+                                 int64_t panel, int64_t minFmas) {
+  // In double: a static shape may multiply out beyond int64_t.
+  double fmas = double(s.batch) * double(s.m) * double(s.n) * double(s.k);
+  if (minFmas < 0 || fmas < double(minFmas))
+    return ParallelSplit::None;
+  int64_t colUnits = s.n / panel;
+  int64_t rowUnits = s.m / rows;
+  bool byColumns = colUnits >= kPreferredUnits || colUnits >= rowUnits;
+  int64_t innerUnits = byColumns ? colUnits : rowUnits;
+  ParallelSplit inner = byColumns ? ParallelSplit::Columns : ParallelSplit::Rows;
+  if (s.batched && s.batch > 1 &&
+      (s.batch >= kPreferredUnits || innerUnits <= 1))
+    return ParallelSplit::Batch;
+  if (s.batch * innerUnits < 2)
+    return ParallelSplit::None;
+  return inner;
+}
+
 class MicrokernelEmitter {
 public:
   MicrokernelEmitter(OpBuilder &builder, Location loc, const MatmulShape &shape,
@@ -87,27 +126,61 @@ public:
       : b(builder), loc(loc), s(shape), width(width),
         vecType(VectorType::get({width}, builder.getF32Type())) {}
 
-  /// Emits the whole matmul at the builder's insertion point.
-  void emit(int64_t rows, int64_t vectors) {
-    auto emitBatch = [&](Value batchIdx) {
-      int64_t panel = width * vectors;
-      int64_t fullN = s.n / panel * panel;
-      if (fullN > 0)
-        emitColumnLoop(batchIdx, 0, fullN, panel, rows, vectors,
-                       /*tail=*/0);
-      // Remaining columns one vector (the last one masked) at a time.
-      for (int64_t col = fullN; col < s.n; col += width) {
-        int64_t valid = std::min(width, s.n - col);
-        emitColumnLoop(batchIdx, col, col + width, width, rows, 1,
-                       valid == width ? 0 : valid);
+  /// Emits the whole matmul at the builder's insertion point, with the loop
+  /// chosen by `split` as an scf.parallel.
+  void emit(int64_t rows, int64_t vectors, ParallelSplit split) {
+    int64_t panel = width * vectors;
+    int64_t fullN = s.n / panel * panel;
+    int64_t fullM = s.m / rows * rows;
+    if (split == ParallelSplit::Batch) {
+      auto loop = scf::ParallelOp::create(b, loc, ValueRange{index(0)},
+                                          ValueRange{index(s.batch)},
+                                          ValueRange{index(1)});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+      emitByColumns(loop.getInductionVars()[0], rows, vectors);
+      return;
+    }
+    if (split == ParallelSplit::None) {
+      forEachBatch([&](Value batchIdx) { emitByColumns(batchIdx, rows, vectors); });
+      return;
+    }
+    // Full column panels or full row blocks in parallel (with the batch
+    // index as an outer parallel dimension), the ragged edge afterwards.
+    bool byColumns = split == ParallelSplit::Columns;
+    SmallVector<Value> lbs, ubs, steps;
+    if (s.batched) {
+      lbs.push_back(index(0));
+      ubs.push_back(index(s.batch));
+      steps.push_back(index(1));
+    }
+    lbs.push_back(index(0));
+    ubs.push_back(index(byColumns ? fullN : fullM));
+    steps.push_back(index(byColumns ? panel : rows));
+    auto loop = scf::ParallelOp::create(b, loc, lbs, ubs, steps);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+      SmallVector<Value> ivs(loop.getInductionVars());
+      Value batchIdx = s.batched ? ivs[0] : Value();
+      if (byColumns)
+        emitRowLoops(batchIdx, ivs.back(), rows, vectors, /*tail=*/0);
+      else
+        emitColumnLoops(batchIdx, ivs.back(), rows, vectors);
+    }
+    forEachBatch([&](Value batchIdx) {
+      if (byColumns) {
+        emitTailColumns(batchIdx, fullN, rows);
+        return;
       }
-    };
-    if (!s.batched)
-      return emitBatch(Value());
-    auto loop = scf::ForOp::create(b, loc, index(0), index(s.batch), index(1));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    emitBatch(loop.getInductionVar());
+      if (fullM == s.m)
+        return;
+      auto rowLoop =
+          scf::ForOp::create(b, loc, index(fullM), index(s.m), index(1));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(rowLoop.getBody());
+      emitColumnLoops(batchIdx, rowLoop.getInductionVar(), 1, vectors);
+    });
   }
 
 private:
@@ -122,6 +195,34 @@ private:
     return result;
   }
 
+  /// Runs `body` once, or in a loop over the batch dimension.
+  void forEachBatch(function_ref<void(Value)> body) {
+    if (!s.batched)
+      return body(Value());
+    auto loop = scf::ForOp::create(b, loc, index(0), index(s.batch), index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    body(loop.getInductionVar());
+  }
+
+  /// The serial order: full column panels, then the remaining columns one
+  /// vector (the last one masked) at a time; all rows for each.
+  void emitByColumns(Value batchIdx, int64_t rows, int64_t vectors) {
+    int64_t panel = width * vectors;
+    int64_t fullN = s.n / panel * panel;
+    if (fullN > 0)
+      emitColumnLoop(batchIdx, 0, fullN, panel, rows, vectors, /*tail=*/0);
+    emitTailColumns(batchIdx, fullN, rows);
+  }
+
+  void emitTailColumns(Value batchIdx, int64_t begin, int64_t rows) {
+    for (int64_t col = begin; col < s.n; col += width) {
+      int64_t valid = std::min(width, s.n - col);
+      emitColumnLoop(batchIdx, col, col + width, width, rows, 1,
+                     valid == width ? 0 : valid);
+    }
+  }
+
   /// Columns [begin, end) in steps of `step`; rows in blocks of `rows`, then
   /// the leftover rows one at a time. `tail` > 0 masks each vector to that
   /// many lanes (only used with a single vector per row).
@@ -131,7 +232,12 @@ private:
         scf::ForOp::create(b, loc, index(begin), index(end), index(step));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(colLoop.getBody());
-    Value col = colLoop.getInductionVar();
+    emitRowLoops(batchIdx, colLoop.getInductionVar(), rows, vectors, tail);
+  }
+
+  /// All rows of the column block starting at `col`.
+  void emitRowLoops(Value batchIdx, Value col, int64_t rows, int64_t vectors,
+                    int64_t tail) {
     int64_t fullM = s.m / rows * rows;
     if (fullM > 0) {
       auto rowLoop =
@@ -146,6 +252,27 @@ private:
       OpBuilder::InsertionGuard inner(b);
       b.setInsertionPointToStart(rowLoop.getBody());
       emitBlock(batchIdx, rowLoop.getInductionVar(), col, 1, vectors, tail);
+    }
+  }
+
+  /// All columns of the `rows` rows starting at `row`.
+  void emitColumnLoops(Value batchIdx, Value row, int64_t rows,
+                       int64_t vectors) {
+    int64_t panel = width * vectors;
+    int64_t fullN = s.n / panel * panel;
+    auto emitColumns = [&](int64_t begin, int64_t end, int64_t step,
+                           int64_t vecs, int64_t tail) {
+      auto colLoop =
+          scf::ForOp::create(b, loc, index(begin), index(end), index(step));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(colLoop.getBody());
+      emitBlock(batchIdx, row, colLoop.getInductionVar(), rows, vecs, tail);
+    };
+    if (fullN > 0)
+      emitColumns(0, fullN, panel, vectors, 0);
+    for (int64_t col = fullN; col < s.n; col += width) {
+      int64_t valid = std::min(width, s.n - col);
+      emitColumns(col, col + width, width, 1, valid == width ? 0 : valid);
     }
   }
 
@@ -240,8 +367,10 @@ struct CpuMatmulMicrokernelPass
     });
     for (auto &[op, shape] : work) {
       OpBuilder builder(op);
+      ParallelSplit split = chooseSplit(shape, rows, vectorWidth * vectorsPerRow,
+                                        parallelMinFmas);
       MicrokernelEmitter(builder, op.getLoc(), shape, vectorWidth)
-          .emit(rows, vectorsPerRow);
+          .emit(rows, vectorsPerRow, split);
       op->erase();
     }
   }

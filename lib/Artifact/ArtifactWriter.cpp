@@ -3,6 +3,7 @@
 #include "qcc/Artifact/Artifact.h"
 #include "qcc/Passes/Passes.h"
 #include "qcc/Target/Target.h"
+#include "qcc/qcc_runtime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -12,27 +13,30 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace qcc;
 
-static std::string hexDigest(ArrayRef<uint8_t> digest) {
-  return llvm::toHex(digest, /*LowerCase=*/true);
+// Hashes come from the runtime's own SHA-256 (its public API), so that the
+// compiler and the runtime compute the contract's digests with one
+// implementation. (llvm::SHA256 in LLVM 22 also gives wrong digests from
+// 512 MiB of input on.)
+static std::string sha256Hex(StringRef bytes) {
+  char hex[65];
+  qcc_sha256_hex(bytes.data(), bytes.size(), hex);
+  return hex;
 }
 
 FailureOr<std::string> qcc::sha256File(StringRef path, std::string &error) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer) {
-    error = "cannot read '" + path.str() + "': " + buffer.getError().message();
+  char hex[65];
+  std::string pathText = path.str();
+  if (qcc_status status = qcc_sha256_file_hex(pathText.c_str(), hex)) {
+    error = qcc_status_message(status);
+    qcc_status_free(status);
     return failure();
   }
-  llvm::SHA256 hash;
-  hash.update(llvm::arrayRefFromStringRef((*buffer)->getBuffer()));
-  std::array<uint8_t, 32> digest = hash.final();
-  return hexDigest(digest);
+  return std::string(hex);
 }
 
 LogicalResult qcc::readSignature(ModuleOp module, StringRef entry,
@@ -212,19 +216,15 @@ LogicalResult qcc::writeArtifactFiles(ModuleOp module, const ArtifactSpec &spec,
   FailureOr<std::string> soHash = sha256File(soPath, error);
   if (failed(soHash))
     return failure();
-  llvm::SHA256 weightHasher;
-  weightHasher.update(llvm::arrayRefFromStringRef(weights));
-  std::string weightsHash = hexDigest(weightHasher.final());
+  std::string weightsHash = sha256Hex(weights);
 
   std::string io;
   for (const TensorSignature &t : spec.inputs)
     io += "in " + t.name + " " + t.dtype + " " + dimsString(t.shape) + "\n";
   for (const TensorSignature &t : spec.outputs)
     io += "out " + t.name + " " + t.dtype + " " + dimsString(t.shape) + "\n";
-  llvm::SHA256 contentHasher;
-  contentHasher.update("qcc-artifact-v1\n" + *soHash + "\n" + weightsHash +
-                       "\n" + io);
-  std::string contentHash = hexDigest(contentHasher.final());
+  std::string contentHash = sha256Hex("qcc-artifact-v1\n" + *soHash + "\n" +
+                                      weightsHash + "\n" + io);
 
   StringRef base = llvm::sys::path::filename(prefix);
   std::string manifest;

@@ -31,6 +31,23 @@ namespace qcc {
 
 void CpuPipelineOptions::setTarget(const TargetInfo &target) {
   vectorWidth = target.vectorWidthF32;
+  vnni = target.hasVnni;
+}
+
+void buildQuantizationPipeline(OpPassManager &pm,
+                               const CpuPipelineOptions &options) {
+  if (options.bits != 8 && options.bits != 4)
+    return;
+  QuantizeWeightsOptions quantOptions;
+  quantOptions.bits = options.bits;
+  quantOptions.groupSize = options.groupSize;
+  quantOptions.symmetric = options.symmetric;
+  quantOptions.actQuant = options.actQuant;
+  quantOptions.vnni = options.vnni;
+  quantOptions.keepFloat.assign(options.keepFloat.begin(),
+                                options.keepFloat.end());
+  pm.addNestedPass<func::FuncOp>(createQuantizeWeights(quantOptions));
+  pm.addPass(createCanonicalizerPass());
 }
 
 void buildTensorOptimizationPipeline(OpPassManager &pm,
@@ -64,12 +81,17 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   bufferization::buildBufferDeallocationPipeline(pm);
 
+  cpu::CpuLowerQMatmulOptions qmatmulOptions;
+  qmatmulOptions.vnni = options.vnni;
+  pm.addPass(cpu::createCpuLowerQMatmul(qmatmulOptions));
   cpu::CpuMatmulMicrokernelOptions kernelOptions;
   kernelOptions.vectorWidth = options.vectorWidth;
   pm.addNestedPass<func::FuncOp>(cpu::createCpuMatmulMicrokernel(kernelOptions));
   pm.addNestedPass<func::FuncOp>(cpu::createCpuLowerStridedCopies());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addNestedPass<func::FuncOp>(cpu::createCpuApproximateMath());
+  // After the last producer of scf.parallel, before anything lowers it.
+  pm.addPass(cpu::createCpuOutlineParallel());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createSCFToControlFlowPass());
@@ -93,6 +115,7 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
 void buildCpuFloatPipeline(OpPassManager &pm,
                            const CpuPipelineOptions &options) {
   buildTensorOptimizationPipeline(pm, options);
+  buildQuantizationPipeline(pm, options);
   buildCpuCodegenPipeline(pm, options);
 }
 

@@ -56,6 +56,25 @@ cl::opt<std::string> targetName(
 cl::opt<int> bits("bits",
                   cl::desc("Weight precision: 32 (float), 8 or 4 (quantized)"),
                   cl::init(32), cl::cat(qccCategory));
+cl::opt<std::string> actMode(
+    "act",
+    cl::desc("Activations of quantized matmuls: dynamic (int8 per token, "
+             "default), none (weight-only), static (needs --calib)"),
+    cl::init("dynamic"), cl::cat(qccCategory));
+cl::opt<int> groupSize("group-size",
+                       cl::desc("Group size along K of 4-bit weights "
+                                "(32, 64 or 128)"),
+                       cl::init(128), cl::cat(qccCategory));
+cl::opt<bool> asymmetric("asym",
+                         cl::desc("Asymmetric 4-bit groups (zero points)"),
+                         cl::cat(qccCategory));
+cl::opt<bool> symmetricFlag("sym", cl::desc("Symmetric 4-bit groups (default)"),
+                            cl::cat(qccCategory));
+cl::list<std::string> keepFloat(
+    "keep-float",
+    cl::desc("Keep matmuls whose ONNX node name contains PATTERN in float "
+             "(repeatable or comma-separated)"),
+    cl::value_desc("pattern"), cl::CommaSeparated, cl::cat(qccCategory));
 cl::list<std::string> inputShapes(
     "input-shape",
     cl::desc("Static shape of a model input, NAME:1x128 (repeatable)"),
@@ -180,14 +199,19 @@ int main(int argc, char **argv) {
     return fail("target '" + target->name +
                 "' is a GPU target; the GPU backend is not available in this "
                 "build yet (CPU targets: x86-64, x86-64-avx512, x86-64-vnni)");
-  if (bits != 32) {
-    if (bits == 8 || bits == 4)
-      return fail("-bits=" + llvm::Twine(bits.getValue()) +
-                  " needs the quantization passes, which are not available in "
-                  "this build yet; use -bits=32");
+  if (bits != 32 && bits != 8 && bits != 4)
     return fail("-bits=" + llvm::Twine(bits.getValue()) +
                 " is not a supported precision (32, 8 or 4)");
-  }
+  if (actMode == "static")
+    return fail("--act=static needs calibration (--calib), which is not "
+                "available in this build yet; use --act=dynamic or --act=none");
+  if (actMode != "dynamic" && actMode != "none")
+    return fail("unknown --act='" + actMode + "' (dynamic, none or static)");
+  if (groupSize != 32 && groupSize != 64 && groupSize != 128)
+    return fail("--group-size=" + llvm::Twine(groupSize.getValue()) +
+                " is not supported (32, 64 or 128)");
+  if (asymmetric && symmetricFlag)
+    return fail("--sym and --asym exclude each other");
   bool toFile = emitKind == EmitKind::Obj || emitKind == EmitKind::So;
   if (toFile && (outputPrefix.empty() || outputPrefix == "-"))
     return fail("-o PREFIX is required to write an artifact");
@@ -258,6 +282,12 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   CpuPipelineOptions pipelineOptions;
   pipelineOptions.setTarget(*target);
+  pipelineOptions.bits = bits;
+  pipelineOptions.groupSize = groupSize;
+  pipelineOptions.symmetric = !asymmetric;
+  pipelineOptions.actQuant = actMode;
+  std::vector<std::string> keepPatterns(keepFloat.begin(), keepFloat.end());
+  pipelineOptions.keepFloat = keepPatterns;
   buildCpuFloatPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return fail("the " + target->name + " pipeline failed: " +

@@ -82,11 +82,19 @@ LogicalResult WeightType::verify(function_ref<InFlightDiagnostic()> emitError,
                        << scheme.getGroupSize();
   if (layout == Layout::VnniK4N16 && (shape[0] % 4 != 0 || shape[1] % 16 != 0))
     return emitError() << "vnni_k4n16 needs K % 4 == 0 and N % 16 == 0";
+  if (layout == Layout::VnniK4N16 && scheme.getBits() != 8)
+    return emitError() << "vnni_k4n16 holds 8-bit codes";
+  if (layout == Layout::VnniK8N16 && (shape[0] % 8 != 0 || shape[1] % 16 != 0))
+    return emitError() << "vnni_k8n16 needs K % 8 == 0 and N % 16 == 0";
+  if (layout == Layout::VnniK8N16 && scheme.getBits() != 4)
+    return emitError() << "vnni_k8n16 holds 4-bit codes";
   return success();
 }
 
 int64_t WeightType::getStorageBytes() const {
   int64_t elements = getShape()[0] * getShape()[1];
+  if (getLayout() == Layout::VnniK8N16)
+    return elements / 2;
   if (getLayout() == Layout::PackedK) {
     int64_t perByte = 8 / getScheme().getBits();
     if (8 % getScheme().getBits() != 0)

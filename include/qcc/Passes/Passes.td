@@ -45,4 +45,36 @@ def FuseElementwise : Pass<"qcc-fuse-elementwise", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def QuantizeWeights : Pass<"qcc-quantize-weights", "mlir::func::FuncOp"> {
+  let summary = "Round-to-nearest quantization of constant matmul weights";
+  let description = [{
+    Every `linalg.matmul` whose right operand is a constant f32 `[K, N]`
+    matrix becomes a `q.matmul` with a `q.weight_constant`: 8-bit weights
+    symmetric per output channel, 4-bit weights in groups of `group-size`
+    along K (symmetric, or asymmetric with zero points). The layout is the
+    one the target's kernels read (`vnni_k4n16` / `vnni_k8n16` with `vnni`,
+    else `row_major` / `packed_k`); shapes those layouts cannot hold fall
+    back to the plain ones. Matmuls named by `keep-float` (substrings of the
+    ONNX node name) and matrices under `min-elements` stay in float.
+    Numerics come from lib/Quant.
+  }];
+  let options = [
+    Option<"bits", "bits", "unsigned", /*default=*/"8", "Weight bits (8 or 4)">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Group size along K for 4-bit weights">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Symmetric 4-bit groups (no zero points)">,
+    Option<"actQuant", "act", "std::string", /*default=*/"\"dynamic\"",
+           "Activations: none (weight-only) or dynamic (int8 per token)">,
+    Option<"vnni", "vnni", "bool", /*default=*/"true",
+           "Use the VNNI kernel layouts">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"4096",
+           "Smallest weight (K * N) worth quantizing">,
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "Node-name substrings of matmuls to keep in float">
+  ];
+  let dependentDialects = ["qcc::q::QDialect", "mlir::tensor::TensorDialect",
+                           "mlir::linalg::LinalgDialect"];
+}
+
 #endif // QCC_PASSES_PASSES_TD

@@ -21,6 +21,25 @@ struct CpuPipelineOptions : public mlir::PassPipelineOptions<CpuPipelineOptions>
   Option<bool> fuseElementwise{*this, "fuse-elementwise",
                                llvm::cl::desc("Fuse elementwise linalg ops"),
                                llvm::cl::init(true)};
+  Option<bool> vnni{*this, "vnni",
+                    llvm::cl::desc("The target has AVX-512 VNNI"),
+                    llvm::cl::init(true)};
+  Option<unsigned> bits{*this, "bits",
+                        llvm::cl::desc("Weight bits: 32 (float), 8 or 4"),
+                        llvm::cl::init(32)};
+  Option<int64_t> groupSize{*this, "group-size",
+                            llvm::cl::desc("Group size of 4-bit weights"),
+                            llvm::cl::init(128)};
+  Option<bool> symmetric{*this, "symmetric",
+                         llvm::cl::desc("Symmetric 4-bit weight groups"),
+                         llvm::cl::init(true)};
+  Option<std::string> actQuant{
+      *this, "act",
+      llvm::cl::desc("Activations of quantized matmuls: none or dynamic"),
+      llvm::cl::init("dynamic")};
+  ListOption<std::string> keepFloat{
+      *this, "keep-float",
+      llvm::cl::desc("Node-name substrings of matmuls kept in float")};
 
   /// Sets the options that follow from `target`.
   void setTarget(const TargetInfo &target);
@@ -38,7 +57,13 @@ void buildTensorOptimizationPipeline(mlir::OpPassManager &pm,
 void buildCpuCodegenPipeline(mlir::OpPassManager &pm,
                              const CpuPipelineOptions &options);
 
-/// Both of the above: what `qcc -target=x86-64*` runs.
+/// Weight quantization (when `bits` is 8 or 4): float matmuls with constant
+/// weights become q.matmul.
+void buildQuantizationPipeline(mlir::OpPassManager &pm,
+                               const CpuPipelineOptions &options);
+
+/// Tensor optimization, quantization and codegen: what `qcc -target=x86-64*`
+/// runs.
 void buildCpuFloatPipeline(mlir::OpPassManager &pm,
                            const CpuPipelineOptions &options);
 

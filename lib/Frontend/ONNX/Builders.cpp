@@ -24,9 +24,19 @@ namespace onnximport {
 
 bool isSupportedDType(int32_t dt) {
   switch (dt) {
-  case kFloat: case kUInt8: case kInt8: case kUInt16: case kInt16:
-  case kInt32: case kInt64: case kBool: case kFloat16: case kDouble:
-  case kUInt32: case kUInt64: case kBFloat16:
+  case kFloat:
+  case kUInt8:
+  case kInt8:
+  case kUInt16:
+  case kInt16:
+  case kInt32:
+  case kInt64:
+  case kBool:
+  case kFloat16:
+  case kDouble:
+  case kUInt32:
+  case kUInt64:
+  case kBFloat16:
     return true;
   default:
     return false;
@@ -49,12 +59,26 @@ bool isIntDType(int32_t dt) {
 
 int64_t dtypeBits(int32_t dt) {
   switch (dt) {
-  case kBool: return 1;
-  case kUInt8: case kInt8: return 8;
-  case kUInt16: case kInt16: case kFloat16: case kBFloat16: return 16;
-  case kInt32: case kUInt32: case kFloat: return 32;
-  case kInt64: case kUInt64: case kDouble: return 64;
-  default: return 0;
+  case kBool:
+    return 1;
+  case kUInt8:
+  case kInt8:
+    return 8;
+  case kUInt16:
+  case kInt16:
+  case kFloat16:
+  case kBFloat16:
+    return 16;
+  case kInt32:
+  case kUInt32:
+  case kFloat:
+    return 32;
+  case kInt64:
+  case kUInt64:
+  case kDouble:
+    return 64;
+  default:
+    return 0;
   }
 }
 
@@ -65,32 +89,58 @@ int64_t dtypeBytes(int32_t dt) {
 
 std::string dtypeName(int32_t dt) {
   switch (dt) {
-  case kFloat: return "float32";
-  case kUInt8: return "uint8";
-  case kInt8: return "int8";
-  case kUInt16: return "uint16";
-  case kInt16: return "int16";
-  case kInt32: return "int32";
-  case kInt64: return "int64";
-  case kString: return "string";
-  case kBool: return "bool";
-  case kFloat16: return "float16";
-  case kDouble: return "float64";
-  case kUInt32: return "uint32";
-  case kUInt64: return "uint64";
-  case kBFloat16: return "bfloat16";
-  case 14: return "complex64";
-  case 15: return "complex128";
-  case 17: return "float8e4m3fn";
-  case 18: return "float8e4m3fnuz";
-  case 19: return "float8e5m2";
-  case 20: return "float8e5m2fnuz";
-  case 21: return "uint4";
-  case 22: return "int4";
-  case 23: return "float4e2m1";
-  case 24: return "float8e8m0";
-  case 25: return "uint2";
-  case 26: return "int2";
+  case kFloat:
+    return "float32";
+  case kUInt8:
+    return "uint8";
+  case kInt8:
+    return "int8";
+  case kUInt16:
+    return "uint16";
+  case kInt16:
+    return "int16";
+  case kInt32:
+    return "int32";
+  case kInt64:
+    return "int64";
+  case kString:
+    return "string";
+  case kBool:
+    return "bool";
+  case kFloat16:
+    return "float16";
+  case kDouble:
+    return "float64";
+  case kUInt32:
+    return "uint32";
+  case kUInt64:
+    return "uint64";
+  case kBFloat16:
+    return "bfloat16";
+  case 14:
+    return "complex64";
+  case 15:
+    return "complex128";
+  case 17:
+    return "float8e4m3fn";
+  case 18:
+    return "float8e4m3fnuz";
+  case 19:
+    return "float8e5m2";
+  case 20:
+    return "float8e5m2fnuz";
+  case 21:
+    return "uint4";
+  case 22:
+    return "int4";
+  case 23:
+    return "float4e2m1";
+  case 24:
+    return "float8e8m0";
+  case 25:
+    return "uint2";
+  case 26:
+    return "int2";
   default:
     return "type" + std::to_string(dt);
   }
@@ -98,10 +148,14 @@ std::string dtypeName(int32_t dt) {
 
 Type mlirElemType(MLIRContext *ctx, int32_t dt) {
   switch (dt) {
-  case kFloat: return Float32Type::get(ctx);
-  case kFloat16: return Float16Type::get(ctx);
-  case kBFloat16: return BFloat16Type::get(ctx);
-  case kDouble: return Float64Type::get(ctx);
+  case kFloat:
+    return Float32Type::get(ctx);
+  case kFloat16:
+    return Float16Type::get(ctx);
+  case kBFloat16:
+    return BFloat16Type::get(ctx);
+  case kDouble:
+    return Float64Type::get(ctx);
   default:
     return IntegerType::get(ctx, dtypeBits(dt) ? dtypeBits(dt) : 8);
   }
@@ -127,14 +181,22 @@ std::string shapeStr(ArrayRef<int64_t> shape) {
 
 int64_t wrapInt(int64_t v, int32_t dt) {
   switch (dt) {
-  case kBool: return v != 0;
-  case kUInt8: return (uint8_t)v;
-  case kInt8: return (int8_t)v;
-  case kUInt16: return (uint16_t)v;
-  case kInt16: return (int16_t)v;
-  case kUInt32: return (uint32_t)v;
-  case kInt32: return (int32_t)v;
-  default: return v;
+  case kBool:
+    return v != 0;
+  case kUInt8:
+    return (uint8_t)v;
+  case kInt8:
+    return (int8_t)v;
+  case kUInt16:
+    return (uint16_t)v;
+  case kInt16:
+    return (int16_t)v;
+  case kUInt32:
+    return (uint32_t)v;
+  case kInt32:
+    return (int32_t)v;
+  default:
+    return v;
   }
 }
 
@@ -340,8 +402,7 @@ Value filledTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
 Value scalarConst(OpBuilder &b, Location loc, Type elem, double v) {
   if (auto ft = dyn_cast<FloatType>(elem))
     return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, v));
-  return arith::ConstantOp::create(b, loc,
-                                   b.getIntegerAttr(elem, (int64_t)v));
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(elem, (int64_t)v));
 }
 
 Value intConst(OpBuilder &b, Location loc, Type elem, int64_t v) {
@@ -387,9 +448,9 @@ Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
                        ArrayRef<int64_t> outShape, Type outElem, BodyFn body) {
   SmallVector<AffineMap> maps;
   for (Value v : inputs)
-    maps.push_back(broadcastMap(
-        b.getContext(), cast<RankedTensorType>(v.getType()).getShape(),
-        outShape));
+    maps.push_back(broadcastMap(b.getContext(),
+                                cast<RankedTensorType>(v.getType()).getShape(),
+                                outShape));
   return buildGeneric(b, loc, inputs, maps, outShape, outElem, body);
 }
 
@@ -485,9 +546,8 @@ Value extractSlice(OpBuilder &b, Location loc, Value v,
   SmallVector<int64_t> str(strides.begin(), strides.end());
   if (str.empty())
     str.assign(sizes.size(), 1);
-  if (llvm::equal(st.getShape(), sizes) && llvm::all_of(offsets, [](int64_t o) {
-        return o == 0;
-      }))
+  if (llvm::equal(st.getShape(), sizes) &&
+      llvm::all_of(offsets, [](int64_t o) { return o == 0; }))
     return v;
   auto rt = RankedTensorType::get(sizes, st.getElementType());
   return tensor::ExtractSliceOp::create(b, loc, rt, v, ValueRange{},
@@ -620,11 +680,11 @@ Value lowestValue(OpBuilder &b, Location loc, int32_t dt) {
   if (isFloatDType(dt))
     return arith::ConstantOp::create(
         b, loc,
-        b.getFloatAttr(t, APFloat::getInf(
-                              cast<FloatType>(t).getFloatSemantics(), true)));
+        b.getFloatAttr(
+            t, APFloat::getInf(cast<FloatType>(t).getFloatSemantics(), true)));
   unsigned w = t.getIntOrFloatBitWidth();
-  APInt v = isUnsignedDType(dt) ? APInt::getMinValue(w)
-                                : APInt::getSignedMinValue(w);
+  APInt v =
+      isUnsignedDType(dt) ? APInt::getMinValue(w) : APInt::getSignedMinValue(w);
   return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, v));
 }
 
@@ -633,11 +693,11 @@ Value highestValue(OpBuilder &b, Location loc, int32_t dt) {
   if (isFloatDType(dt))
     return arith::ConstantOp::create(
         b, loc,
-        b.getFloatAttr(t, APFloat::getInf(
-                              cast<FloatType>(t).getFloatSemantics(), false)));
+        b.getFloatAttr(
+            t, APFloat::getInf(cast<FloatType>(t).getFloatSemantics(), false)));
   unsigned w = t.getIntOrFloatBitWidth();
-  APInt v = isUnsignedDType(dt) ? APInt::getMaxValue(w)
-                                : APInt::getSignedMaxValue(w);
+  APInt v =
+      isUnsignedDType(dt) ? APInt::getMaxValue(w) : APInt::getSignedMaxValue(w);
   return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, v));
 }
 
@@ -652,8 +712,8 @@ std::string sanitizeKey(StringRef s) {
 
 Value hostConstant(OpBuilder &b, Location loc, const HostTensor &t,
                    int64_t resourceThreshold, StringRef blobName) {
-  auto type = RankedTensorType::get(t.shape,
-                                    mlirElemType(b.getContext(), t.dtype));
+  auto type =
+      RankedTensorType::get(t.shape, mlirElemType(b.getContext(), t.dtype));
   int64_t n = t.size();
   if (t.dtype == kBool) {
     SmallVector<bool> bits;
@@ -664,10 +724,10 @@ Value hostConstant(OpBuilder &b, Location loc, const HostTensor &t,
   }
   bool splat = n > 0;
   for (int64_t i = 1; i < n && splat; ++i)
-    splat = t.isFloat() ? (t.floats[i] == t.floats[0] &&
-                           std::signbit(t.floats[i]) ==
-                               std::signbit(t.floats[0]))
-                        : t.ints[i] == t.ints[0];
+    splat = t.isFloat()
+                ? (t.floats[i] == t.floats[0] &&
+                   std::signbit(t.floats[i]) == std::signbit(t.floats[0]))
+                : t.ints[i] == t.ints[0];
   HostTensor one;
   const HostTensor *src = &t;
   if (splat && n > 1) {

@@ -84,8 +84,32 @@ HostTensor gatherHost(const HostTensor &in, std::vector<int64_t> outShape,
   return r;
 }
 
-enum class EK { Add, Sub, Mul, Div, Mod, Pow, Min, Max, Eq, Lt, Gt, Le, Ge,
-                And, Or, Xor, Neg, Abs, Sqrt, Floor, Ceil, Not, Sign, Where };
+enum class EK {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Mod,
+  Pow,
+  Min,
+  Max,
+  Eq,
+  Lt,
+  Gt,
+  Le,
+  Ge,
+  And,
+  Or,
+  Xor,
+  Neg,
+  Abs,
+  Sqrt,
+  Floor,
+  Ceil,
+  Not,
+  Sign,
+  Where
+};
 
 FailureOr<bool> foldElementwise(NodeContext &c, EK k) {
   std::vector<const HostTensor *> ins;
@@ -103,8 +127,8 @@ FailureOr<bool> foldElementwise(NodeContext &c, EK k) {
   }
   if (numElements(out) > kMaxFoldElements)
     return false;
-  bool cmp = k == EK::Eq || k == EK::Lt || k == EK::Gt || k == EK::Le ||
-             k == EK::Ge;
+  bool cmp =
+      k == EK::Eq || k == EK::Lt || k == EK::Gt || k == EK::Le || k == EK::Ge;
   const HostTensor &a0 = *ins[k == EK::Where ? 1 : 0];
   int32_t dt = a0.dtype;
   int32_t outDT = cmp ? kBool : dt;
@@ -135,30 +159,68 @@ FailureOr<bool> foldElementwise(NodeContext &c, EK k) {
       double y = ins.size() > 1 ? ins[1]->getF(off[1]) : 0;
       double v = 0;
       switch (k) {
-      case EK::Add: v = x + y; break;
-      case EK::Sub: v = x - y; break;
-      case EK::Mul: v = x * y; break;
-      case EK::Div: v = x / y; break;
+      case EK::Add:
+        v = x + y;
+        break;
+      case EK::Sub:
+        v = x - y;
+        break;
+      case EK::Mul:
+        v = x * y;
+        break;
+      case EK::Div:
+        v = x / y;
+        break;
       case EK::Mod:
         v = std::fmod(x, y);
         if (!fmod && v != 0 && ((v < 0) != (y < 0)))
           v += y;
         break;
-      case EK::Pow: v = std::pow(x, y); break;
-      case EK::Min: v = std::isnan(x) || std::isnan(y) ? NAN : std::min(x, y); break;
-      case EK::Max: v = std::isnan(x) || std::isnan(y) ? NAN : std::max(x, y); break;
-      case EK::Eq: r.ints[o] = x == y; return;
-      case EK::Lt: r.ints[o] = x < y; return;
-      case EK::Gt: r.ints[o] = x > y; return;
-      case EK::Le: r.ints[o] = x <= y; return;
-      case EK::Ge: r.ints[o] = x >= y; return;
-      case EK::Neg: v = -x; break;
-      case EK::Abs: v = std::fabs(x); break;
-      case EK::Sqrt: v = std::sqrt(x); break;
-      case EK::Floor: v = std::floor(x); break;
-      case EK::Ceil: v = std::ceil(x); break;
-      case EK::Sign: v = x > 0 ? 1 : x < 0 ? -1 : 0; break;
-      default: ok = false; return;
+      case EK::Pow:
+        v = std::pow(x, y);
+        break;
+      case EK::Min:
+        v = std::isnan(x) || std::isnan(y) ? NAN : std::min(x, y);
+        break;
+      case EK::Max:
+        v = std::isnan(x) || std::isnan(y) ? NAN : std::max(x, y);
+        break;
+      case EK::Eq:
+        r.ints[o] = x == y;
+        return;
+      case EK::Lt:
+        r.ints[o] = x < y;
+        return;
+      case EK::Gt:
+        r.ints[o] = x > y;
+        return;
+      case EK::Le:
+        r.ints[o] = x <= y;
+        return;
+      case EK::Ge:
+        r.ints[o] = x >= y;
+        return;
+      case EK::Neg:
+        v = -x;
+        break;
+      case EK::Abs:
+        v = std::fabs(x);
+        break;
+      case EK::Sqrt:
+        v = std::sqrt(x);
+        break;
+      case EK::Floor:
+        v = std::floor(x);
+        break;
+      case EK::Ceil:
+        v = std::ceil(x);
+        break;
+      case EK::Sign:
+        v = x > 0 ? 1 : x < 0 ? -1 : 0;
+        break;
+      default:
+        ok = false;
+        return;
       }
       if (k == EK::Pow && !isFloatDType(dt)) {
         r.setF(o, v);
@@ -172,9 +234,15 @@ FailureOr<bool> foldElementwise(NodeContext &c, EK k) {
     uint64_t ux = x, uy = y;
     int64_t v = 0;
     switch (k) {
-    case EK::Add: v = (int64_t)(ux + uy); break;
-    case EK::Sub: v = (int64_t)(ux - uy); break;
-    case EK::Mul: v = (int64_t)(ux * uy); break;
+    case EK::Add:
+      v = (int64_t)(ux + uy);
+      break;
+    case EK::Sub:
+      v = (int64_t)(ux - uy);
+      break;
+    case EK::Mul:
+      v = (int64_t)(ux * uy);
+      break;
     case EK::Div:
       if (y == 0 || (!u && x == INT64_MIN && y == -1)) {
         ok = false;
@@ -199,21 +267,51 @@ FailureOr<bool> foldElementwise(NodeContext &c, EK k) {
           v += y;
       }
       break;
-    case EK::Min: v = u ? (int64_t)std::min(ux, uy) : std::min(x, y); break;
-    case EK::Max: v = u ? (int64_t)std::max(ux, uy) : std::max(x, y); break;
-    case EK::Eq: v = x == y; break;
-    case EK::Lt: v = u ? ux < uy : x < y; break;
-    case EK::Gt: v = u ? ux > uy : x > y; break;
-    case EK::Le: v = u ? ux <= uy : x <= y; break;
-    case EK::Ge: v = u ? ux >= uy : x >= y; break;
-    case EK::And: v = x && y; break;
-    case EK::Or: v = x || y; break;
-    case EK::Xor: v = (x != 0) != (y != 0); break;
-    case EK::Not: v = !x; break;
-    case EK::Neg: v = (int64_t)(0 - ux); break;
-    case EK::Abs: v = u ? x : (x < 0 ? (int64_t)(0 - ux) : x); break;
-    case EK::Sign: v = u ? (x != 0) : (x > 0) - (x < 0); break;
-    default: ok = false; return;
+    case EK::Min:
+      v = u ? (int64_t)std::min(ux, uy) : std::min(x, y);
+      break;
+    case EK::Max:
+      v = u ? (int64_t)std::max(ux, uy) : std::max(x, y);
+      break;
+    case EK::Eq:
+      v = x == y;
+      break;
+    case EK::Lt:
+      v = u ? ux < uy : x < y;
+      break;
+    case EK::Gt:
+      v = u ? ux > uy : x > y;
+      break;
+    case EK::Le:
+      v = u ? ux <= uy : x <= y;
+      break;
+    case EK::Ge:
+      v = u ? ux >= uy : x >= y;
+      break;
+    case EK::And:
+      v = x && y;
+      break;
+    case EK::Or:
+      v = x || y;
+      break;
+    case EK::Xor:
+      v = (x != 0) != (y != 0);
+      break;
+    case EK::Not:
+      v = !x;
+      break;
+    case EK::Neg:
+      v = (int64_t)(0 - ux);
+      break;
+    case EK::Abs:
+      v = u ? x : (x < 0 ? (int64_t)(0 - ux) : x);
+      break;
+    case EK::Sign:
+      v = u ? (x != 0) : (x > 0) - (x < 0);
+      break;
+    default:
+      ok = false;
+      return;
     }
     r.setI(o, v);
   });
@@ -338,15 +436,14 @@ FailureOr<bool> tryFoldNode(NodeContext &c) {
   const HostTensor &x = *c.host(0);
 
   static const llvm::StringMap<EK> ew = {
-      {"Add", EK::Add},   {"Sub", EK::Sub},     {"Mul", EK::Mul},
-      {"Div", EK::Div},   {"Mod", EK::Mod},     {"Pow", EK::Pow},
-      {"Min", EK::Min},   {"Max", EK::Max},     {"Equal", EK::Eq},
-      {"Less", EK::Lt},   {"Greater", EK::Gt},  {"LessOrEqual", EK::Le},
-      {"GreaterOrEqual", EK::Ge},               {"And", EK::And},
-      {"Or", EK::Or},     {"Xor", EK::Xor},     {"Neg", EK::Neg},
-      {"Abs", EK::Abs},   {"Sqrt", EK::Sqrt},   {"Floor", EK::Floor},
-      {"Ceil", EK::Ceil}, {"Not", EK::Not},     {"Sign", EK::Sign},
-      {"Where", EK::Where}};
+      {"Add", EK::Add},           {"Sub", EK::Sub},     {"Mul", EK::Mul},
+      {"Div", EK::Div},           {"Mod", EK::Mod},     {"Pow", EK::Pow},
+      {"Min", EK::Min},           {"Max", EK::Max},     {"Equal", EK::Eq},
+      {"Less", EK::Lt},           {"Greater", EK::Gt},  {"LessOrEqual", EK::Le},
+      {"GreaterOrEqual", EK::Ge}, {"And", EK::And},     {"Or", EK::Or},
+      {"Xor", EK::Xor},           {"Neg", EK::Neg},     {"Abs", EK::Abs},
+      {"Sqrt", EK::Sqrt},         {"Floor", EK::Floor}, {"Ceil", EK::Ceil},
+      {"Not", EK::Not},           {"Sign", EK::Sign},   {"Where", EK::Where}};
   auto it = ew.find(op);
   if (it != ew.end()) {
     if ((op == "Min" || op == "Max") && c.numInputs() != 2)

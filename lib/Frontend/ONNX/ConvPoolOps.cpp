@@ -46,7 +46,8 @@ LogicalResult computeGeometry(NodeContext &c, ArrayRef<int64_t> in,
   if (g.kernel.size() != n || g.strides.size() != n ||
       g.dilations.size() != n || pads.size() != 2 * n)
     return c.fail("kernel_shape/strides/dilations/pads do not match the "
-                  "spatial rank " + Twine(n));
+                  "spatial rank " +
+                  Twine(n));
   for (size_t i = 0; i < n; ++i)
     if (g.strides[i] <= 0 || g.dilations[i] <= 0 || g.kernel[i] <= 0 ||
         pads[i] < 0 || pads[i + n] < 0)
@@ -100,8 +101,7 @@ void geometryTo2d(Geometry &g) {
 Value addChannelBias(NodeContext &c, Value y, Value bias) {
   auto yt = cast<RankedTensorType>(y.getType());
   int64_t r = yt.getRank();
-  AffineMap ch =
-      AffineMap::get(r, 0, {getAffineDimExpr(1, c.ctx())}, c.ctx());
+  AffineMap ch = AffineMap::get(r, 0, {getAffineDimExpr(1, c.ctx())}, c.ctx());
   return buildGeneric(c.b, c.loc, ValueRange{y, bias},
                       {c.b.getMultiDimIdentityMap(r), ch}, yt.getShape(),
                       yt.getElementType(),
@@ -140,12 +140,11 @@ Value conv2d(NodeContext &c, Value x, Value w, int64_t group,
         .getResult(0);
   }
   int64_t cg = ch / group, mg = m / group;
-  Value xg = reshapeTo(b, loc, x,
-                       {n, group, cg, xt.getDimSize(2), xt.getDimSize(3)});
+  Value xg =
+      reshapeTo(b, loc, x, {n, group, cg, xt.getDimSize(2), xt.getDimSize(3)});
   Value wg = reshapeTo(b, loc, w, {group, mg, cg, kh, kw});
   Value acc = filledTensor(b, loc, {n, group, mg, oh, ow}, zero);
-  Value y = linalg::Conv2DNgchwGfchwOp::create(b, loc,
-                                               TypeRange{acc.getType()},
+  Value y = linalg::Conv2DNgchwGfchwOp::create(b, loc, TypeRange{acc.getType()},
                                                ValueRange{xg, wg},
                                                ValueRange{acc}, sAttr, dAttr)
                 .getResult(0);
@@ -235,20 +234,24 @@ LogicalResult handleConvTranspose(NodeContext &c) {
   for (int64_t i = 0; i < ns; ++i) {
     int64_t ek = (k[i] - 1) * d[i] + 1;
     int64_t full = s[i] * (in[i] - 1) + op[i] + ek;
-    if (!outShape.empty() || autoPad == "SAME_UPPER" ||
-        autoPad == "SAME_LOWER") {
+    auto floorDiv2 = [](int64_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); };
+    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
       int64_t o = outShape.empty() ? in[i] * s[i] : outShape[i];
       int64_t total = full - o;
       if (autoPad == "SAME_UPPER") {
-        pb[i] = total / 2;
-        pe[i] = total - total / 2;
+        pb[i] = floorDiv2(total);
+        pe[i] = total - floorDiv2(total);
       } else {
-        pb[i] = total - total / 2;
-        pe[i] = total / 2;
+        pb[i] = total - floorDiv2(total);
+        pe[i] = floorDiv2(total);
       }
     } else if (autoPad == "VALID" || autoPad == "NOTSET") {
       pb[i] = autoPad == "VALID" ? 0 : pads[i];
       pe[i] = autoPad == "VALID" ? 0 : pads[i + ns];
+      // An explicit output_shape keeps pads' begin and sizes the end (extra
+      // positions read zeros), as the reference does.
+      if (!outShape.empty())
+        pe[i] = full - outShape[i] - pb[i];
     } else {
       return c.unsupportedAttr("auto_pad=" + autoPad);
     }
@@ -278,8 +281,7 @@ LogicalResult handleConvTranspose(NodeContext &c) {
     Value z = filledTensor(b, loc, dil, zero);
     x = tensor::InsertSliceOp::create(
         b, loc, x, z, ValueRange{}, ValueRange{}, ValueRange{},
-        ArrayRef<int64_t>{0, 0, 0, 0},
-        ArrayRef<int64_t>{n, ch, in[0], in[1]},
+        ArrayRef<int64_t>{0, 0, 0, 0}, ArrayRef<int64_t>{n, ch, in[0], in[1]},
         ArrayRef<int64_t>{1, 1, s[0], s[1]});
   }
   std::vector<int64_t> lo(4, 0), hi(4, 0);
@@ -302,10 +304,9 @@ LogicalResult handleConvTranspose(NodeContext &c) {
       {gE * cg + dimE(1), mpE, getAffineConstantExpr(k[0] - 1, ctx) - dimE(2),
        getAffineConstantExpr(k[1] - 1, ctx) - dimE(3)},
       ctx);
-  Value wf = buildGeneric(b, loc, ValueRange{w}, {wmap}, {m, cg, k[0], k[1]},
-                          et, [](OpBuilder &, Location, ValueRange a) {
-                            return a[0];
-                          });
+  Value wf =
+      buildGeneric(b, loc, ValueRange{w}, {wmap}, {m, cg, k[0], k[1]}, et,
+                   [](OpBuilder &, Location, ValueRange a) { return a[0]; });
   Value y = conv2d(c, x, wf, group, {1, 1}, d, out);
   if (c.hasInput(2)) {
     if (c.shape(2) != std::vector<int64_t>{m})
@@ -322,7 +323,7 @@ LogicalResult handlePool(NodeContext &c, bool isMax) {
   int32_t origDT = c.dtype(0);
   // The named max pool compares signed: widen unsigned types first.
   int32_t dt = isUnsignedDType(origDT) && origDT != kBool
-                   ? (origDT == kUInt64 ? kUInt64
+                   ? (origDT == kUInt64   ? kUInt64
                       : origDT == kUInt32 ? kInt64
                                           : kInt32)
                    : origDT;
@@ -354,16 +355,15 @@ LogicalResult handlePool(NodeContext &c, bool isMax) {
   for (int i = 0; i < 2; ++i) {
     int64_t ek = (g.kernel[i] - 1) * g.dilations[i] + 1;
     int64_t need = (g.out[i] - 1) * g.strides[i] + ek;
-    extra[i] = std::max<int64_t>(
-        0, need - (in[i] + g.padBegin[i] + g.padEnd[i]));
+    extra[i] =
+        std::max<int64_t>(0, need - (in[i] + g.padBegin[i] + g.padEnd[i]));
   }
   OpBuilder &b = c.b;
   Location loc = c.loc;
   Type et = c.elemType(dt);
   Value padV = isMax ? lowestValue(b, loc, dt) : scalarConst(b, loc, et, 0.0);
   x = padConstant(b, loc, x, {0, 0, g.padBegin[0], g.padBegin[1]},
-                  {0, 0, g.padEnd[0] + extra[0], g.padEnd[1] + extra[1]},
-                  padV);
+                  {0, 0, g.padEnd[0] + extra[0], g.padEnd[1] + extra[1]}, padV);
   int64_t n = xs[0], ch = xs[1], oh = g.out[0], ow = g.out[1];
   Value window = emptyTensor(b, loc, {g.kernel[0], g.kernel[1]}, et);
   auto sAttr = i64Vec(b, g.strides), dAttr = i64Vec(b, g.dilations);
@@ -476,9 +476,9 @@ LogicalResult handleGlobalPool(NodeContext &c, bool isMax) {
 
 struct AxisTaps {
   int64_t taps = 0;
-  std::vector<int64_t> idx;    // [out][taps]
-  std::vector<double> weight;  // [out][taps]
-  std::vector<bool> extrap;    // [out]
+  std::vector<int64_t> idx;   // [out][taps]
+  std::vector<double> weight; // [out][taps]
+  std::vector<bool> extrap;   // [out]
 };
 
 /// Port of the ONNX reference's per-axis interpolation set-up.
@@ -625,9 +625,9 @@ LogicalResult handleResize(NodeContext &c) {
     return c.unsupportedAttr("antialias=1");
   if (mode != "nearest" && !isFloatDType(dt))
     return c.fail("linear and cubic modes need a floating-point input");
-  static const char *ctms[] = {"half_pixel", "half_pixel_symmetric",
+  static const char *ctms[] = {"half_pixel",         "half_pixel_symmetric",
                                "pytorch_half_pixel", "align_corners",
-                               "asymmetric", "tf_crop_and_resize"};
+                               "asymmetric",         "tf_crop_and_resize"};
   if (!llvm::is_contained(ctms, ctm))
     return c.unsupportedAttr("coordinate_transformation_mode=" + ctm);
   static const char *nms[] = {"round_prefer_floor", "round_prefer_ceil",
@@ -720,9 +720,8 @@ LogicalResult handleResize(NodeContext &c) {
       v = emptyTensor(b, loc, cur, et);
       continue;
     }
-    AxisTaps t = computeTaps(mode, ctm, nearestMode, cubicA, antialias,
-                             exclude, scales[a], cur[a], out[a], roiLo[a],
-                             roiHi[a]);
+    AxisTaps t = computeTaps(mode, ctm, nearestMode, cubicA, antialias, exclude,
+                             scales[a], cur[a], out[a], roiLo[a], roiHi[a]);
     std::vector<int64_t> next(cur);
     next[a] = out[a];
     int64_t o = out[a], n = t.taps;
@@ -730,8 +729,8 @@ LogicalResult handleResize(NodeContext &c) {
     bool anyExtrap = llvm::is_contained(t.extrap, true);
     SmallVector<Value> ins;
     SmallVector<AffineMap> maps;
-    AffineMap am = AffineMap::get(r, 0, {getAffineDimExpr(a, c.ctx())},
-                                  c.ctx());
+    AffineMap am =
+        AffineMap::get(r, 0, {getAffineDimExpr(a, c.ctx())}, c.ctx());
     // One index table per tap (nearest: the tap whose weight is 1).
     int64_t usedTaps = nearest ? 1 : n;
     for (int64_t k = 0; k < usedTaps; ++k) {

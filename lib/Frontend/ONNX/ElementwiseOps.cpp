@@ -53,11 +53,10 @@ LogicalResult emitNary(NodeContext &c, ArrayRef<size_t> idx, int32_t outDType,
   SmallVector<Value> ins;
   for (size_t i : idx)
     ins.push_back(c.value(i));
-  Value r = buildElementwise(
-      c.b, c.loc, ins, *shape, c.elemType(outDT),
-      [&](OpBuilder &b, Location l, ValueRange a) {
-        return fn(b, l, a.take_front(idx.size()), inDT);
-      });
+  Value r = buildElementwise(c.b, c.loc, ins, *shape, c.elemType(outDT),
+                             [&](OpBuilder &b, Location l, ValueRange a) {
+                               return fn(b, l, a.take_front(idx.size()), inDT);
+                             });
   c.setOutput(0, r, outDT);
   return success();
 }
@@ -94,11 +93,22 @@ Value cst(OpBuilder &b, Location l, Value like, double v) {
 // Scalar bodies
 //===----------------------------------------------------------------------===//
 
-enum class Bin { Add, Sub, Mul, Div, Min, Max, And, Or, Xor, BitAnd, BitOr,
-                 BitXor };
+enum class Bin {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Min,
+  Max,
+  And,
+  Or,
+  Xor,
+  BitAnd,
+  BitOr,
+  BitXor
+};
 
-Value binScalar(OpBuilder &b, Location l, Bin k, Value x, Value y,
-                int32_t dt) {
+Value binScalar(OpBuilder &b, Location l, Bin k, Value x, Value y, int32_t dt) {
   bool f = isFloatDType(dt), u = isUnsignedDType(dt);
   switch (k) {
   case Bin::Add:
@@ -185,8 +195,9 @@ LogicalResult compare(NodeContext &c, arith::CmpFPredicate fp,
                   });
 }
 
-LogicalResult unaryFloat(NodeContext &c,
-                         std::function<Value(OpBuilder &, Location, Value)> fn) {
+LogicalResult
+unaryFloat(NodeContext &c,
+           std::function<Value(OpBuilder &, Location, Value)> fn) {
   if (!c.hasInput(0))
     return c.fail("expects one input");
   if (failed(requireFloat(c)))
@@ -197,8 +208,7 @@ LogicalResult unaryFloat(NodeContext &c,
                   });
 }
 
-template <typename MathOp>
-OpHandler mathUnary() {
+template <typename MathOp> OpHandler mathUnary() {
   return [](NodeContext &c) {
     return unaryFloat(c, [](OpBuilder &b, Location l, Value x) {
       return (Value)MathOp::create(b, l, x);
@@ -241,18 +251,16 @@ LogicalResult handleMod(NodeContext &c) {
   if (failed(requireSameTypes(c, {0, 1})))
     return failure();
   int64_t fmod = c.attrInt("fmod", 0);
-  return emitNary(c, {0, 1}, -1,
-                  [&](OpBuilder &b, Location l, ValueRange a, int32_t dt) {
-                    if (isUnsignedDType(dt))
-                      return (Value)arith::RemUIOp::create(b, l, a[0], a[1]);
-                    if (fmod)
-                      return isFloatDType(dt)
-                                 ? (Value)arith::RemFOp::create(b, l, a[0],
-                                                                a[1])
-                                 : (Value)arith::RemSIOp::create(b, l, a[0],
-                                                                 a[1]);
-                    return floorMod(b, l, a[0], a[1], dt);
-                  });
+  return emitNary(
+      c, {0, 1}, -1, [&](OpBuilder &b, Location l, ValueRange a, int32_t dt) {
+        if (isUnsignedDType(dt))
+          return (Value)arith::RemUIOp::create(b, l, a[0], a[1]);
+        if (fmod)
+          return isFloatDType(dt)
+                     ? (Value)arith::RemFOp::create(b, l, a[0], a[1])
+                     : (Value)arith::RemSIOp::create(b, l, a[0], a[1]);
+        return floorMod(b, l, a[0], a[1], dt);
+      });
 }
 
 LogicalResult handlePow(NodeContext &c) {
@@ -263,8 +271,8 @@ LogicalResult handlePow(NodeContext &c) {
     return c.fail("bool operands are not supported");
   // Small constant integral exponents become multiplications.
   if (isFloatDType(bt)) {
-    if (const HostTensor *e = c.host(1); e && e->size() == 1 &&
-                                         e->shape.size() <= c.shape(0).size()) {
+    if (const HostTensor *e = c.host(1);
+        e && e->size() == 1 && e->shape.size() <= c.shape(0).size()) {
       double p = e->getF(0);
       if (p == 1.0 || p == 2.0 || p == 3.0 || p == 0.5) {
         auto shape = outShapeOf(c, {0, 1});
@@ -310,13 +318,11 @@ LogicalResult handleWhere(NodeContext &c) {
   if (failed(shape))
     return failure();
   int32_t dt = c.dtype(1);
-  Value r = buildElementwise(c.b, c.loc,
-                             ValueRange{c.value(0), c.value(1), c.value(2)},
-                             *shape, c.elemType(dt),
-                             [&](OpBuilder &b, Location l, ValueRange a) {
-                               return (Value)arith::SelectOp::create(
-                                   b, l, a[0], a[1], a[2]);
-                             });
+  Value r = buildElementwise(
+      c.b, c.loc, ValueRange{c.value(0), c.value(1), c.value(2)}, *shape,
+      c.elemType(dt), [&](OpBuilder &b, Location l, ValueRange a) {
+        return (Value)arith::SelectOp::create(b, l, a[0], a[1], a[2]);
+      });
   c.setOutput(0, r, dt);
   return success();
 }
@@ -366,23 +372,22 @@ LogicalResult handleClip(NodeContext &c) {
   }
   bool minIn = c.opset >= 11 && c.hasInput(1);
   bool maxIn = c.opset >= 11 && c.hasInput(2);
-  Value r = buildGeneric(
-      c.b, c.loc, ins, maps, shape, c.elemType(dt),
-      [&](OpBuilder &b, Location l, ValueRange a) {
-        Value x = a[0];
-        size_t k = 1;
-        Value lo = minIn ? a[k++] : Value();
-        Value hi = maxIn ? a[k++] : Value();
-        if (!minIn && hasMin)
-          lo = scalarConst(b, l, x.getType(), minA);
-        if (!maxIn && hasMax)
-          hi = scalarConst(b, l, x.getType(), maxA);
-        if (lo)
-          x = binScalar(b, l, Bin::Max, x, lo, dt);
-        if (hi)
-          x = binScalar(b, l, Bin::Min, x, hi, dt);
-        return x;
-      });
+  Value r = buildGeneric(c.b, c.loc, ins, maps, shape, c.elemType(dt),
+                         [&](OpBuilder &b, Location l, ValueRange a) {
+                           Value x = a[0];
+                           size_t k = 1;
+                           Value lo = minIn ? a[k++] : Value();
+                           Value hi = maxIn ? a[k++] : Value();
+                           if (!minIn && hasMin)
+                             lo = scalarConst(b, l, x.getType(), minA);
+                           if (!maxIn && hasMax)
+                             hi = scalarConst(b, l, x.getType(), maxA);
+                           if (lo)
+                             x = binScalar(b, l, Bin::Max, x, lo, dt);
+                           if (hi)
+                             x = binScalar(b, l, Bin::Min, x, hi, dt);
+                           return x;
+                         });
   c.setOutput(0, r, dt);
   return success();
 }
@@ -398,19 +403,18 @@ LogicalResult handlePRelu(NodeContext &c) {
   if (*shape != c.shape(0))
     return c.fail("slope " + shapeStr(c.shape(1)) +
                   " does not broadcast to the input");
-  return emitNary(c, {0, 1}, -1,
-                  [&](OpBuilder &b, Location l, ValueRange a, int32_t dt) {
-                    Value x = a[0], s = a[1];
-                    Value zero = cst(b, l, x, 0.0);
-                    Value neg =
-                        isFloatDType(dt)
-                            ? (Value)arith::CmpFOp::create(
-                                  b, l, arith::CmpFPredicate::OLT, x, zero)
-                            : (Value)arith::CmpIOp::create(
-                                  b, l, arith::CmpIPredicate::slt, x, zero);
-                    Value m = binScalar(b, l, Bin::Mul, x, s, dt);
-                    return (Value)arith::SelectOp::create(b, l, neg, m, x);
-                  });
+  return emitNary(
+      c, {0, 1}, -1, [&](OpBuilder &b, Location l, ValueRange a, int32_t dt) {
+        Value x = a[0], s = a[1];
+        Value zero = cst(b, l, x, 0.0);
+        Value neg = isFloatDType(dt)
+                        ? (Value)arith::CmpFOp::create(
+                              b, l, arith::CmpFPredicate::OLT, x, zero)
+                        : (Value)arith::CmpIOp::create(
+                              b, l, arith::CmpIPredicate::slt, x, zero);
+        Value m = binScalar(b, l, Bin::Mul, x, s, dt);
+        return (Value)arith::SelectOp::create(b, l, neg, m, x);
+      });
 }
 
 LogicalResult handleDropout(NodeContext &c) {
@@ -501,13 +505,12 @@ void registerElementwiseOps(OpTable &t) {
   t["Neg"] = [](NodeContext &c) {
     if (c.dtype(0) == kBool || isUnsignedDType(c.dtype(0)))
       return c.fail("expects a signed input");
-    return emitNary(c, {0}, -1,
-                    [](OpBuilder &b, Location l, ValueRange a, int32_t dt) {
-                      if (isFloatDType(dt))
-                        return (Value)arith::NegFOp::create(b, l, a[0]);
-                      return (Value)arith::SubIOp::create(
-                          b, l, cst(b, l, a[0], 0), a[0]);
-                    });
+    return emitNary(
+        c, {0}, -1, [](OpBuilder &b, Location l, ValueRange a, int32_t dt) {
+          if (isFloatDType(dt))
+            return (Value)arith::NegFOp::create(b, l, a[0]);
+          return (Value)arith::SubIOp::create(b, l, cst(b, l, a[0], 0), a[0]);
+        });
   };
   t["Abs"] = [](NodeContext &c) {
     if (c.dtype(0) == kBool)
@@ -524,41 +527,38 @@ void registerElementwiseOps(OpTable &t) {
   t["Sign"] = [](NodeContext &c) {
     if (c.dtype(0) == kBool)
       return c.fail("bool input is not supported");
-    return emitNary(c, {0}, -1,
-                    [](OpBuilder &b, Location l, ValueRange a, int32_t dt) {
-                      Value x = a[0];
-                      Value zero = cst(b, l, x, 0), one = cst(b, l, x, 1);
-                      Value pos, neg;
-                      if (isFloatDType(dt)) {
-                        pos = arith::CmpFOp::create(
-                            b, l, arith::CmpFPredicate::OGT, x, zero);
-                        neg = arith::CmpFOp::create(
-                            b, l, arith::CmpFPredicate::OLT, x, zero);
-                      } else {
-                        pos = arith::CmpIOp::create(
-                            b, l,
-                            isUnsignedDType(dt) ? arith::CmpIPredicate::ugt
-                                                : arith::CmpIPredicate::sgt,
-                            x, zero);
-                        neg = isUnsignedDType(dt)
-                                  ? intConst(b, l, b.getI1Type(), 0)
-                                  : (Value)arith::CmpIOp::create(
-                                        b, l, arith::CmpIPredicate::slt, x,
-                                        zero);
-                      }
-                      Value r = arith::SelectOp::create(b, l, pos, one, zero);
-                      return (Value)arith::SelectOp::create(
-                          b, l, neg, cst(b, l, x, -1), r);
-                    });
+    return emitNary(
+        c, {0}, -1, [](OpBuilder &b, Location l, ValueRange a, int32_t dt) {
+          Value x = a[0];
+          Value zero = cst(b, l, x, 0), one = cst(b, l, x, 1);
+          Value pos, neg;
+          if (isFloatDType(dt)) {
+            pos =
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, zero);
+            neg =
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, zero);
+          } else {
+            pos = arith::CmpIOp::create(b, l,
+                                        isUnsignedDType(dt)
+                                            ? arith::CmpIPredicate::ugt
+                                            : arith::CmpIPredicate::sgt,
+                                        x, zero);
+            neg = isUnsignedDType(dt)
+                      ? intConst(b, l, b.getI1Type(), 0)
+                      : (Value)arith::CmpIOp::create(
+                            b, l, arith::CmpIPredicate::slt, x, zero);
+          }
+          Value r = arith::SelectOp::create(b, l, pos, one, zero);
+          return (Value)arith::SelectOp::create(b, l, neg, cst(b, l, x, -1), r);
+        });
   };
   t["Relu"] = [](NodeContext &c) {
     if (c.dtype(0) == kBool)
       return c.fail("bool input is not supported");
-    return emitNary(c, {0}, -1,
-                    [](OpBuilder &b, Location l, ValueRange a, int32_t dt) {
-                      return binScalar(b, l, Bin::Max, a[0], cst(b, l, a[0], 0),
-                                       dt);
-                    });
+    return emitNary(
+        c, {0}, -1, [](OpBuilder &b, Location l, ValueRange a, int32_t dt) {
+          return binScalar(b, l, Bin::Max, a[0], cst(b, l, a[0], 0), dt);
+        });
   };
   t["Sqrt"] = mathUnary<math::SqrtOp>();
   t["Exp"] = mathUnary<math::ExpOp>();
@@ -585,6 +585,16 @@ void registerElementwiseOps(OpTable &t) {
     });
   };
   t["Sigmoid"] = [](NodeContext &c) { return unaryFloat(c, sigmoid); };
+  t["Swish"] = [](NodeContext &c) {
+    double alpha = c.attrFloat("alpha", 1.0f);
+    return unaryFloat(c, [alpha](OpBuilder &b, Location l, Value x) {
+      Value ax =
+          alpha == 1.0
+              ? x
+              : (Value)arith::MulFOp::create(b, l, x, cst(b, l, x, alpha));
+      return (Value)arith::MulFOp::create(b, l, x, sigmoid(b, l, ax));
+    });
+  };
   t["LeakyRelu"] = [](NodeContext &c) {
     double alpha = c.attrFloat("alpha", 0.01f);
     return unaryFloat(c, [alpha](OpBuilder &b, Location l, Value x) {
@@ -700,8 +710,8 @@ void registerElementwiseOps(OpTable &t) {
       Value half = cst(b, l, x, 0.5), one = cst(b, l, x, 1.0);
       Value inner;
       if (useTanh) {
-        Value x3 = arith::MulFOp::create(
-            b, l, x, arith::MulFOp::create(b, l, x, x));
+        Value x3 =
+            arith::MulFOp::create(b, l, x, arith::MulFOp::create(b, l, x, x));
         Value s = arith::AddFOp::create(
             b, l, x, arith::MulFOp::create(b, l, x3, cst(b, l, x, 0.044715)));
         inner = math::TanhOp::create(
@@ -731,25 +741,24 @@ void registerElementwiseOps(OpTable &t) {
       return failure();
     bool pos = c.attrInt("detect_positive", 1),
          neg = c.attrInt("detect_negative", 1);
-    return emitNary(c, {0}, kBool,
-                    [pos, neg](OpBuilder &b, Location l, ValueRange a,
-                               int32_t) {
-                      Value x = a[0];
-                      Value pinf = cst(b, l, x, INFINITY),
-                            ninf = cst(b, l, x, -INFINITY);
-                      Value r = intConst(b, l, b.getI1Type(), 0);
-                      if (pos)
-                        r = arith::OrIOp::create(
-                            b, l, r,
-                            arith::CmpFOp::create(
-                                b, l, arith::CmpFPredicate::OEQ, x, pinf));
-                      if (neg)
-                        r = arith::OrIOp::create(
-                            b, l, r,
-                            arith::CmpFOp::create(
-                                b, l, arith::CmpFPredicate::OEQ, x, ninf));
-                      return r;
-                    });
+    return emitNary(
+        c, {0}, kBool,
+        [pos, neg](OpBuilder &b, Location l, ValueRange a, int32_t) {
+          Value x = a[0];
+          Value pinf = cst(b, l, x, INFINITY), ninf = cst(b, l, x, -INFINITY);
+          Value r = intConst(b, l, b.getI1Type(), 0);
+          if (pos)
+            r = arith::OrIOp::create(
+                b, l, r,
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x,
+                                      pinf));
+          if (neg)
+            r = arith::OrIOp::create(
+                b, l, r,
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x,
+                                      ninf));
+          return r;
+        });
   };
   t["Cast"] = [](NodeContext &c) {
     return handleCast(c, (int32_t)c.attrInt("to", 0));

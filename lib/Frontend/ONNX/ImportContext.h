@@ -197,8 +197,7 @@ public:
 
   /// Element type helpers.
   mlir::Type elemType(int32_t dt) { return mlirElemType(ctx(), dt); }
-  mlir::RankedTensorType tensorType(llvm::ArrayRef<int64_t> shape,
-                                    int32_t dt) {
+  mlir::RankedTensorType tensorType(llvm::ArrayRef<int64_t> shape, int32_t dt) {
     return mlir::RankedTensorType::get(shape, elemType(dt));
   }
 };
@@ -230,16 +229,16 @@ using BodyFn = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                               mlir::ValueRange)>;
 
 /// numpy broadcast of two shapes; nullopt when incompatible.
-std::optional<std::vector<int64_t>>
-broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
+std::optional<std::vector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
+                                                    llvm::ArrayRef<int64_t> b);
 
 mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
                         llvm::ArrayRef<int64_t> shape, mlir::Type elem);
 mlir::Value filledTensor(mlir::OpBuilder &b, mlir::Location loc,
                          llvm::ArrayRef<int64_t> shape, mlir::Value scalar);
 /// Scalar constant of `elem` (float or integer type) with value `v`.
-mlir::Value scalarConst(mlir::OpBuilder &b, mlir::Location loc,
-                        mlir::Type elem, double v);
+mlir::Value scalarConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type elem,
+                        double v);
 mlir::Value intConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type elem,
                      int64_t v);
 mlir::Value indexConst(mlir::OpBuilder &b, mlir::Location loc, int64_t v);
@@ -302,10 +301,8 @@ mlir::Value castTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                        int32_t from, int32_t to);
 
 /// Largest / smallest value of the element type (inf for floats).
-mlir::Value lowestValue(mlir::OpBuilder &b, mlir::Location loc,
-                        int32_t dtype);
-mlir::Value highestValue(mlir::OpBuilder &b, mlir::Location loc,
-                         int32_t dtype);
+mlir::Value lowestValue(mlir::OpBuilder &b, mlir::Location loc, int32_t dtype);
+mlir::Value highestValue(mlir::OpBuilder &b, mlir::Location loc, int32_t dtype);
 
 /// Materializes a host tensor as arith.constant (resource blob when large).
 mlir::Value hostConstant(mlir::OpBuilder &b, mlir::Location loc,

@@ -40,10 +40,9 @@ Value broadcastBatch(OpBuilder &b, Location loc, Value v,
   full.push_back(vt.getDimSize(vt.getRank() - 1));
   if (llvm::equal(vt.getShape(), full))
     return v;
-  return buildElementwise(b, loc, ValueRange{v}, full, vt.getElementType(),
-                          [](OpBuilder &, Location, ValueRange a) {
-                            return a[0];
-                          });
+  return buildElementwise(
+      b, loc, ValueRange{v}, full, vt.getElementType(),
+      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
 }
 
 LogicalResult handleMatMul(NodeContext &c) {
@@ -69,12 +68,12 @@ LogicalResult handleMatMul(NodeContext &c) {
   if (bs[bs.size() - 2] != k)
     return c.fail("inner dimensions differ: " + shapeStr(c.shape(0)) + " x " +
                   shapeStr(c.shape(1)));
-  std::vector<int64_t> ab(as.begin(), as.end() - 2), bb(bs.begin(),
-                                                        bs.end() - 2);
+  std::vector<int64_t> ab(as.begin(), as.end() - 2),
+      bb(bs.begin(), bs.end() - 2);
   auto batch = broadcastShapes(ab, bb);
   if (!batch)
-    return c.fail("batch dimensions do not broadcast: " +
-                  shapeStr(c.shape(0)) + " x " + shapeStr(c.shape(1)));
+    return c.fail("batch dimensions do not broadcast: " + shapeStr(c.shape(0)) +
+                  " x " + shapeStr(c.shape(1)));
   std::vector<int64_t> outFull(*batch);
   outFull.push_back(m);
   outFull.push_back(n);

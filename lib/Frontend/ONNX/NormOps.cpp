@@ -53,8 +53,8 @@ Value softmax(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
   AffineMap drop = dropDimsMap(ctx, r, axes);
   Value ninf = arith::ConstantOp::create(
       b, loc,
-      b.getFloatAttr(et, APFloat::getInf(
-                             cast<FloatType>(et).getFloatSemantics(), true)));
+      b.getFloatAttr(
+          et, APFloat::getInf(cast<FloatType>(et).getFloatSemantics(), true)));
   Value mx = buildReduce(b, loc, x, axes, ninf, maxF);
   Value e = buildGeneric(b, loc, ValueRange{x, mx}, {id, drop}, xt.getShape(),
                          et, [](OpBuilder &b, Location l, ValueRange a) {
@@ -63,18 +63,17 @@ Value softmax(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
                          });
   Value s = buildReduce(b, loc, e, axes, scalarConst(b, loc, et, 0.0), addF);
   if (!log)
-    return buildGeneric(b, loc, ValueRange{e, s}, {id, drop}, xt.getShape(),
-                        et, [](OpBuilder &b, Location l, ValueRange a) {
-                          return (Value)arith::DivFOp::create(b, l, a[0],
-                                                              a[1]);
+    return buildGeneric(b, loc, ValueRange{e, s}, {id, drop}, xt.getShape(), et,
+                        [](OpBuilder &b, Location l, ValueRange a) {
+                          return (Value)arith::DivFOp::create(b, l, a[0], a[1]);
                         });
-  return buildGeneric(
-      b, loc, ValueRange{x, mx, s}, {id, drop, drop}, xt.getShape(), et,
-      [](OpBuilder &b, Location l, ValueRange a) {
-        Value d = arith::SubFOp::create(b, l, a[0], a[1]);
-        return (Value)arith::SubFOp::create(b, l, d,
-                                            math::LogOp::create(b, l, a[2]));
-      });
+  return buildGeneric(b, loc, ValueRange{x, mx, s}, {id, drop, drop},
+                      xt.getShape(), et,
+                      [](OpBuilder &b, Location l, ValueRange a) {
+                        Value d = arith::SubFOp::create(b, l, a[0], a[1]);
+                        return (Value)arith::SubFOp::create(
+                            b, l, d, math::LogOp::create(b, l, a[2]));
+                      });
 }
 
 LogicalResult handleSoftmax(NodeContext &c, bool log) {
@@ -126,34 +125,35 @@ LogicalResult handleHardmax(NodeContext &c) {
     return li;
   };
   std::vector<int64_t> red = dropShape(s, axes);
-  Value vInit = filledTensor(c.b, c.loc, red, lowestValue(c.b, c.loc, c.dtype(0)));
+  Value vInit =
+      filledTensor(c.b, c.loc, red, lowestValue(c.b, c.loc, c.dtype(0)));
   Value iInit = filledTensor(c.b, c.loc, red, intConst(c.b, c.loc, i64, 0));
   AffineMap drop = dropDimsMap(c.ctx(), r, axes);
   SmallVector<utils::IteratorType> iters;
   for (int64_t d = 0; d < r; ++d)
-    iters.push_back(llvm::is_contained(axes, d) ? utils::IteratorType::reduction
-                                                : utils::IteratorType::parallel);
+    iters.push_back(llvm::is_contained(axes, d)
+                        ? utils::IteratorType::reduction
+                        : utils::IteratorType::parallel);
   auto arg = linalg::GenericOp::create(
       c.b, c.loc, TypeRange{vInit.getType(), iInit.getType()},
       ValueRange{c.value(0)}, ValueRange{vInit, iInit},
       ArrayRef<AffineMap>{c.b.getMultiDimIdentityMap(r), drop, drop}, iters,
       [&](OpBuilder &b, Location l, ValueRange a) {
-        Value gt = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, a[0],
-                                         a[1]);
+        Value gt =
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, a[0], a[1]);
         Value nv = arith::SelectOp::create(b, l, gt, a[0], a[1]);
         Value ni = arith::SelectOp::create(b, l, gt, linear(b, l), a[2]);
         linalg::YieldOp::create(b, l, ValueRange{nv, ni});
       });
   Value best = arg.getResult(1);
-  Value y = buildGeneric(c.b, c.loc, ValueRange{best}, {drop}, s, et,
-                         [&](OpBuilder &b, Location l, ValueRange a) {
-                           Value eq = arith::CmpIOp::create(
-                               b, l, arith::CmpIPredicate::eq, a[0],
-                               linear(b, l));
-                           return (Value)arith::SelectOp::create(
-                               b, l, eq, scalarConst(b, l, et, 1.0),
-                               scalarConst(b, l, et, 0.0));
-                         });
+  Value y = buildGeneric(
+      c.b, c.loc, ValueRange{best}, {drop}, s, et,
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        Value eq = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, a[0],
+                                         linear(b, l));
+        return (Value)arith::SelectOp::create(
+            b, l, eq, scalarConst(b, l, et, 1.0), scalarConst(b, l, et, 0.0));
+      });
   c.setOutput(0, y, c.dtype(0));
   return success();
 }
@@ -235,6 +235,56 @@ LogicalResult handleLayerNorm(NodeContext &c) {
   return success();
 }
 
+LogicalResult handleRMSNorm(NodeContext &c) {
+  int32_t dt = c.dtype(0);
+  if (!isFloatDType(dt))
+    return c.fail("expects a floating-point input");
+  int64_t r = c.rank(0);
+  auto axis = c.normAxis(c.attrInt("axis", -1), r);
+  if (failed(axis))
+    return failure();
+  double eps = c.attrFloat("epsilon", 1e-5f);
+  int32_t cdt =
+      (c.attrInt("stash_type", 1) == 1 && dt != kDouble) ? kFloat : dt;
+  const auto &s = c.shape(0);
+  if (!c.hasInput(1) || !broadcastShapes(c.shape(1), s))
+    return c.fail("scale does not broadcast to the input");
+  std::vector<int64_t> axes;
+  int64_t n = 1;
+  for (int64_t d = *axis; d < r; ++d) {
+    axes.push_back(d);
+    n *= s[d];
+  }
+  Type ct = c.elemType(cdt);
+  Value x = castTensor(c.b, c.loc, c.value(0), dt, cdt);
+  Value ssum =
+      buildReduce(c.b, c.loc, x, axes, scalarConst(c.b, c.loc, ct, 0.0),
+                  [](OpBuilder &b, Location l, Value acc, Value v) {
+                    return (Value)arith::AddFOp::create(
+                        b, l, acc, arith::MulFOp::create(b, l, v, v));
+                  });
+  std::vector<int64_t> red = dropShape(s, axes);
+  Value inv = buildGeneric(
+      c.b, c.loc, ValueRange{ssum}, {c.b.getMultiDimIdentityMap(red.size())},
+      red, ct, [&](OpBuilder &b, Location l, ValueRange a) {
+        Value v = arith::DivFOp::create(b, l, a[0], scalarConst(b, l, ct, n));
+        v = arith::AddFOp::create(b, l, v, scalarConst(b, l, ct, eps));
+        return (Value)math::RsqrtOp::create(b, l, v);
+      });
+  Value scale = castTensor(c.b, c.loc, c.value(1), c.dtype(1), cdt);
+  Value y = buildGeneric(
+      c.b, c.loc, ValueRange{x, inv, scale},
+      {c.b.getMultiDimIdentityMap(r), dropDimsMap(c.ctx(), r, axes),
+       broadcastMap(c.ctx(), c.shape(1), s)},
+      s, c.elemType(dt), [&](OpBuilder &b, Location l, ValueRange a) {
+        Value v = arith::MulFOp::create(b, l, a[0], a[1]);
+        v = arith::MulFOp::create(b, l, v, a[2]);
+        return castScalar(b, l, v, cdt, dt);
+      });
+  c.setOutput(0, y, dt);
+  return success();
+}
+
 /// y = (x - mean) / sqrt(var + eps) * scale + bias with per-channel (dim 1)
 /// parameters.
 Value channelNorm(OpBuilder &b, Location loc, Value x, Value scale, Value bias,
@@ -247,10 +297,9 @@ Value channelNorm(OpBuilder &b, Location loc, Value x, Value scale, Value bias,
   auto statMap = [&](Value v) {
     return cast<RankedTensorType>(v.getType()).getRank() == 1
                ? ch
-               : AffineMap::get(r, 0,
-                                {getAffineDimExpr(0, ctx),
-                                 getAffineDimExpr(1, ctx)},
-                                ctx);
+               : AffineMap::get(
+                     r, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)},
+                     ctx);
   };
   Type et = xt.getElementType();
   return buildGeneric(
@@ -261,7 +310,8 @@ Value channelNorm(OpBuilder &b, Location loc, Value x, Value scale, Value bias,
         Value inv = a[4];
         if (!varIsInvStd)
           inv = math::RsqrtOp::create(
-              b, l, arith::AddFOp::create(b, l, a[4], scalarConst(b, l, et, eps)));
+              b, l,
+              arith::AddFOp::create(b, l, a[4], scalarConst(b, l, et, eps)));
         Value v = arith::MulFOp::create(b, l, d, inv);
         v = arith::MulFOp::create(b, l, v, a[1]);
         return (Value)arith::AddFOp::create(b, l, v, a[2]);
@@ -291,8 +341,8 @@ LogicalResult handleBatchNorm(NodeContext &c) {
   auto cv = [&](size_t i) {
     return castTensor(c.b, c.loc, c.value(i), c.dtype(i), dt);
   };
-  Value y = channelNorm(c.b, c.loc, c.value(0), cv(1), cv(2), cv(3), cv(4),
-                        eps, false);
+  Value y = channelNorm(c.b, c.loc, c.value(0), cv(1), cv(2), cv(3), cv(4), eps,
+                        false);
   c.setOutput(0, y, dt);
   return success();
 }
@@ -339,14 +389,24 @@ LogicalResult handleInstanceNorm(NodeContext &c) {
         return (Value)arith::DivFOp::create(b, l, a[0],
                                             scalarConst(b, l, et, n));
       });
-  Value y = channelNorm(c.b, c.loc, x, c.value(1), c.value(2), mean, var, eps,
-                        false);
+  Value y =
+      channelNorm(c.b, c.loc, x, c.value(1), c.value(2), mean, var, eps, false);
   c.setOutput(0, y, dt);
   return success();
 }
 
-enum class Red { Sum, Mean, Max, Min, Prod, L1, L2, SumSquare, LogSum,
-                 LogSumExp };
+enum class Red {
+  Sum,
+  Mean,
+  Max,
+  Min,
+  Prod,
+  L1,
+  L2,
+  SumSquare,
+  LogSum,
+  LogSumExp
+};
 
 LogicalResult handleReduce(NodeContext &c, Red k) {
   int32_t dt = c.dtype(0);
@@ -390,12 +450,11 @@ LogicalResult handleReduce(NodeContext &c, Red k) {
   Location loc = c.loc;
   std::vector<int64_t> red = dropShape(s, axes);
   AffineMap idr = b.getMultiDimIdentityMap(red.size());
-  auto post = [&](Value v, std::function<Value(OpBuilder &, Location, Value)>
-                               fn) {
-    return buildGeneric(b, loc, ValueRange{v}, {idr}, red, et,
-                        [&](OpBuilder &b, Location l, ValueRange a) {
-                          return fn(b, l, a[0]);
-                        });
+  auto post = [&](Value v,
+                  std::function<Value(OpBuilder &, Location, Value)> fn) {
+    return buildGeneric(
+        b, loc, ValueRange{v}, {idr}, red, et,
+        [&](OpBuilder &b, Location l, ValueRange a) { return fn(b, l, a[0]); });
   };
   auto add = [&](OpBuilder &b, Location l, Value x, Value y) -> Value {
     return f ? (Value)arith::AddFOp::create(b, l, x, y)
@@ -427,26 +486,26 @@ LogicalResult handleReduce(NodeContext &c, Red k) {
   case Red::Min: {
     bool isMax = k == Red::Max;
     Value init = isMax ? lowestValue(b, loc, dt) : highestValue(b, loc, dt);
-    res = buildReduce(b, loc, x, axes, init,
-                      [&](OpBuilder &b, Location l, Value acc, Value v) -> Value {
-                        if (f)
-                          return isMax
-                                     ? (Value)arith::MaximumFOp::create(b, l, acc, v)
-                                     : (Value)arith::MinimumFOp::create(b, l, acc, v);
-                        if (u)
-                          return isMax ? (Value)arith::MaxUIOp::create(b, l, acc, v)
-                                       : (Value)arith::MinUIOp::create(b, l, acc, v);
-                        return isMax ? (Value)arith::MaxSIOp::create(b, l, acc, v)
-                                     : (Value)arith::MinSIOp::create(b, l, acc, v);
-                      });
+    res = buildReduce(
+        b, loc, x, axes, init,
+        [&](OpBuilder &b, Location l, Value acc, Value v) -> Value {
+          if (f)
+            return isMax ? (Value)arith::MaximumFOp::create(b, l, acc, v)
+                         : (Value)arith::MinimumFOp::create(b, l, acc, v);
+          if (u)
+            return isMax ? (Value)arith::MaxUIOp::create(b, l, acc, v)
+                         : (Value)arith::MinUIOp::create(b, l, acc, v);
+          return isMax ? (Value)arith::MaxSIOp::create(b, l, acc, v)
+                       : (Value)arith::MinSIOp::create(b, l, acc, v);
+        });
     break;
   }
   case Red::L1:
     res = buildReduce(b, loc, x, axes, zero,
                       [&](OpBuilder &b, Location l, Value acc, Value v) {
-                        Value a = f ? (Value)math::AbsFOp::create(b, l, v)
-                                    : u ? v
-                                        : (Value)math::AbsIOp::create(b, l, v);
+                        Value a = f   ? (Value)math::AbsFOp::create(b, l, v)
+                                  : u ? v
+                                      : (Value)math::AbsIOp::create(b, l, v);
                         return add(b, l, acc, a);
                       });
     break;
@@ -472,19 +531,23 @@ LogicalResult handleReduce(NodeContext &c, Red k) {
     Value mx = buildReduce(
         b, loc, x, axes, lowestValue(b, loc, dt),
         [](OpBuilder &b, Location l, Value acc, Value v) -> Value {
-          Value isInf = math::IsInfOp::create(b, l, v);
+          Value isInf = arith::CmpFOp::create(
+              b, l, arith::CmpFPredicate::OEQ, math::AbsFOp::create(b, l, v),
+              scalarConst(b, l, v.getType(), INFINITY));
           Value ninf = arith::ConstantOp::create(
               b, l,
-              b.getFloatAttr(v.getType(),
-                             APFloat::getInf(cast<FloatType>(v.getType())
-                                                 .getFloatSemantics(),
-                                             true)));
+              b.getFloatAttr(
+                  v.getType(),
+                  APFloat::getInf(
+                      cast<FloatType>(v.getType()).getFloatSemantics(), true)));
           return arith::MaximumFOp::create(
               b, l, acc, arith::SelectOp::create(b, l, isInf, ninf, v));
         });
     // An all -inf slice has max -inf; use 0 so exp(x - m) stays defined.
     mx = post(mx, [](OpBuilder &b, Location l, Value v) -> Value {
-      Value isInf = math::IsInfOp::create(b, l, v);
+      Value isInf = arith::CmpFOp::create(
+          b, l, arith::CmpFPredicate::OEQ, math::AbsFOp::create(b, l, v),
+          scalarConst(b, l, v.getType(), INFINITY));
       return arith::SelectOp::create(b, l, isInf,
                                      scalarConst(b, l, v.getType(), 0.0), v);
     });
@@ -548,11 +611,15 @@ LogicalResult handleArgMinMax(NodeContext &c, bool isMax) {
         } else {
           arith::CmpIPredicate p;
           if (isMax)
-            p = last ? (u ? arith::CmpIPredicate::uge : arith::CmpIPredicate::sge)
-                     : (u ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt);
+            p = last ? (u ? arith::CmpIPredicate::uge
+                          : arith::CmpIPredicate::sge)
+                     : (u ? arith::CmpIPredicate::ugt
+                          : arith::CmpIPredicate::sgt);
           else
-            p = last ? (u ? arith::CmpIPredicate::ule : arith::CmpIPredicate::sle)
-                     : (u ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt);
+            p = last ? (u ? arith::CmpIPredicate::ule
+                          : arith::CmpIPredicate::sle)
+                     : (u ? arith::CmpIPredicate::ult
+                          : arith::CmpIPredicate::slt);
           better = arith::CmpIOp::create(b, l, p, a[0], a[1]);
         }
         // The first element always wins (covers all -inf / NaN-free ties).
@@ -579,6 +646,7 @@ void registerNormOps(OpTable &t) {
   t["LogSoftmax"] = [](NodeContext &c) { return handleSoftmax(c, true); };
   t["Hardmax"] = handleHardmax;
   t["LayerNormalization"] = handleLayerNorm;
+  t["RMSNormalization"] = handleRMSNorm;
   t["BatchNormalization"] = handleBatchNorm;
   t["InstanceNormalization"] = handleInstanceNorm;
   t["ReduceSum"] = [](NodeContext &c) { return handleReduce(c, Red::Sum); };

@@ -80,9 +80,7 @@ const OpTable &Importer::table() {
 // NodeContext
 //===----------------------------------------------------------------------===//
 
-TensorInfo &NodeContext::in(size_t i) {
-  return imp.values.at(node.input(i));
-}
+TensorInfo &NodeContext::in(size_t i) { return imp.values.at(node.input(i)); }
 
 Value NodeContext::value(size_t i) {
   TensorInfo &t = in(i);
@@ -292,8 +290,7 @@ Value Importer::materialize(TensorInfo &info, StringRef name) {
   if (info.host)
     return hostConstant(builder, loc, *info.host,
                         options.resourceThresholdBytes, name);
-  auto type = RankedTensorType::get(info.shape,
-                                    mlirElemType(&ctx, info.dtype));
+  auto type = RankedTensorType::get(info.shape, mlirElemType(&ctx, info.dtype));
   RawBuffer &raw = *info.raw;
   if ((int64_t)raw.size < options.resourceThresholdBytes ||
       info.dtype == kBool) {
@@ -306,16 +303,15 @@ Value Importer::materialize(TensorInfo &info, StringRef name) {
     raw.owned = false;
     size_t sz = raw.size;
     blob = UnmanagedAsmResourceBlob::allocateWithAlign(
-        ArrayRef<char>(raw.data, raw.size), 64,
-        [sz](void *p, size_t, size_t) {
+        ArrayRef<char>(raw.data, raw.size), 64, [sz](void *p, size_t, size_t) {
           llvm::deallocate_buffer(p, sz ? sz : 1, 64);
         });
   } else {
     blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
         ArrayRef<char>(raw.data, raw.size), 64);
   }
-  auto attr = DenseResourceElementsAttr::get(type, sanitizeKey(name),
-                                             std::move(blob));
+  auto attr =
+      DenseResourceElementsAttr::get(type, sanitizeKey(name), std::move(blob));
   return arith::ConstantOp::create(builder, loc, type, attr);
 }
 
@@ -372,8 +368,8 @@ LogicalResult Importer::loadTensor(const onnx::TensorProto &t, StringRef what,
     SmallString<256> path(baseDir);
     llvm::sys::path::append(path, location);
     if (location.empty() || !llvm::sys::fs::exists(path)) {
-      error = "external data file '" + location + "' for initializer '" +
-              name + "' not found";
+      error = "external data file '" + location + "' for initializer '" + name +
+              "' not found";
       return failure();
     }
     auto buf = llvm::MemoryBuffer::getFileSlice(
@@ -381,8 +377,8 @@ LogicalResult Importer::loadTensor(const onnx::TensorProto &t, StringRef what,
         /*IsVolatile=*/false);
     if (!buf || (*buf)->getBufferSize() < want ||
         (length >= 0 && (size_t)length != want)) {
-      error = "external data file '" + location + "' for initializer '" +
-              name + "' is too short or its length does not match " +
+      error = "external data file '" + location + "' for initializer '" + name +
+              "' is too short or its length does not match " +
               std::to_string(want) + " bytes";
       return failure();
     }
@@ -390,8 +386,8 @@ LogicalResult Importer::loadTensor(const onnx::TensorProto &t, StringRef what,
   } else if (t.has_raw_data()) {
     if (t.raw_data().size() != want) {
       error = "initializer '" + name + "' has " +
-              std::to_string(t.raw_data().size()) + " bytes of data, expected " +
-              std::to_string(want);
+              std::to_string(t.raw_data().size()) +
+              " bytes of data, expected " + std::to_string(want);
       return failure();
     }
     std::memcpy(raw->data, t.raw_data().data(), want);
@@ -478,8 +474,7 @@ LogicalResult Importer::importConstantNode(NodeContext &nc) {
   return success();
 }
 
-LogicalResult Importer::importNode(const onnx::NodeProto &node,
-                                   int64_t opset) {
+LogicalResult Importer::importNode(const onnx::NodeProto &node, int64_t opset) {
   std::string locName = !node.name().empty()
                             ? node.name()
                             : (node.output_size() ? node.output(0) : "");
@@ -544,8 +539,8 @@ static LogicalResult readValueInfo(const onnx::ValueInfoProto &vi,
   auto ov = options.inputShapes.find(name);
   if (!tt.has_shape()) {
     if (ov == options.inputShapes.end()) {
-      error = "input '" + name + "' has unknown rank; pass -input-shape=" +
-              name + ":1x...";
+      error = "input '" + name +
+              "' has unknown rank; pass -input-shape=" + name + ":1x...";
       return failure();
     }
     info.shape = ov->second;
@@ -567,8 +562,7 @@ static LogicalResult readValueInfo(const onnx::ValueInfoProto &vi,
       if (known && d.dim_value() != o) {
         error = "-input-shape for '" + name + "' gives dimension " +
                 std::to_string(i) + " as " + std::to_string(o) +
-                " but the model fixes it to " +
-                std::to_string(d.dim_value());
+                " but the model fixes it to " + std::to_string(d.dim_value());
         return failure();
       }
       if (o < 0) {
@@ -650,8 +644,8 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     auto buf = llvm::MemoryBuffer::getFile(kv.second, /*IsText=*/false,
                                            /*RequiresNullTerminator=*/false);
     if (!buf) {
-      error = "cannot open file '" + kv.second +
-              "': " + buf.getError().message();
+      error =
+          "cannot open file '" + kv.second + "': " + buf.getError().message();
       return {};
     }
     onnx::TensorProto t;
@@ -781,8 +775,7 @@ importFromBytesImpl(MLIRContext &context, StringRef bytes, StringRef baseDir,
   google::protobuf::io::CodedInputStream stream(
       reinterpret_cast<const uint8_t *>(bytes.data()), (int)bytes.size());
   stream.SetTotalBytesLimit(INT_MAX);
-  if (bytes.size() > (size_t)INT_MAX ||
-      !model.ParseFromCodedStream(&stream) ||
+  if (bytes.size() > (size_t)INT_MAX || !model.ParseFromCodedStream(&stream) ||
       !stream.ConsumedEntireMessage()) {
     error = "file '" + displayName.str() +
             "' is not a valid ONNX model (protobuf parse failed)";
@@ -812,8 +805,8 @@ OwningOpRef<ModuleOp> importOnnxModel(MLIRContext &context, StringRef path,
   auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                          /*RequiresNullTerminator=*/false);
   if (!buf) {
-    error = "cannot open file '" + path.str() +
-            "': " + buf.getError().message();
+    error =
+        "cannot open file '" + path.str() + "': " + buf.getError().message();
     return {};
   }
   SmallString<256> dir(path);

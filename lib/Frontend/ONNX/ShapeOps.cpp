@@ -173,7 +173,7 @@ LogicalResult handleTranspose(NodeContext &c) {
   return success();
 }
 
-}
+} // namespace
 
 LogicalResult computeSlice(NodeContext &c, std::vector<int64_t> &off,
                            std::vector<int64_t> &size,
@@ -271,9 +271,9 @@ LogicalResult handleSlice(NodeContext &c) {
       exprs.push_back(getAffineConstantExpr(off[d], c.ctx()) +
                       getAffineDimExpr(d, c.ctx()) * step[d]);
     AffineMap m = AffineMap::get(r, 0, exprs, c.ctx());
-    out = buildGeneric(c.b, c.loc, ValueRange{v}, {m}, size,
-                       c.elemType(c.dtype(0)),
-                       [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    out = buildGeneric(
+        c.b, c.loc, ValueRange{v}, {m}, size, c.elemType(c.dtype(0)),
+        [](OpBuilder &, Location, ValueRange a) { return a[0]; });
   }
   c.setOutput(0, out, c.dtype(0));
   return success();
@@ -362,13 +362,12 @@ LogicalResult handleGatherElements(NodeContext &c) {
   int64_t dim = c.shape(0)[*axis], ax = *axis;
   Value data = c.value(0);
   Value res = buildGeneric(
-      c.b, c.loc, ValueRange{c.value(1)},
-      {c.b.getMultiDimIdentityMap(r)}, c.shape(1), c.elemType(c.dtype(0)),
+      c.b, c.loc, ValueRange{c.value(1)}, {c.b.getMultiDimIdentityMap(r)},
+      c.shape(1), c.elemType(c.dtype(0)),
       [&](OpBuilder &b, Location l, ValueRange a) {
         SmallVector<Value> coords;
         for (int64_t k = 0; k < r; ++k)
-          coords.push_back(k == ax ? normIndex(b, l, a[0], dim)
-                                   : idx(b, l, k));
+          coords.push_back(k == ax ? normIndex(b, l, a[0], dim) : idx(b, l, k));
         return (Value)tensor::ExtractOp::create(b, l, data, coords);
       });
   c.setOutput(0, res, c.dtype(0));
@@ -463,12 +462,12 @@ LogicalResult handleTile(NodeContext &c) {
     re.push_back({2 * i, 2 * i + 1});
   }
   AffineMap m = AffineMap::get(2 * r, 0, exprs, c.ctx());
-  Value t = buildGeneric(c.b, c.loc, ValueRange{c.value(0)}, {m}, big,
-                         c.elemType(c.dtype(0)),
-                         [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  Value t = buildGeneric(
+      c.b, c.loc, ValueRange{c.value(0)}, {m}, big, c.elemType(c.dtype(0)),
+      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
   if (r > 0)
-    t = tensor::CollapseShapeOp::create(c.b, c.loc, c.tensorType(out, c.dtype(0)),
-                                        t, re);
+    t = tensor::CollapseShapeOp::create(c.b, c.loc,
+                                        c.tensorType(out, c.dtype(0)), t, re);
   c.setOutput(0, t, c.dtype(0));
   return success();
 }
@@ -485,11 +484,9 @@ LogicalResult handleExpand(NodeContext &c) {
     c.forwardInput(0, 0);
     return success();
   }
-  Value r = buildElementwise(c.b, c.loc, ValueRange{c.value(0)}, *out,
-                             c.elemType(c.dtype(0)),
-                             [](OpBuilder &, Location, ValueRange a) {
-                               return a[0];
-                             });
+  Value r = buildElementwise(
+      c.b, c.loc, ValueRange{c.value(0)}, *out, c.elemType(c.dtype(0)),
+      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
   c.setOutput(0, r, c.dtype(0));
   return success();
 }
@@ -747,13 +744,13 @@ LogicalResult handlePad(NodeContext &c) {
             j = arith::RemSIOp::create(b, l, j, nn);
           } else { // reflect
             Value period = indexConst(b, l, 2 * (n - 1));
-            Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                              j, zero);
+            Value neg =
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, j, zero);
             j = arith::SelectOp::create(
                 b, l, neg, arith::SubIOp::create(b, l, zero, j), j);
             j = arith::RemSIOp::create(b, l, j, period);
-            Value over = arith::CmpIOp::create(
-                b, l, arith::CmpIPredicate::sgt, j, last);
+            Value over =
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::sgt, j, last);
             j = arith::SelectOp::create(
                 b, l, over, arith::SubIOp::create(b, l, period, j), j);
           }

@@ -252,6 +252,21 @@ QCC_RUNTIME_API qcc_status qcc_model_run(qcc_model *model,
                                          size_t num_inputs, qcc_tensor *outputs,
                                          size_t num_outputs);
 
+/*===----------------------------------------------------------------------===*
+ * Artifact hashing
+ *===----------------------------------------------------------------------===*/
+
+/// SHA-256 of `size` bytes as 64 lowercase hex digits and a NUL in `hex`:
+/// the digest the manifest records. The compiler writes artifacts with these
+/// same functions, so both sides of the contract hash identically. Thread
+/// safe.
+QCC_RUNTIME_API void qcc_sha256_hex(const void *data, size_t size,
+                                    char hex[65]);
+
+/// SHA-256 of a file's contents (streamed; any size) into `hex` as above.
+/// Fails with NOT_FOUND or DATA_LOSS naming the file. Thread safe.
+QCC_RUNTIME_API qcc_status qcc_sha256_file_hex(const char *path, char hex[65]);
+
 #ifdef __cplusplus
 } // extern "C"
 #endif

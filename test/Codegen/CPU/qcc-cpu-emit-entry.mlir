@@ -7,7 +7,8 @@
 // CHECK: llvm.return %[[ONE]]
 // CHECK-LABEL: llvm.func @qcc_artifact_main
 // CHECK-SAME: (%[[CTX:.+]]: !llvm.ptr, %[[INS:.+]]: !llvm.ptr, %[[OUTS:.+]]: !llvm.ptr, %[[WTS:.+]]: !llvm.ptr)
-// CHECK: %[[W:.+]] = llvm.getelementptr %[[WTS]][64] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK: %[[OFF:.+]] = llvm.mlir.constant(64 : i64) : i64
+// CHECK: %[[W:.+]] = llvm.getelementptr %[[WTS]][%[[OFF]]] : (!llvm.ptr, i64) -> !llvm.ptr, i8
 // CHECK: %[[ISLOT:.+]] = llvm.getelementptr %[[INS]][0] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
 // CHECK: %[[IN:.+]] = llvm.load %[[ISLOT]] : !llvm.ptr -> !llvm.ptr
 // CHECK: %[[OSLOT:.+]] = llvm.getelementptr %[[OUTS]][0] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr

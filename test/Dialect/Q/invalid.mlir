@@ -97,3 +97,10 @@ func.func @matmul_mixed(%x: tensor<1x8xf32>, %s: tensor<4xf32>, %i: memref<1x4xf
   q.matmul %x, %w scales(%s) outs(%i) : (tensor<1x8xf32>, !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, tensor<4xf32>, memref<1x4xf32>) -> ()
   return
 }
+
+// -----
+
+func.func @vnni_bits(%w: !q.weight<8x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, vnni_k4n16>) {
+  return
+}
+// expected-error @-3 {{vnni_k4n16 holds 8-bit codes}}

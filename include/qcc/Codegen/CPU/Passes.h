@@ -15,6 +15,11 @@
 
 namespace qcc::cpu {
 
+/// Unit module attribute: the entry function's first parameter is the
+/// `qcc_exec_context` pointer (set by qcc-cpu-outline-parallel, read by
+/// qcc-cpu-emit-entry).
+inline constexpr llvm::StringLiteral kExecContextAttrName = "qcc.exec_context";
+
 #define GEN_PASS_DECL
 #include "qcc/Codegen/CPU/Passes.h.inc"
 

@@ -15,6 +15,13 @@ def CpuMatmulMicrokernel
     in registers while the reduction runs, A is broadcast one element at a
     time and B is read as whole vectors. Column tails use masked loads and
     stores. Other matmuls are left for the generic lowering.
+
+    Matmuls of at least `parallel-min-fmas` multiply-adds get one loop as
+    an `scf.parallel` (`qcc-cpu-outline-parallel` runs it on the runtime's
+    thread pool): the batch dimension when it is large, else full column
+    panels, or full row blocks when those are more numerous (tall-skinny
+    products), each with the batch as an outer parallel dimension. Every
+    parallel iteration does the same work; the ragged edge runs afterwards.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
@@ -22,7 +29,11 @@ def CpuMatmulMicrokernel
     Option<"rows", "rows", "int64_t", /*default=*/"6",
            "Output rows held in registers">,
     Option<"vectorsPerRow", "vectors-per-row", "int64_t", /*default=*/"2",
-           "Vector registers of output columns per row">
+           "Vector registers of output columns per row">,
+    Option<"parallelMinFmas", "parallel-min-fmas", "int64_t",
+           /*default=*/"131072",
+           "Multiply-adds from which a matmul gets a parallel loop "
+           "(-1: never)">
   ];
   let dependentDialects = ["mlir::scf::SCFDialect",
                            "mlir::vector::VectorDialect",
@@ -59,6 +70,48 @@ def CpuApproximateMath
                            "mlir::vector::VectorDialect"];
 }
 
+def CpuOutlineParallel : Pass<"qcc-cpu-outline-parallel", "mlir::ModuleOp"> {
+  let summary = "Run parallel loops on the runtime's thread pool";
+  let description = [{
+    Gives the entry function a leading `!llvm.ptr` parameter, the
+    `qcc_exec_context` of docs/ARTIFACT.md, and marks the module with the
+    `qcc.exec_context` unit attribute (which `qcc-cpu-emit-entry` reads).
+    Each outermost `scf.parallel` without reductions in the entry function
+    becomes a call `ctx->parallel_for(ctx->pool, chunks, @fn, &captures)`:
+    the loop body moves to a private function
+    `@<entry>_parallel(%data: !llvm.ptr, %chunk: i64)` that runs one
+    contiguous chunk of the linearized iteration space. The chunk count is
+    chosen at run time: 1 with one thread, else `chunks-per-thread` per
+    thread, at most the number of iterations. Values the body uses from
+    above travel in a struct on the stack (indices as i64, memrefs as their
+    LLVM descriptors); constants are cloned instead.
+
+    ```mlir
+    func.func @main(%m: memref<64xf32>) {
+      scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+        memref.store %cst, %m[%i] : memref<64xf32>
+        scf.reduce
+      }
+      return
+    }
+    ```
+
+    Loops with reductions, loops whose captured values have no LLVM
+    storage type, and loops outside the entry function stay serial.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
+           "Name of the entry function">,
+    Option<"chunksPerThread", "chunks-per-thread", "int64_t",
+           /*default=*/"4",
+           "Chunks of a parallel loop per thread when several threads run">
+  ];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
 def CpuEmitEntry : Pass<"qcc-cpu-emit-entry", "mlir::ModuleOp"> {
   let summary = "Emit the artifact's exported entry points";
   let description = [{
@@ -67,6 +120,8 @@ def CpuEmitEntry : Pass<"qcc-cpu-emit-entry", "mlir::ModuleOp"> {
     `qcc_artifact_main(ctx, inputs, outputs, weights)` (docs/ARTIFACT.md),
     which loads each pointer, offsets the weights base by the offsets in
     `qcc.weights`, and calls the entry function, which becomes private.
+    When the module has the `qcc.exec_context` attribute, the entry
+    function takes `ctx` as an extra first parameter.
   }];
   let options = [
     Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
@@ -76,6 +131,32 @@ def CpuEmitEntry : Pass<"qcc-cpu-emit-entry", "mlir::ModuleOp"> {
            "-1 reads the qcc.num_inputs module attribute">
   ];
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+def CpuLowerQMatmul : Pass<"qcc-cpu-lower-qmatmul", "mlir::ModuleOp"> {
+  let summary = "Lower bufferized q.matmul to VNNI kernels or a portable path";
+  let description = [{
+    With `vnni`, int8 weights in `vnni_k4n16` (symmetric, per output channel)
+    and symmetric int4 weights in `vnni_k8n16` (groups along K, group size a
+    multiple of 8) with int8 activations (per token at run time, or per
+    tensor from calibration) become `vpdpbusd` loops: activations are
+    quantized to u8 (+128), 4 rows x 16 columns of int32 accumulators stay in
+    registers, int4 nibbles are sign-extended in registers, and the +128
+    shift is removed with per-column sums of the codes computed here at
+    compile time. Everything else takes a portable path that decodes the
+    weight to f32 and uses `linalg.matmul`.
+  }];
+  let options = [
+    Option<"vnni", "vnni", "bool", /*default=*/"true",
+           "The target has AVX-512 VNNI">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
 }
 
 #endif // QCC_CODEGEN_CPU_PASSES_TD

@@ -22,7 +22,11 @@ def Q_Layout : I32EnumAttr<"Layout", "memory layout of a quantized weight", [
     I32EnumAttrCase<"PackedK", 1, "packed_k">,
     // Blocks of 4 K-values x 16 output columns, the operand order of
     // vpdpbusd (one zmm of weights per 4 K-steps).
-    I32EnumAttrCase<"VnniK4N16", 2, "vnni_k4n16">]> {
+    I32EnumAttrCase<"VnniK4N16", 2, "vnni_k4n16">,
+    // 4-bit codes for vpdpbusd: blocks of 8 K-values x 16 output columns in
+    // 64 bytes; byte 4*j + b holds K-value b of column j in its low nibble
+    // and K-value 4 + b in its high nibble.
+    I32EnumAttrCase<"VnniK8N16", 3, "vnni_k8n16">]> {
   let cppNamespace = "::qcc::q";
   let genSpecializedAttr = 0;
 }

@@ -1,0 +1,222 @@
+//===- QuantizeWeights.cpp - RTN quantization of matmul weights -----------===//
+
+#include "qcc/Passes/Passes.h"
+
+#include "qcc/Dialect/Q/IR/QOps.h"
+#include "qcc/Quant/Packing.h"
+#include "qcc/Quant/Rtn.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+namespace qcc {
+#define GEN_PASS_DEF_QUANTIZEWEIGHTS
+#include "qcc/Passes/Passes.h.inc"
+} // namespace qcc
+
+using namespace mlir;
+namespace q = qcc::q;
+namespace qnum = qcc::quant;
+
+namespace {
+
+/// The f32 values of a constant, whatever attribute holds them.
+static std::optional<std::vector<float>> floatValues(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  if (!type.getElementType().isF32())
+    return std::nullopt;
+  std::vector<float> values(type.getNumElements());
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != values.size() * sizeof(float))
+      return std::nullopt;
+    std::memcpy(values.data(), blob->getData().data(),
+                values.size() * sizeof(float));
+    return values;
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense)
+    return std::nullopt;
+  int64_t i = 0;
+  for (float v : dense.getValues<float>())
+    values[i++] = v;
+  return values;
+}
+
+static bool isZeroFill(Value init) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  if (!fill)
+    return false;
+  auto cst = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
+  auto value = cst ? dyn_cast<FloatAttr>(cst.getValue()) : FloatAttr();
+  return value && value.getValue().isZero();
+}
+
+static std::string nodeName(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location inner : fused.getLocations())
+      if (auto name = dyn_cast<NameLoc>(inner))
+        return name.getName().str();
+  return "";
+}
+
+struct QuantizeWeightsPass
+    : public qcc::impl::QuantizeWeightsBase<QuantizeWeightsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (bits != 8 && bits != 4) {
+      getOperation().emitError("qcc-quantize-weights supports 8 or 4 bits, got ")
+          << bits;
+      return signalPassFailure();
+    }
+    if (actQuant != "none" && actQuant != "dynamic") {
+      getOperation().emitError("unsupported activation mode '")
+          << actQuant << "' (none or dynamic)";
+      return signalPassFailure();
+    }
+    if (bits == 4 && groupSize <= 0) {
+      getOperation().emitError("group size must be positive, got ")
+          << groupSize;
+      return signalPassFailure();
+    }
+    SmallVector<linalg::MatmulOp> candidates;
+    getOperation().walk([&](linalg::MatmulOp op) { candidates.push_back(op); });
+    for (linalg::MatmulOp op : candidates)
+      if (failed(quantize(op)))
+        return signalPassFailure();
+  }
+
+  LogicalResult quantize(linalg::MatmulOp op) {
+    if (!op.hasPureTensorSemantics() || op.getInputs().size() != 2)
+      return success();
+    auto weightCst = op.getInputs()[1].getDefiningOp<arith::ConstantOp>();
+    auto inputType = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
+    if (!weightCst || !inputType || !inputType.getElementType().isF32())
+      return success();
+    // Only the canonical maps (no transposed operands).
+    MLIRContext *ctx = op.getContext();
+    AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+               k = getAffineDimExpr(2, ctx);
+    SmallVector<AffineMap> expected = {AffineMap::get(3, 0, {m, k}, ctx),
+                                       AffineMap::get(3, 0, {k, n}, ctx),
+                                       AffineMap::get(3, 0, {m, n}, ctx)};
+    if (op.getIndexingMapsArray() != ArrayRef<AffineMap>(expected))
+      return success();
+    auto weightType = cast<RankedTensorType>(weightCst.getType());
+    int64_t numK = weightType.getShape()[0], numN = weightType.getShape()[1];
+    if (numK * numN < minElements)
+      return success();
+    std::string name = nodeName(op.getLoc());
+    for (const std::string &pattern : keepFloat)
+      if (!pattern.empty() && name.find(pattern) != std::string::npos)
+        return success();
+    std::optional<std::vector<float>> values =
+        floatValues(cast<ElementsAttr>(weightCst.getValue()));
+    if (!values)
+      return success();
+
+    qnum::Scheme scheme;
+    q::Layout layout;
+    if (bits == 8) {
+      scheme = qnum::Scheme::perChannel(8, /*symmetric=*/true, /*axis=*/1);
+      layout = vnni && numK % 4 == 0 && numN % 16 == 0 ? q::Layout::VnniK4N16
+                                                       : q::Layout::RowMajor;
+    } else {
+      int64_t group = groupSize;
+      if (numK % group != 0)
+        return success(); // Groups must tile K; the report says why.
+      scheme = qnum::Scheme::perGroup(4, group, symmetric, /*axis=*/0);
+      if (!symmetric)
+        scheme.isSigned = false;
+      layout = vnni && symmetric && numK % 8 == 0 && numN % 16 == 0 &&
+                       group % 8 == 0
+                   ? q::Layout::VnniK8N16
+                   : q::Layout::PackedK;
+    }
+    qnum::QuantParams params;
+    std::vector<int32_t> codes;
+    if (qnum::Status st =
+            qnum::quantizeRtn(values->data(), numK, numN, scheme, params, codes);
+        !st)
+      return op.emitOpError("quantization failed: ") << st.message;
+    std::vector<uint8_t> bytes;
+    if (qnum::Status st = qnum::packCodes(
+            codes.data(), numK, numN, scheme,
+            static_cast<qnum::Layout>(static_cast<int>(layout)), bytes);
+        !st)
+      return op.emitOpError("packing failed: ") << st.message;
+
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto schemeAttr = q::SchemeAttr::get(
+        ctx, scheme.bits, scheme.isSigned,
+        bits == 8 ? q::Granularity::PerChannel : q::Granularity::PerGroup,
+        scheme.axis, bits == 8 ? 0 : scheme.groupSize, scheme.symmetric);
+    auto qType = q::WeightType::get(
+        ctx, {numK, numN}, IntegerType::get(ctx, scheme.bits), schemeAttr,
+        layout);
+    auto storageType = qType.getStorageType();
+    auto storage = DenseResourceElementsAttr::get(
+        storageType, "qcc_qweight",
+        HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<char>(
+            reinterpret_cast<const char *>(bytes.data()), bytes.size())));
+    Value weight = q::WeightConstantOp::create(b, loc, qType, storage);
+
+    SmallVector<int64_t> paramShape;
+    if (bits == 8)
+      paramShape = {numN};
+    else
+      paramShape = {params.rows, params.cols};
+    auto scaleType = RankedTensorType::get(paramShape, b.getF32Type());
+    Value scales = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(scaleType, ArrayRef<float>(params.scales)));
+    Value zeroPoints;
+    if (!scheme.symmetric) {
+      auto zpType = RankedTensorType::get(paramShape, b.getI32Type());
+      zeroPoints = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(zpType, ArrayRef<int32_t>(params.zeroPoints)));
+    }
+    Value init = op.getOutputs()[0];
+    bool zeroInit = isZeroFill(init);
+    Value dest = init;
+    if (!zeroInit)
+      dest = tensor::EmptyOp::create(b, loc, cast<RankedTensorType>(init.getType()).getShape(),
+                                     b.getF32Type());
+    auto actMode = actQuant == "dynamic" ? q::ActQuant::DynamicPerToken
+                                         : q::ActQuant::None;
+    auto qmatmul = q::MatmulOp::create(
+        b, loc, TypeRange{init.getType()}, op.getInputs()[0], weight, scales,
+        zeroPoints, /*bias=*/Value(), /*act_scale=*/Value(), dest,
+        q::ActQuantAttr::get(ctx, actMode));
+    Value result = qmatmul.getResult()[0];
+    if (!zeroInit) {
+      // The matmul accumulated into a non-zero init: add it back.
+      auto resultType = cast<RankedTensorType>(init.getType());
+      AffineMap id = b.getMultiDimIdentityMap(2);
+      Value empty = tensor::EmptyOp::create(b, loc, resultType.getShape(),
+                                            b.getF32Type());
+      result = linalg::GenericOp::create(
+                   b, loc, TypeRange{resultType}, ValueRange{result, init},
+                   ValueRange{empty}, ArrayRef<AffineMap>{id, id, id},
+                   ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                                 utils::IteratorType::parallel},
+                   [](OpBuilder &nb, Location nloc, ValueRange args) {
+                     Value sum = arith::AddFOp::create(nb, nloc, args[0], args[1]);
+                     linalg::YieldOp::create(nb, nloc, sum);
+                   })
+                   .getResult(0);
+    }
+    op->getResult(0).replaceAllUsesWith(result);
+    op->erase();
+    return success();
+  }
+};
+
+} // namespace

@@ -1,0 +1,8 @@
+// RUN: qcc-opt %s -qcc-cpu-outline-parallel="chunks-per-thread=0" -verify-diagnostics
+
+// expected-error @+1 {{qcc-cpu-outline-parallel options must be positive}}
+module {
+  func.func @main() {
+    return
+  }
+}

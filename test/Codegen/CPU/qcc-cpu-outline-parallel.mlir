@@ -1,0 +1,184 @@
+// RUN: qcc-opt %s -split-input-file -qcc-cpu-outline-parallel -verify-diagnostics | FileCheck %s
+
+// A 1-D loop: the entry function takes the context first, the body moves to
+// @main_parallel, which runs one chunk of units; the memref travels as its
+// descriptor, the scalar as is, the constants are cloned.
+// CHECK-LABEL: module attributes {qcc.exec_context}
+// CHECK-LABEL: func.func private @main_parallel
+// CHECK-SAME: (%[[DATA:.+]]: !llvm.ptr, %[[CHUNK:.+]]: i64)
+// CHECK-SAME: llvm.linkage = #llvm.linkage<internal>
+// CHECK-DAG: %[[C2:.+]] = arith.constant 2 : index
+// CHECK-DAG: %[[TOTAL:.+]] = arith.constant 32 : index
+// CHECK: %[[CHUNKS_SLOT:.+]] = llvm.getelementptr %[[DATA]][0, 0]
+// CHECK: %[[CHUNKS_I64:.+]] = llvm.load %[[CHUNKS_SLOT]] : !llvm.ptr -> i64
+// CHECK: %[[CHUNKS:.+]] = arith.index_cast %[[CHUNKS_I64]] : i64 to index
+// CHECK: %[[DESC:.+]] = llvm.load %{{.+}} : !llvm.ptr -> !llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>
+// CHECK: %[[M:.+]] = builtin.unrealized_conversion_cast %[[DESC]] : {{.+}} to memref<64xf32>
+// CHECK: %[[X:.+]] = llvm.load %{{.+}} : !llvm.ptr -> f32
+// CHECK: %[[C:.+]] = arith.index_cast %[[CHUNK]] : i64 to index
+// CHECK: %[[B0:.+]] = arith.muli %[[C]], %[[TOTAL]]
+// CHECK: %[[BEGIN:.+]] = arith.divui %[[B0]], %[[CHUNKS]]
+// CHECK: %[[END:.+]] = arith.divui %{{.+}}, %[[CHUNKS]]
+// CHECK: scf.for %[[U:.+]] = %[[BEGIN]] to %[[END]]
+// CHECK:   %[[OFF:.+]] = arith.muli %[[U]], %[[C2]]
+// CHECK:   %[[I:.+]] = arith.addi %{{.+}}, %[[OFF]]
+// CHECK:   memref.store %[[X]], %[[M]][%[[I]]]
+// CHECK: return
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: (%[[CTX:.+]]: !llvm.ptr, %[[ARG:.+]]: memref<64xf32>, %[[ARGX:.+]]: f32)
+// CHECK: %[[STRUCT:.+]] = llvm.alloca %{{.+}} x !llvm.struct<(i64, struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>, f32)>
+// CHECK: %[[NT_SLOT:.+]] = llvm.getelementptr %[[CTX]][0, 1] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(i32, i32, ptr, ptr)>
+// CHECK: %[[NT:.+]] = llvm.load %[[NT_SLOT]] : !llvm.ptr -> i32
+// CHECK: %[[N:.+]] = arith.minui
+// CHECK: %[[CAST:.+]] = builtin.unrealized_conversion_cast %[[ARG]] : memref<64xf32> to !llvm.struct
+// CHECK: llvm.store %[[CAST]]
+// CHECK: llvm.store %[[ARGX]]
+// CHECK: %[[POOL:.+]] = llvm.load %{{.+}} : !llvm.ptr -> !llvm.ptr
+// CHECK: %[[PFOR:.+]] = llvm.load %{{.+}} : !llvm.ptr -> !llvm.ptr
+// CHECK: %[[FN:.+]] = constant @main_parallel : (!llvm.ptr, i64) -> ()
+// CHECK: %[[FNPTR:.+]] = builtin.unrealized_conversion_cast %[[FN]]
+// CHECK: %[[N64:.+]] = arith.index_cast %[[N]] : index to i64
+// CHECK: llvm.call %[[PFOR]](%[[POOL]], %[[N64]], %[[FNPTR]], %[[STRUCT]])
+// CHECK-NOT: scf.parallel
+func.func @main(%m: memref<64xf32>, %x: f32) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c64 = arith.constant 64 : index
+  scf.parallel (%i) = (%c0) to (%c64) step (%c2) {
+    memref.store %x, %m[%i] : memref<64xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Dynamic bounds of a 2-D loop: the trip count of the dynamic dimension and
+// the bounds travel as i64; units are split into induction variables, the
+// last dimension fastest.
+// CHECK-LABEL: func.func private @main_parallel
+// CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
+// CHECK: %[[TRIP0_I64:.+]] = llvm.load %{{.+}} : !llvm.ptr -> i64
+// CHECK: %[[TRIP0:.+]] = arith.index_cast %[[TRIP0_I64]] : i64 to index
+// CHECK: %[[LB_I64:.+]] = llvm.load %{{.+}} : !llvm.ptr -> i64
+// CHECK: %[[LB:.+]] = arith.index_cast %[[LB_I64]] : i64 to index
+// CHECK: scf.for %[[U:.+]] =
+// CHECK:   %[[J:.+]] = arith.remui %[[U]], %[[C4]]
+// CHECK:   %[[REST:.+]] = arith.divui %[[U]], %[[C4]]
+// CHECK:   %[[I:.+]] = arith.addi %[[LB]], %{{.+}}
+// CHECK:   memref.store %{{.+}}, %{{.+}}[%[[I]], %{{.+}}] : memref<?x4xf32>
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: (%{{.+}}: !llvm.ptr, %[[M:.+]]: memref<?x4xf32>, %[[LB0:.+]]: index, %[[UB0:.+]]: index)
+// CHECK: %[[SPAN:.+]] = arith.subi %[[UB0]], %[[LB0]]
+// CHECK: llvm.call
+func.func @main(%m: memref<?x4xf32>, %lb: index, %ub: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i, %j) = (%lb, %c0) to (%ub, %c4) step (%c1, %c1) {
+    memref.store %f, %m[%i, %j] : memref<?x4xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Reductions, loops outside the entry function and nested loops stay
+// serial; the outlined function keeps its inner scf.parallel.
+// CHECK-LABEL: func.func private @main_parallel
+// CHECK: scf.for
+// CHECK:   scf.parallel
+// CHECK-LABEL: func.func private @helper
+// CHECK: scf.parallel
+// CHECK-LABEL: func.func @main
+// CHECK: scf.parallel {{.+}} -> f32
+// CHECK: llvm.call
+// CHECK-NOT: scf.parallel
+func.func private @helper(%m: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    memref.store %f, %m[%i] : memref<8xf32>
+    scf.reduce
+  }
+  return
+}
+func.func @main(%m: memref<8x8xf32>, %r: memref<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  %sum = scf.parallel (%i) = (%c0) to (%c8) step (%c1) init (%zero) -> f32 {
+    %v = memref.load %m[%i, %c0] : memref<8x8xf32>
+    scf.reduce(%v : f32) {
+    ^bb0(%a: f32, %b: f32):
+      %s = arith.addf %a, %b : f32
+      scf.reduce.return %s : f32
+    }
+  }
+  memref.store %sum, %r[] : memref<f32>
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    scf.parallel (%j) = (%c0) to (%c8) step (%c1) {
+      memref.store %zero, %m[%i, %j] : memref<8x8xf32>
+      scf.reduce
+    }
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Already marked: the context is the first parameter; nothing is added.
+// CHECK-LABEL: module attributes {qcc.exec_context}
+// CHECK: func.func @main(%{{.+}}: !llvm.ptr)
+module attributes {qcc.exec_context} {
+  func.func @main(%ctx: !llvm.ptr) {
+    return
+  }
+}
+
+// -----
+
+// expected-error @+1 {{entry function 'main' not found}}
+module {
+  func.func @other() {
+    return
+  }
+}
+
+// -----
+
+module {
+  // expected-error @+1 {{entry function is used inside the module; its signature cannot take the execution context}}
+  func.func @main() {
+    return
+  }
+  func.func @caller() {
+    func.call @main() : () -> ()
+    return
+  }
+}
+
+// -----
+
+module attributes {qcc.exec_context} {
+  // expected-error @+1 {{module is marked 'qcc.exec_context' but the entry function does not take an !llvm.ptr first}}
+  func.func @main(%x: i32) {
+    return
+  }
+}
+
+// -----
+
+module {
+  // expected-error @+1 {{entry function must return its results through output buffers}}
+  func.func @main() -> i32 {
+    %c = arith.constant 0 : i32
+    return %c : i32
+  }
+}
