@@ -26,4 +26,4 @@ config.substitutions.insert(0, ("%python", python))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.qcc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["qcc-opt", "qcc", "qcc-run"], tool_dirs)
-llvm_config.with_environment("PATH", config.qcc_tools_dir, append_path=False)
+llvm_config.with_environment("PATH", config.qcc_tools_dir, append_path=True)

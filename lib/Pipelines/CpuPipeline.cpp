@@ -84,6 +84,9 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
   cpu::CpuLowerQMatmulOptions qmatmulOptions;
   qmatmulOptions.vnni = options.vnni;
   pm.addPass(cpu::createCpuLowerQMatmul(qmatmulOptions));
+  // Again after the kernels created their constants (packed weights, shift
+  // corrections): those go to the weight file too.
+  pm.addPass(createExternalizeWeights(weightOptions));
   cpu::CpuMatmulMicrokernelOptions kernelOptions;
   kernelOptions.vectorWidth = options.vectorWidth;
   pm.addNestedPass<func::FuncOp>(cpu::createCpuMatmulMicrokernel(kernelOptions));

@@ -11,6 +11,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 
@@ -46,18 +48,36 @@ struct ExternalizeWeightsPass
       return signalPassFailure();
     }
 
+    // Tensor constants (before bufferization) and reads of constant globals
+    // (after it, e.g. the packed weights kernels create) are candidates.
     // Splats cost nothing in code; everything else above the threshold moves.
-    SmallVector<arith::ConstantOp> constants;
-    func.walk([&](arith::ConstantOp op) {
-      auto type = dyn_cast<RankedTensorType>(op.getType());
-      auto value = dyn_cast<ElementsAttr>(op.getValue());
-      if (!type || !value || !type.hasStaticShape())
+    struct Candidate {
+      Operation *op;
+      ShapedType type;
+      ElementsAttr value;
+    };
+    SmallVector<Candidate> constants;
+    auto consider = [&](Operation *op, ShapedType type, Attribute attr) {
+      auto value = dyn_cast_or_null<ElementsAttr>(attr);
+      if (!value || !type.hasStaticShape())
         return;
       if (auto dense = dyn_cast<DenseElementsAttr>(value);
           dense && dense.isSplat())
         return;
       if (denseByteSize(type) >= minBytes)
-        constants.push_back(op);
+        constants.push_back({op, type, value});
+    };
+    SymbolTable symbols(module);
+    func.walk([&](Operation *op) {
+      if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
+        if (auto type = dyn_cast<RankedTensorType>(cst.getType()))
+          consider(op, type, cst.getValue());
+      } else if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
+        auto global = symbols.lookup<memref::GlobalOp>(get.getName());
+        auto type = cast<MemRefType>(get.getType());
+        if (global && global.getConstant() && type.getLayout().isIdentity())
+          consider(op, type, global.getInitialValueAttr());
+      }
     });
 
     Builder builder(module.getContext());
@@ -79,23 +99,23 @@ struct ExternalizeWeightsPass
                  dict.getAs<IntegerAttr>("size").getInt();
       }
     unsigned insertAt = records.size();
-    for (arith::ConstantOp op : constants) {
-      auto type = cast<RankedTensorType>(op.getType());
+    for (const Candidate &c : constants) {
       offset = (offset + 63) / 64 * 64;
-      int64_t size = denseByteSize(type);
+      int64_t size = denseByteSize(c.type);
       records.push_back(builder.getDictionaryAttr({
           builder.getNamedAttr("offset", builder.getI64IntegerAttr(offset)),
           builder.getNamedAttr("size", builder.getI64IntegerAttr(size)),
-          builder.getNamedAttr("value", op.getValue()),
+          builder.getNamedAttr("value", c.value),
       }));
       offset += size;
-      newInputs.push_back(type);
+      newInputs.push_back(c.type);
     }
     // Inputs belong to the caller and weights are mapped read-only: the
     // bufferization must never write into any entry argument.
     auto readOnly = [&](unsigned index) {
-      func.setArgAttr(index, "bufferization.writable",
-                      builder.getBoolAttr(false));
+      if (isa<TensorType>(func.getArgument(index).getType()))
+        func.setArgAttr(index, "bufferization.writable",
+                        builder.getBoolAttr(false));
     };
     if (constants.empty()) {
       for (unsigned i = 0; i < func.getNumArguments(); ++i)
@@ -107,19 +127,26 @@ struct ExternalizeWeightsPass
     SmallVector<unsigned> indices(constants.size(), insertAt);
     SmallVector<DictionaryAttr> argAttrs;
     SmallVector<Location> locs;
-    for (arith::ConstantOp op : constants) {
+    for (const Candidate &c : constants) {
       argAttrs.push_back(builder.getDictionaryAttr(
           builder.getNamedAttr("qcc.weight", builder.getUnitAttr())));
-      locs.push_back(op.getLoc());
+      locs.push_back(c.op->getLoc());
     }
     if (failed(func.insertArguments(indices, newInputs, argAttrs, locs))) {
       func.emitError("could not add weight arguments");
       return signalPassFailure();
     }
-    for (auto [i, op] : llvm::enumerate(constants)) {
-      op.replaceAllUsesWith(body.getArgument(insertAt + i));
-      op.erase();
+    SmallVector<memref::GlobalOp> globals;
+    for (auto [i, c] : llvm::enumerate(constants)) {
+      if (auto get = dyn_cast<memref::GetGlobalOp>(c.op))
+        globals.push_back(symbols.lookup<memref::GlobalOp>(get.getName()));
+      c.op->getResult(0).replaceAllUsesWith(body.getArgument(insertAt + i));
+      c.op->erase();
     }
+    // Globals whose every read moved out are dead.
+    for (memref::GlobalOp global : globals)
+      if (global && SymbolTable::symbolKnownUseEmpty(global, module))
+        global.erase();
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
       readOnly(i);
     module->setAttr(qcc::kWeightsAttrName, builder.getArrayAttr(records));

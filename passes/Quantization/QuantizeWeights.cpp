@@ -72,7 +72,7 @@ struct QuantizeWeightsPass
   void runOnOperation() override {
     if (bits != 8 && bits != 4) {
       getOperation().emitError("qcc-quantize-weights supports 8 or 4 bits, got ")
-          << bits;
+          << static_cast<unsigned>(bits);
       return signalPassFailure();
     }
     if (actQuant != "none" && actQuant != "dynamic") {
@@ -82,7 +82,7 @@ struct QuantizeWeightsPass
     }
     if (bits == 4 && groupSize <= 0) {
       getOperation().emitError("group size must be positive, got ")
-          << groupSize;
+          << static_cast<int64_t>(groupSize);
       return signalPassFailure();
     }
     SmallVector<linalg::MatmulOp> candidates;

@@ -223,6 +223,9 @@ def discover(root: Path, supported: set[str]) -> list[NodeTest]:
     return tests
 
 
+CONST_INPUT_RE = re.compile(r"\('([^']+)'\) must be a compile-time constant")
+
+
 def load_pb(p: Path) -> np.ndarray:
     tp = onnx.TensorProto()
     tp.ParseFromString(p.read_bytes())
@@ -235,14 +238,25 @@ def run_one(t: NodeTest, work: Path, timeout: float, keep: bool, qcc: Path, qcc_
     d.mkdir(parents=True, exist_ok=True)
     try:
         prefix = d / "model"
-        r = H.compile_model(t.path / "model.onnx", prefix, target="host", bits=32, extra=t.input_shapes,
-                            timeout=timeout, qcc=qcc)
+        # qcc compiles static shapes: a graph input that decides a shape
+        # (axes, pads, sizes, repeats) is bound at compile time with
+        # --const-input, as a serving compile would bind it; the importer
+        # names such inputs in its error.
+        inputs = dict(t.inputs)
+        bound: list[str] = []
+        while True:
+            r = H.compile_model(t.path / "model.onnx", prefix, target="host", bits=32,
+                                extra=t.input_shapes + bound, timeout=timeout, qcc=qcc)
+            m = CONST_INPUT_RE.search(r.first_error_line()) if not r.ok else None
+            if not m or m.group(1) not in inputs:
+                break
+            bound.append(f"--const-input={m.group(1)}={inputs.pop(m.group(1))}")
         if not r.ok:
             return Result(t, "failed", "compile: " + r.first_error_line(), time.perf_counter() - t0)
         left = max(1.0, timeout - (time.perf_counter() - t0))
         out = d / "out"
         out.mkdir(exist_ok=True)
-        r = H.run_artifact(prefix, dict(t.inputs), out, timeout=left, qcc_run=qcc_run)
+        r = H.run_artifact(prefix, inputs, out, timeout=left, qcc_run=qcc_run)
         if not r.ok:
             return Result(t, "failed", "run: " + r.first_error_line(), time.perf_counter() - t0)
         for name, pb in t.outputs:

@@ -34,3 +34,32 @@ module {
     return
   }
 }
+
+// -----
+
+// After bufferization: reads of large constant globals move out too, and the
+// dead global is erased; new weights follow the ones already recorded.
+// CHECK: module attributes {qcc.num_inputs = 1 : i64, qcc.weights = [{offset = 0 : i64, size = 64 : i64, value = dense<1.000000e+00> : tensor<16xf32>}, {offset = 64 : i64, size = 128 : i64, value = dense_resource<g> : tensor<128xi8>}]}
+// CHECK-NOT: memref.global "private" constant @big
+// CHECK: memref.global "private" constant @small
+// CHECK-LABEL: func @main
+// CHECK-SAME: (%[[W0:.+]]: memref<16xf32>, %[[G:.+]]: memref<128xi8> {qcc.weight}, %[[X:.+]]: memref<4xf32>, %[[OUT:.+]]: memref<128xi8>)
+module attributes {qcc.num_inputs = 1 : i64, qcc.weights = [{offset = 0 : i64, size = 64 : i64, value = dense<1.0> : tensor<16xf32>}]} {
+  memref.global "private" constant @big : memref<128xi8> = dense_resource<g>
+  memref.global "private" constant @small : memref<4xf32> = dense<[1.0, 2.0, 3.0, 4.0]>
+  func.func @main(%w0: memref<16xf32>, %x: memref<4xf32>, %out: memref<128xi8>) {
+    // CHECK: memref.copy %[[G]]
+    %0 = memref.get_global @big : memref<128xi8>
+    %1 = memref.get_global @small : memref<4xf32>
+    memref.copy %0, %out : memref<128xi8> to memref<128xi8>
+    return
+  }
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      g: "0x0400000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    }
+  }
+#-}

@@ -56,6 +56,11 @@ cl::opt<std::string> targetName(
 cl::opt<int> bits("bits",
                   cl::desc("Weight precision: 32 (float), 8 or 4 (quantized)"),
                   cl::init(32), cl::cat(qccCategory));
+cl::list<std::string> constInputs(
+    "const-input",
+    cl::desc("Bind a model input to the TensorProto (.pb) in FILE at compile "
+             "time, e.g. a shape or axes input (repeatable)"),
+    cl::value_desc("name=file"), cl::cat(qccCategory));
 cl::opt<std::string> actMode(
     "act",
     cl::desc("Activations of quantized matmuls: dynamic (int8 per token, "
@@ -224,6 +229,14 @@ int main(int argc, char **argv) {
       return fail("malformed -input-shape='" + spec +
                   "'; expected NAME:DxDx... with positive dimensions");
     importOptions.inputShapes[name] = dims;
+  }
+
+  for (const std::string &spec : constInputs) {
+    size_t eq = spec.rfind('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      return fail("malformed --const-input='" + spec +
+                  "'; expected NAME=FILE.pb");
+    importOptions.constantInputFiles[spec.substr(0, eq)] = spec.substr(eq + 1);
   }
 
   StageTimer timer;
