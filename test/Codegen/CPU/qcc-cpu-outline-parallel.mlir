@@ -7,34 +7,37 @@
 // CHECK-LABEL: func.func private @main_parallel
 // CHECK-SAME: (%[[DATA:.+]]: !llvm.ptr, %[[CHUNK:.+]]: i64)
 // CHECK-SAME: llvm.linkage = #llvm.linkage<internal>
+// CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
 // CHECK-DAG: %[[C2:.+]] = arith.constant 2 : index
-// CHECK-DAG: %[[TOTAL:.+]] = arith.constant 32 : index
 // CHECK: %[[CHUNKS_SLOT:.+]] = llvm.getelementptr %[[DATA]][0, 0]
 // CHECK: %[[CHUNKS_I64:.+]] = llvm.load %[[CHUNKS_SLOT]] : !llvm.ptr -> i64
 // CHECK: %[[CHUNKS:.+]] = arith.index_cast %[[CHUNKS_I64]] : i64 to index
-// CHECK: %[[DESC:.+]] = llvm.load %{{.+}} : !llvm.ptr -> !llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>
+// CHECK: %[[TOTAL:.+]] = arith.constant 32 : index
+// CHECK-DAG: %[[X:.+]] = llvm.load %{{.+}} : !llvm.ptr -> f32
+// CHECK-DAG: %[[DESC:.+]] = llvm.load %{{.+}} : !llvm.ptr -> !llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>
 // CHECK: %[[M:.+]] = builtin.unrealized_conversion_cast %[[DESC]] : {{.+}} to memref<64xf32>
-// CHECK: %[[X:.+]] = llvm.load %{{.+}} : !llvm.ptr -> f32
 // CHECK: %[[C:.+]] = arith.index_cast %[[CHUNK]] : i64 to index
 // CHECK: %[[B0:.+]] = arith.muli %[[C]], %[[TOTAL]]
 // CHECK: %[[BEGIN:.+]] = arith.divui %[[B0]], %[[CHUNKS]]
 // CHECK: %[[END:.+]] = arith.divui %{{.+}}, %[[CHUNKS]]
 // CHECK: scf.for %[[U:.+]] = %[[BEGIN]] to %[[END]]
 // CHECK:   %[[OFF:.+]] = arith.muli %[[U]], %[[C2]]
-// CHECK:   %[[I:.+]] = arith.addi %{{.+}}, %[[OFF]]
+// CHECK:   %[[I:.+]] = arith.addi %[[C0]], %[[OFF]]
 // CHECK:   memref.store %[[X]], %[[M]][%[[I]]]
 // CHECK: return
 // CHECK-LABEL: func.func @main
 // CHECK-SAME: (%[[CTX:.+]]: !llvm.ptr, %[[ARG:.+]]: memref<64xf32>, %[[ARGX:.+]]: f32)
-// CHECK: %[[STRUCT:.+]] = llvm.alloca %{{.+}} x !llvm.struct<(i64, struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>, f32)>
+// CHECK: %[[STRUCT:.+]] = llvm.alloca %{{.+}} x !llvm.struct<(i64, f32, struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>)>
 // CHECK: %[[NT_SLOT:.+]] = llvm.getelementptr %[[CTX]][0, 1] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(i32, i32, ptr, ptr)>
 // CHECK: %[[NT:.+]] = llvm.load %[[NT_SLOT]] : !llvm.ptr -> i32
 // CHECK: %[[N:.+]] = arith.minui
+// CHECK: llvm.store %[[ARGX]]
 // CHECK: %[[CAST:.+]] = builtin.unrealized_conversion_cast %[[ARG]] : memref<64xf32> to !llvm.struct
 // CHECK: llvm.store %[[CAST]]
-// CHECK: llvm.store %[[ARGX]]
-// CHECK: %[[POOL:.+]] = llvm.load %{{.+}} : !llvm.ptr -> !llvm.ptr
-// CHECK: %[[PFOR:.+]] = llvm.load %{{.+}} : !llvm.ptr -> !llvm.ptr
+// CHECK: %[[POOL_SLOT:.+]] = llvm.getelementptr %[[CTX]][0, 2]
+// CHECK: %[[POOL:.+]] = llvm.load %[[POOL_SLOT]] : !llvm.ptr -> !llvm.ptr
+// CHECK: %[[PFOR_SLOT:.+]] = llvm.getelementptr %[[CTX]][0, 3]
+// CHECK: %[[PFOR:.+]] = llvm.load %[[PFOR_SLOT]] : !llvm.ptr -> !llvm.ptr
 // CHECK: %[[FN:.+]] = constant @main_parallel : (!llvm.ptr, i64) -> ()
 // CHECK: %[[FNPTR:.+]] = builtin.unrealized_conversion_cast %[[FN]]
 // CHECK: %[[N64:.+]] = arith.index_cast %[[N]] : index to i64
@@ -57,19 +60,23 @@ func.func @main(%m: memref<64xf32>, %x: f32) {
 // the bounds travel as i64; units are split into induction variables, the
 // last dimension fastest.
 // CHECK-LABEL: func.func private @main_parallel
-// CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
 // CHECK: %[[TRIP0_I64:.+]] = llvm.load %{{.+}} : !llvm.ptr -> i64
 // CHECK: %[[TRIP0:.+]] = arith.index_cast %[[TRIP0_I64]] : i64 to index
+// CHECK: %[[C4:.+]] = arith.constant 4 : index
 // CHECK: %[[LB_I64:.+]] = llvm.load %{{.+}} : !llvm.ptr -> i64
 // CHECK: %[[LB:.+]] = arith.index_cast %[[LB_I64]] : i64 to index
 // CHECK: scf.for %[[U:.+]] =
 // CHECK:   %[[J:.+]] = arith.remui %[[U]], %[[C4]]
 // CHECK:   %[[REST:.+]] = arith.divui %[[U]], %[[C4]]
-// CHECK:   %[[I:.+]] = arith.addi %[[LB]], %{{.+}}
-// CHECK:   memref.store %{{.+}}, %{{.+}}[%[[I]], %{{.+}}] : memref<?x4xf32>
+// CHECK:   %[[JOFF:.+]] = arith.muli %[[J]]
+// CHECK:   %[[JJ:.+]] = arith.addi %{{.+}}, %[[JOFF]]
+// CHECK:   %[[IOFF:.+]] = arith.muli %[[REST]]
+// CHECK:   %[[I:.+]] = arith.addi %[[LB]], %[[IOFF]]
+// CHECK:   memref.store %{{.+}}, %{{.+}}[%[[I]], %[[JJ]]] : memref<?x4xf32>
 // CHECK-LABEL: func.func @main
 // CHECK-SAME: (%{{.+}}: !llvm.ptr, %[[M:.+]]: memref<?x4xf32>, %[[LB0:.+]]: index, %[[UB0:.+]]: index)
 // CHECK: %[[SPAN:.+]] = arith.subi %[[UB0]], %[[LB0]]
+// CHECK: llvm.store %{{.+}} : i64, !llvm.ptr
 // CHECK: llvm.call
 func.func @main(%m: memref<?x4xf32>, %lb: index, %ub: index) {
   %c0 = arith.constant 0 : index
@@ -87,11 +94,11 @@ func.func @main(%m: memref<?x4xf32>, %lb: index, %ub: index) {
 
 // Reductions, loops outside the entry function and nested loops stay
 // serial; the outlined function keeps its inner scf.parallel.
+// CHECK-LABEL: func.func private @helper
+// CHECK: scf.parallel
 // CHECK-LABEL: func.func private @main_parallel
 // CHECK: scf.for
 // CHECK:   scf.parallel
-// CHECK-LABEL: func.func private @helper
-// CHECK: scf.parallel
 // CHECK-LABEL: func.func @main
 // CHECK: scf.parallel {{.+}} -> f32
 // CHECK: llvm.call
