@@ -110,9 +110,8 @@ public:
     weightBytes = std::move(*bytes);
     for (Value v : op->getOperands())
       if (auto memref = dyn_cast<MemRefType>(v.getType()))
-        if (!memref.hasStaticShape() || !memref.getLayout().isIdentity())
-          return op.emitOpError("operands must be static identity-layout "
-                                "memrefs");
+        if (!memref.hasStaticShape())
+          return op.emitOpError("operands must be statically shaped");
     if (!cast<MemRefType>(op.getInput().getType()).getElementType().isF32() ||
         !cast<MemRefType>(op.getInit().getType()).getElementType().isF32() ||
         !cast<MemRefType>(op.getScales().getType()).getElementType().isF32())
@@ -120,8 +119,12 @@ public:
                             "scales");
     numK = type.getShape()[0];
     numN = type.getShape()[1];
-    x = collapseTo2D(op.getInput());
-    out = collapseTo2D(op.getInit());
+    // Strided views (slices, transposes folded by bufferization) are copied
+    // into contiguous buffers; the kernels index rows densely.
+    x = collapseTo2D(contiguous(op.getInput()));
+    Value init = op.getInit();
+    Value denseInit = contiguous(init, /*copyIn=*/false);
+    out = collapseTo2D(denseInit);
     numRows = cast<MemRefType>(x.getType()).getShape()[0];
 
     if (useVnni8())
@@ -130,6 +133,10 @@ public:
       emitVnni(/*int4=*/true);
     else
       emitPortable();
+    if (denseInit != init) {
+      memref::CopyOp::create(b, loc, denseInit, init);
+      memref::DeallocOp::create(b, loc, denseInit);
+    }
     op->erase();
     return success();
   }
@@ -155,6 +162,20 @@ private:
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value f32(float v) {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+
+  /// `value` itself when it is an identity-layout memref, else a fresh
+  /// contiguous buffer (holding a copy of it when `copyIn`).
+  Value contiguous(Value value, bool copyIn = true) {
+    auto type = cast<MemRefType>(value.getType());
+    if (type.getLayout().isIdentity())
+      return value;
+    auto denseType = MemRefType::get(type.getShape(), type.getElementType());
+    Value buffer =
+        memref::AllocOp::create(b, loc, denseType, b.getI64IntegerAttr(64));
+    if (copyIn)
+      memref::CopyOp::create(b, loc, value, buffer);
+    return buffer;
   }
 
   Value collapseTo2D(Value memref) {
@@ -261,9 +282,46 @@ private:
       real = arith::MulFOp::create(b, loc, real, s);
       memref::StoreOp::create(b, loc, real, dequant, ValueRange{k, n});
     }
+    // Quantized activations are quantized and dequantized row by row first,
+    // so every target computes the same numbers as the VNNI kernels.
+    Value lhs = x;
+    Value qx, rowScale;
+    if (actQuantized()) {
+      qx = memref::AllocOp::create(
+          b, loc, MemRefType::get({numRows, numK}, b.getI8Type()),
+          b.getI64IntegerAttr(64));
+      rowScale = memref::AllocOp::create(
+          b, loc, MemRefType::get({numRows}, b.getF32Type()),
+          b.getI64IntegerAttr(64));
+      emitActivationQuantization(qx, rowScale);
+      lhs = memref::AllocOp::create(
+          b, loc, MemRefType::get({numRows, numK}, b.getF32Type()),
+          b.getI64IntegerAttr(64));
+      auto rows = scf::ForOp::create(b, loc, index(0), index(numRows), index(1));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(rows.getBody());
+      Value r = rows.getInductionVar();
+      Value s = memref::LoadOp::create(b, loc, rowScale, ValueRange{r});
+      auto cols = scf::ForOp::create(b, loc, index(0), index(numK), index(1));
+      b.setInsertionPointToStart(cols.getBody());
+      Value k = cols.getInductionVar();
+      Value code = memref::LoadOp::create(b, loc, qx, ValueRange{r, k});
+      Value wide = arith::ExtUIOp::create(b, loc, b.getI32Type(), code);
+      Value centered = arith::SubIOp::create(
+          b, loc, wide,
+          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(128)));
+      Value real = arith::MulFOp::create(
+          b, loc, arith::SIToFPOp::create(b, loc, b.getF32Type(), centered), s);
+      memref::StoreOp::create(b, loc, real, lhs, ValueRange{r, k});
+    }
     Value zero = f32(0.0f);
     linalg::FillOp::create(b, loc, zero, out);
-    linalg::MatmulOp::create(b, loc, ValueRange{x, dequant}, ValueRange{out});
+    linalg::MatmulOp::create(b, loc, ValueRange{lhs, dequant}, ValueRange{out});
+    if (qx) {
+      memref::DeallocOp::create(b, loc, qx);
+      memref::DeallocOp::create(b, loc, rowScale);
+      memref::DeallocOp::create(b, loc, lhs);
+    }
     if (op.getBias())
       addBias(op.getBias());
     memref::DeallocOp::create(b, loc, dequant);

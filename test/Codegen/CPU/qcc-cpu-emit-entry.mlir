@@ -22,6 +22,31 @@ module attributes {qcc.num_inputs = 1 : i64, qcc.weights = [{offset = 64 : i64, 
 
 // -----
 
+// With qcc.exec_context the entry function takes the context first.
+// CHECK-LABEL: llvm.func internal @main
+// CHECK-LABEL: llvm.func @qcc_artifact_main
+// CHECK-SAME: (%[[CTX:.+]]: !llvm.ptr, %[[INS:.+]]: !llvm.ptr, %[[OUTS:.+]]: !llvm.ptr, %[[WTS:.+]]: !llvm.ptr)
+// CHECK: %[[IN:.+]] = llvm.load
+// CHECK: %[[OUT0:.+]] = llvm.load
+// CHECK: %[[OUT1:.+]] = llvm.load
+// CHECK: llvm.call @main(%[[CTX]], %[[IN]], %[[OUT0]], %[[OUT1]])
+module attributes {qcc.exec_context, qcc.num_inputs = 1 : i64} {
+  llvm.func @main(%ctx: !llvm.ptr, %x: !llvm.ptr, %y: !llvm.ptr, %z: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
+module attributes {qcc.exec_context, qcc.num_inputs = 1 : i64} {
+  // expected-error @+1 {{entry function does not take the context, weights, inputs and output buffers as its only parameters}}
+  llvm.func @main(%ctx: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
 // expected-error @+1 {{number of inputs unknown: set num-inputs or the qcc.num_inputs module attribute}}
 module {
   llvm.func @main(%x: !llvm.ptr) {

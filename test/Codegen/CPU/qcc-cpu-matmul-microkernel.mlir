@@ -43,3 +43,69 @@ func.func @untouched(%t: tensor<4x4xf32>, %i: memref<4x4xi32>, %d: memref<?x4xf3
   linalg.matmul ins(%d, %f : memref<?x4xf32>, memref<4x4xf32>) outs(%o : memref<?x4xf32>)
   return %r : tensor<4x4xf32>
 }
+
+// -----
+
+// 64x256x256 (4M multiply-adds, 8 column panels): the full column panels
+// run in parallel, each over all row blocks.
+// CHECK-LABEL: func @parallel_columns
+// CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
+// CHECK-DAG: %[[C256:.+]] = arith.constant 256 : index
+// CHECK-DAG: %[[C32:.+]] = arith.constant 32 : index
+// CHECK: scf.parallel (%[[J:.+]]) = (%[[C0]]) to (%[[C256]]) step (%[[C32]]) {
+// CHECK:   scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK:     vector.load %{{.+}}[%[[I]], %[[J]]] : memref<64x256xf32>, vector<16xf32>
+// CHECK:   scf.for
+// CHECK:   scf.reduce
+func.func @parallel_columns(%a: memref<64x256xf32>, %b: memref<256x256xf32>, %c: memref<64x256xf32>) {
+  linalg.matmul ins(%a, %b : memref<64x256xf32>, memref<256x256xf32>) outs(%c : memref<64x256xf32>)
+  return
+}
+
+// -----
+
+// Tall-skinny 1000x128x40: 166 full row blocks in parallel, each over all
+// columns (one panel, one masked vector); then the 4 leftover rows.
+// CHECK-LABEL: func @parallel_rows
+// CHECK-DAG: %[[C996:.+]] = arith.constant 996 : index
+// CHECK-DAG: %[[C6:.+]] = arith.constant 6 : index
+// CHECK: scf.parallel (%[[I:.+]]) = (%{{.+}}) to (%[[C996]]) step (%[[C6]]) {
+// CHECK:   scf.for %[[J:.+]] =
+// CHECK:     vector.load %{{.+}}[%[[I]], %[[J]]] : memref<1000x40xf32>, vector<16xf32>
+// CHECK:   scf.for
+// CHECK:     vector.maskedload
+// CHECK:   scf.reduce
+// CHECK: %[[FROM:.+]] = arith.constant 996 : index
+// CHECK: scf.for %[[R:.+]] = %[[FROM]] to
+func.func @parallel_rows(%a: memref<1000x128xf32>, %b: memref<128x40xf32>, %c: memref<1000x40xf32>) {
+  linalg.matmul ins(%a, %b : memref<1000x128xf32>, memref<128x40xf32>) outs(%c : memref<1000x40xf32>)
+  return
+}
+
+// -----
+
+// A batch of 16 (at least 8): the batch dimension in parallel.
+// CHECK-LABEL: func @parallel_batch
+// CHECK: scf.parallel (%[[B:.+]]) =
+// CHECK:   scf.for
+// CHECK:     vector.load %{{.+}}[%[[B]], %{{.+}}, %{{.+}}] : memref<16x32x48xf32>
+// CHECK:   scf.reduce
+func.func @parallel_batch(%a: memref<16x32x64xf32>, %b: memref<16x64x48xf32>, %c: memref<16x32x48xf32>) {
+  linalg.batch_matmul ins(%a, %b : memref<16x32x64xf32>, memref<16x64x48xf32>) outs(%c : memref<16x32x48xf32>)
+  return
+}
+
+// -----
+
+// A batch of 3: batch x row blocks in parallel, then the leftover rows of
+// each matmul of the batch.
+// CHECK-LABEL: func @parallel_batch_rows
+// CHECK: scf.parallel (%[[B:.+]], %[[I:.+]]) =
+// CHECK:   vector.load %{{.+}}[%[[B]], %[[I]], %{{.+}}] : memref<3x100x80xf32>
+// CHECK:   scf.reduce
+// CHECK: scf.for %[[B2:.+]] =
+// CHECK:   scf.for %[[R:.+]] =
+func.func @parallel_batch_rows(%a: memref<3x100x64xf32>, %b: memref<3x64x80xf32>, %c: memref<3x100x80xf32>) {
+  linalg.batch_matmul ins(%a, %b : memref<3x100x64xf32>, memref<3x64x80xf32>) outs(%c : memref<3x100x80xf32>)
+  return
+}

@@ -1,0 +1,204 @@
+"""End-to-end tests of quantized compiles (-bits=8|4) against the float model.
+
+Quantization changes the numbers, so the comparison is by metrics, not equality (MEASURING.md):
+cosine similarity and relative L2 of the outputs against onnxruntime running the float model on
+the same fresh random inputs, plus the size of the weight file against the float compile's.
+Each recipe runs on the VNNI target (vpdpbusd kernels, when this CPU has VNNI) and on plain
+x86-64 (the portable path).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1] / "scripts"))
+sys.path.insert(0, str(HERE.parents[1] / "scripts" / "models"))
+import qcc_harness as H  # noqa: E402
+from make_example_bert import build as build_bert, example_input_ids  # noqa: E402
+
+# (flags, minimum cosine, maximum relative L2) against the float model.
+RECIPES = {
+    "int8-dynamic": (["-bits=8", "--act=dynamic"], 0.999, 0.05),
+    "int8-weight-only": (["-bits=8", "--act=none"], 0.9995, 0.03),
+    "int4-g32": (["-bits=4", "--group-size=32"], 0.98, 0.20),
+    "int4-g128": (["-bits=4", "--group-size=128"], 0.975, 0.23),
+    "int4-g64-asym": (["-bits=4", "--group-size=64", "--asym"], 0.98, 0.20),
+    "int4-weight-only": (["-bits=4", "--act=none"], 0.975, 0.23),
+}
+
+
+def host_has_vnni() -> bool:
+    try:
+        return "avx512_vnni" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+def make_mlp(rng: np.random.Generator, rows: int = 16) -> onnx.ModelProto:
+    """x[rows,256] -> Gemm(512, transB) -> Relu -> MatMul(256) + bias -> Tanh."""
+    w1 = (rng.standard_normal((512, 256)) / 16).astype(np.float32)
+    b1 = (rng.standard_normal(512) / 10).astype(np.float32)
+    w2 = (rng.standard_normal((512, 256)) / 22).astype(np.float32)
+    b2 = (rng.standard_normal(256) / 10).astype(np.float32)
+    nodes = [helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], transB=1, name="fc1"),
+             helper.make_node("Relu", ["h"], ["r"], name="relu"),
+             helper.make_node("MatMul", ["r", "w2"], ["m"], name="fc2"),
+             helper.make_node("Add", ["m", "b2"], ["a"], name="bias2"),
+             helper.make_node("Tanh", ["a"], ["y"], name="tanh")]
+    inits = [numpy_helper.from_array(v, n) for n, v in (("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2))]
+    g = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [rows, 256])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [rows, 256])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def rne(x: np.ndarray) -> np.ndarray:
+    return np.round(x)  # numpy rounds half to even, like the kernels
+
+
+def fake_quant_weight(w: np.ndarray, recipe: str) -> np.ndarray:
+    """RTN of a [K, N] weight as lib/Quant does it, dequantized (float32 math)."""
+    flags = RECIPES[recipe][0]
+    if "-bits=8" in flags:
+        s = np.abs(w).max(axis=0) / np.float32(127)
+        s = np.where(s == 0, np.float32(1), s).astype(np.float32)
+        return (np.clip(rne(w / s), -128, 127) * s).astype(np.float32)
+    g = next((int(f.split("=")[1]) for f in flags if f.startswith("--group-size")), 128)
+    k, n = w.shape
+    wg = w.reshape(k // g, g, n)
+    if "--asym" in flags:
+        lo = np.minimum(wg.min(axis=1), 0).astype(np.float64)
+        hi = np.maximum(wg.max(axis=1), 0).astype(np.float64)
+        s = ((hi - lo) / 15).astype(np.float32)
+        s = np.where(s == 0, np.float32(1), s)
+        z = np.clip(rne(-lo / s), 0, 15)
+        q = np.clip(rne(wg / s[:, None, :]) + z[:, None, :], 0, 15)
+        return ((q - z[:, None, :]) * s[:, None, :]).astype(np.float32).reshape(k, n)
+    s = (np.abs(wg).max(axis=1) / np.float32(7)).astype(np.float32)
+    s = np.where(s == 0, np.float32(1), s)
+    q = np.clip(rne(wg / s[:, None, :]), -8, 7)
+    return (q * s[:, None, :]).astype(np.float32).reshape(k, n)
+
+
+def fake_quant_rows(x: np.ndarray) -> np.ndarray:
+    """Dynamic per-token int8 activations: scale max|row| / 127."""
+    m = np.abs(x).max(axis=-1, keepdims=True)
+    m = np.where(m == 0, np.float32(127), m)
+    inv = np.float32(127) / m
+    return (np.clip(rne(x * inv), -128, 127) * (m / np.float32(127))).astype(np.float32)
+
+
+def simulate_mlp(model: onnx.ModelProto, x: np.ndarray, recipe: str) -> np.ndarray:
+    """The MLP with exactly the quantization qcc applies, in float64."""
+    w = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    act = "--act=none" not in RECIPES[recipe][0]
+    def linear(a, wkn):
+        a = fake_quant_rows(a) if act else a
+        return a.astype(np.float64) @ fake_quant_weight(wkn, recipe).astype(np.float64)
+    h = np.maximum(linear(x, w["w1"].T.copy()) + w["b1"], 0).astype(np.float32)
+    return np.tanh(linear(h, w["w2"]) + w["b2"])
+
+
+def metrics(actual: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
+    a = actual.astype(np.float64).ravel()
+    e = expected.astype(np.float64).ravel()
+    cos = float(a @ e / (np.linalg.norm(a) * np.linalg.norm(e)))
+    return cos, float(np.linalg.norm(a - e) / np.linalg.norm(e))
+
+
+def compile_and_run(model_path: Path, prefix: Path, feeds: dict, flags: list[str], target: str):
+    r = H.compile_model(model_path, prefix, target=target, bits=32, extra=flags)
+    if not r.ok:
+        pytest.fail(f"qcc {' '.join(flags)} failed: {r.first_error_line()}", pytrace=False)
+    inputs = H.save_inputs(feeds, prefix.parent / "in")
+    r = H.run_artifact(prefix, inputs, prefix.parent / "out")
+    if not r.ok:
+        pytest.fail(f"qcc-run failed: {r.first_error_line()}", pytrace=False)
+    return r
+
+
+@pytest.fixture(scope="module")
+def mlp_model(base_seed):
+    return make_mlp(np.random.default_rng(base_seed))
+
+
+@pytest.fixture(scope="module")
+def mlp(tmp_path_factory, mlp_model):
+    path = tmp_path_factory.mktemp("mlp") / "mlp.onnx"
+    onnx.save(mlp_model, path)
+    return path
+
+
+TARGETS = ["x86-64"] + (["x86-64-vnni"] if host_has_vnni() else [])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_mlp_quantized_matches_float(mlp, recipe, target, base_seed, tmp_path):
+    flags, min_cos, max_rel = RECIPES[recipe]
+    # "-bits" in the recipe overrides the harness's -bits=32 (last one wins).
+    x = np.random.default_rng(base_seed + 1).standard_normal((16, 256)).astype(np.float32)
+    expected = H.ort_run(mlp, {"x": x})["y"]
+    prefix = tmp_path / "q" / "mlp"
+    compile_and_run(mlp, prefix, {"x": x}, flags, target)
+    got = H.load_outputs(tmp_path / "q" / "out", ["y"])["y"]
+    cos, rel = metrics(got, expected)
+    assert cos >= min_cos and rel <= max_rel, (
+        f"[QCC_TEST_SEED={base_seed}] {recipe} on {target}: cosine {cos:.5f} (>= {min_cos}), "
+        f"relative L2 {rel:.4f} (<= {max_rel})")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_mlp_kernels_match_simulated_quantization(mlp, mlp_model, recipe, target, base_seed, tmp_path):
+    """Tight check of the kernels: a float64 numpy model that applies exactly the same RTN
+    weights and per-token activation quantization. Differences left: float32 accumulation order
+    and the odd activation rounding tie (x * (127 / max) against x / scale)."""
+    x = np.random.default_rng(base_seed + 3).standard_normal((16, 256)).astype(np.float32)
+    expected = simulate_mlp(mlp_model, x, recipe)
+    compile_and_run(mlp, tmp_path / "q" / "mlp", {"x": x}, RECIPES[recipe][0], target)
+    got = H.load_outputs(tmp_path / "q" / "out", ["y"])["y"]
+    rel = H.rel_l2(got, expected)
+    assert rel <= 2e-3, f"[QCC_TEST_SEED={base_seed}] {recipe} on {target}: relative L2 {rel:.2e} vs simulation"
+
+
+@pytest.mark.parametrize("recipe,max_ratio", [("int8-dynamic", 0.30), ("int4-g128", 0.20)])
+def test_weight_file_shrinks(mlp, recipe, max_ratio, tmp_path):
+    """The quantized weight file is at most max_ratio of the float one (scales included)."""
+    r = H.compile_model(mlp, tmp_path / "f" / "m", target="x86-64-vnni" if host_has_vnni() else "x86-64")
+    assert r.ok, r.first_error_line()
+    r = H.compile_model(mlp, tmp_path / "q" / "m", target="x86-64-vnni" if host_has_vnni() else "x86-64",
+                        extra=RECIPES[recipe][0])
+    assert r.ok, r.first_error_line()
+    f = json.loads((tmp_path / "f" / "m.json").read_text())["weights_size"]
+    q = json.loads((tmp_path / "q" / "m.json").read_text())["weights_size"]
+    assert q <= max_ratio * f, f"{recipe}: weights {q} bytes vs float {f} bytes (ratio {q / f:.3f})"
+
+
+@pytest.mark.parametrize("recipe,min_cos", [("int8-dynamic", 0.999), ("int4-g32", 0.98)])
+def test_example_bert_quantized(recipe, min_cos, base_seed, tmp_path):
+    """The bundled BERT-style encoder: hidden states stay close to the float model's."""
+    model_path = tmp_path / "bert.onnx"
+    onnx.save(build_bert(), model_path)
+    ids = example_input_ids(np.random.default_rng(base_seed + 2))
+    expected = H.ort_run(model_path, {"input_ids": ids})
+    target = "x86-64-vnni" if host_has_vnni() else "x86-64"
+    compile_and_run(model_path, tmp_path / "q" / "bert", {"input_ids": ids}, RECIPES[recipe][0], target)
+    got = H.load_outputs(tmp_path / "q" / "out", expected.keys())
+    for name, exp in expected.items():
+        cos, rel = metrics(got[name], exp)
+        assert cos >= min_cos, f"[QCC_TEST_SEED={base_seed}] {recipe} {name}: cosine {cos:.5f} < {min_cos}"
+
+
+def test_bad_quantization_flags(mlp, tmp_path):
+    for flags, needle in [(["-bits=3"], "bits"), (["-bits=4", "--group-size=48"], "group-size"),
+                          (["-bits=8", "--act=static"], "calib"), (["-bits=4", "--sym", "--asym"], "asym")]:
+        r = H.compile_model(mlp, tmp_path / "m", extra=flags)
+        assert not r.ok and needle in r.first_error_line(), (flags, r.first_error_line())
