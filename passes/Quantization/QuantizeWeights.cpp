@@ -3,6 +3,7 @@
 #include "qcc/Passes/Passes.h"
 
 #include "qcc/Dialect/Q/IR/QOps.h"
+#include "qcc/Quant/Metrics.h"
 #include "qcc/Quant/Packing.h"
 #include "qcc/Quant/Rtn.h"
 
@@ -69,6 +70,36 @@ struct QuantizeWeightsPass
     : public qcc::impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   using Base::Base;
 
+  /// Appends one layer to the `qcc.quant_report` attribute of the module:
+  /// what happened to the matmul named `name` and why.
+  void report(Operation *op, StringRef name, StringRef format, int64_t k,
+              int64_t n, int64_t bytesAfter, double relError,
+              StringRef note) {
+    ModuleOp module = op->getParentOfType<ModuleOp>();
+    if (!module)
+      return;
+    Builder b(op->getContext());
+    SmallVector<Attribute> layers;
+    if (auto existing = module->getAttrOfType<ArrayAttr>("qcc.quant_report"))
+      layers.assign(existing.begin(), existing.end());
+    SmallVector<NamedAttribute> fields = {
+        b.getNamedAttr("name", b.getStringAttr(name)),
+        b.getNamedAttr("format", b.getStringAttr(format)),
+        b.getNamedAttr("k", b.getI64IntegerAttr(k)),
+        b.getNamedAttr("n", b.getI64IntegerAttr(n)),
+        b.getNamedAttr("bytes_before", b.getI64IntegerAttr(k * n * 4)),
+        b.getNamedAttr("bytes_after", b.getI64IntegerAttr(bytesAfter)),
+        b.getNamedAttr("weight_rel_error", b.getF64FloatAttr(relError)),
+        b.getNamedAttr("activations",
+                       b.getStringAttr(format == "f32" ? "float"
+                                       : actQuant == "dynamic"
+                                           ? "int8 per token (run time)"
+                                           : "float (weight-only)")),
+        b.getNamedAttr("note", b.getStringAttr(note))};
+    layers.push_back(b.getDictionaryAttr(fields));
+    module->setAttr("qcc.quant_report", b.getArrayAttr(layers));
+  }
+
   void runOnOperation() override {
     if (bits != 8 && bits != 4) {
       getOperation().emitError("qcc-quantize-weights supports 8 or 4 bits, got ")
@@ -110,12 +141,17 @@ struct QuantizeWeightsPass
       return success();
     auto weightType = cast<RankedTensorType>(weightCst.getType());
     int64_t numK = weightType.getShape()[0], numN = weightType.getShape()[1];
-    if (numK * numN < minElements)
-      return success();
     std::string name = nodeName(op.getLoc());
+    auto keep = [&](StringRef why) {
+      report(op, name, "f32", numK, numN, numK * numN * 4, 0.0, why);
+      return success();
+    };
+    if (numK * numN < minElements)
+      return keep("too small to pay (K*N < " + std::to_string(minElements) +
+                  ")");
     for (const std::string &pattern : keepFloat)
       if (!pattern.empty() && name.find(pattern) != std::string::npos)
-        return success();
+        return keep("--keep-float=" + pattern);
     std::optional<std::vector<float>> values =
         floatValues(cast<ElementsAttr>(weightCst.getValue()));
     if (!values)
@@ -130,7 +166,9 @@ struct QuantizeWeightsPass
     } else {
       int64_t group = groupSize;
       if (numK % group != 0)
-        return success(); // Groups must tile K; the report says why.
+        return keep("K = " + std::to_string(numK) +
+                    " is not a multiple of the group size " +
+                    std::to_string(group));
       scheme = qnum::Scheme::perGroup(4, group, symmetric, /*axis=*/0);
       if (!symmetric)
         scheme.isSigned = false;
@@ -151,6 +189,26 @@ struct QuantizeWeightsPass
             static_cast<qnum::Layout>(static_cast<int>(layout)), bytes);
         !st)
       return op.emitOpError("packing failed: ") << st.message;
+
+    // Relative error of the dequantized weight, for the report.
+    std::vector<float> restored(values->size());
+    double relError = 0.0;
+    if (qnum::dequantize(codes.data(), numK, numN, scheme, params,
+                         restored.data()))
+      relError = qnum::compareTensors(values->data(), restored.data(),
+                                      values->size())
+                     .relL2;
+    int64_t scaleBytes = static_cast<int64_t>(params.scales.size()) * 4 *
+                         (scheme.symmetric ? 1 : 2);
+    std::string format = bits == 8 ? "int8 per-channel" : "int4 g" + std::to_string(scheme.groupSize) + (scheme.symmetric ? " sym" : " asym");
+    bool fastKernel = vnni && (layout == q::Layout::VnniK4N16 ||
+                               layout == q::Layout::VnniK8N16) &&
+                      actQuant == "dynamic";
+    report(op, name, format, numK, numN,
+           static_cast<int64_t>(bytes.size()) + scaleBytes, relError,
+           fastKernel ? "vpdpbusd kernel"
+                      : "portable path (decodes to f32 at run time; not fast "
+                        "on this target/recipe)");
 
     OpBuilder b(op);
     Location loc = op.getLoc();

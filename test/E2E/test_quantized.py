@@ -202,3 +202,21 @@ def test_bad_quantization_flags(mlp, tmp_path):
                           (["-bits=8", "--act=static"], "calib"), (["-bits=4", "--sym", "--asym"], "asym")]:
         r = H.compile_model(mlp, tmp_path / "m", extra=flags)
         assert not r.ok and needle in r.first_error_line(), (flags, r.first_error_line())
+
+
+def test_report(mlp, tmp_path):
+    """--report lists every matmul with its format, sizes and weight error."""
+    report = tmp_path / "report.json"
+    r = H.compile_model(mlp, tmp_path / "m", extra=["-bits=4", "--group-size=32", f"--report={report}",
+                                                    "--keep-float=fc2"])
+    assert r.ok, r.first_error_line()
+    data = json.loads(report.read_text())
+    layers = {l["name"]: l for l in data["layers"]}
+    assert set(layers) == {"fc1", "fc2"}, layers.keys()
+    assert layers["fc1"]["bits"] == 4 and layers["fc1"]["format"] == "int4 g32 sym"
+    assert layers["fc1"]["weight_bytes_before"] == 256 * 512 * 4
+    assert layers["fc1"]["weight_bytes_after"] == 256 * 512 // 2 + (256 // 32) * 512 * 4
+    assert 0.05 < layers["fc1"]["weight_rel_error"] < 0.2
+    assert layers["fc2"]["bits"] == 32 and "keep-float" in layers["fc2"]["note"]
+    assert data["totals"]["quantized_layers"] == 1 and data["totals"]["compile_seconds"] > 0
+    assert "total: 1 of 2 matmul layers quantized" in r.stdout

@@ -25,6 +25,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Timer.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -102,6 +103,11 @@ cl::opt<bool> printSupportedOps(
     cl::cat(qccCategory));
 cl::opt<bool> keepObject("keep-obj", cl::desc("Keep PREFIX.o beside the .so"),
                          cl::cat(qccCategory));
+cl::opt<std::string> reportPath(
+    "report",
+    cl::desc("Write a JSON report of what quantization did per layer to FILE "
+             "and print a summary table"),
+    cl::value_desc("file"), cl::cat(qccCategory));
 cl::opt<bool> verbose("v", cl::desc("Print the time of each stage on stderr"),
                       cl::cat(qccCategory));
 
@@ -125,6 +131,82 @@ public:
 private:
   std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
 };
+
+int writeText(llvm::StringRef path,
+              llvm::function_ref<void(llvm::raw_ostream &)> fn);
+
+/// Writes the per-layer quantization report (the `qcc.quant_report` module
+/// attribute that qcc-quantize-weights fills) as JSON to `path`, and a table
+/// on stdout.
+int writeReport(ModuleOp module, llvm::StringRef path, double compileSeconds,
+                int64_t weightFileBytes) {
+  auto layers = module->getAttrOfType<ArrayAttr>("qcc.quant_report");
+  int64_t before = 0, after = 0, elements = 0, quantized = 0;
+  std::string json;
+  llvm::raw_string_ostream os(json);
+  llvm::json::OStream out(os, 2);
+  llvm::outs() << llvm::format("%-40s %-18s %12s %12s %10s  %s\n", "layer",
+                               "format", "bytes before", "bytes after",
+                               "weight err", "note");
+  out.object([&] {
+    out.attributeArray("layers", [&] {
+      for (Attribute attr : layers ? layers.getValue() : ArrayRef<Attribute>()) {
+        auto d = cast<DictionaryAttr>(attr);
+        auto str = [&](StringRef key) {
+          return d.getAs<StringAttr>(key).getValue();
+        };
+        auto num = [&](StringRef key) {
+          return d.getAs<IntegerAttr>(key).getInt();
+        };
+        double err = d.getAs<FloatAttr>("weight_rel_error").getValueAsDouble();
+        before += num("bytes_before");
+        after += num("bytes_after");
+        elements += num("k") * num("n");
+        quantized += str("format") != "f32";
+        llvm::outs() << llvm::format("%-40s %-18s %12lld %12lld %10.4f  %s\n",
+                                     str("name").str().c_str(),
+                                     str("format").str().c_str(),
+                                     (long long)num("bytes_before"),
+                                     (long long)num("bytes_after"), err,
+                                     str("note").str().c_str());
+        out.object([&] {
+          out.attribute("name", str("name"));
+          out.attribute("format", str("format"));
+          out.attribute("shape", llvm::json::Array{num("k"), num("n")});
+          out.attribute("bits", str("format") == "f32"
+                                    ? 32
+                                    : (str("format").starts_with("int8") ? 8 : 4));
+          out.attribute("weight_bytes_before", num("bytes_before"));
+          out.attribute("weight_bytes_after", num("bytes_after"));
+          out.attribute("weight_rel_error", err);
+          out.attribute("activations", str("activations"));
+          out.attribute("note", str("note"));
+        });
+      }
+    });
+    double bitsPerWeight = elements ? 8.0 * after / elements : 0.0;
+    out.attributeObject("totals", [&] {
+      out.attribute("matmul_layers", (int64_t)(layers ? layers.size() : 0));
+      out.attribute("quantized_layers", quantized);
+      out.attribute("matmul_weight_bytes_before", before);
+      out.attribute("matmul_weight_bytes_after", after);
+      out.attribute("matmul_bits_per_weight", bitsPerWeight);
+      out.attribute("weight_file_bytes", weightFileBytes);
+      out.attribute("weight_file_bytes_float_estimate",
+                    weightFileBytes - after + before);
+      out.attribute("compile_seconds", compileSeconds);
+    });
+  });
+  os << "\n";
+  llvm::outs() << llvm::format(
+      "total: %lld of %lld matmul layers quantized; matmul weights %lld -> "
+      "%lld bytes (%.2f bits/weight); weight file %lld bytes; compile %.1f s\n",
+      (long long)quantized, (long long)(layers ? layers.size() : 0),
+      (long long)before, (long long)after,
+      elements ? 8.0 * after / elements : 0.0, (long long)weightFileBytes,
+      compileSeconds);
+  return writeText(path, [&](llvm::raw_ostream &file) { file << json; });
+}
 
 /// Parses NAME:1x128 (the name may itself contain ':').
 bool parseInputShape(llvm::StringRef text, std::string &name,
@@ -240,6 +322,7 @@ int main(int argc, char **argv) {
   }
 
   StageTimer timer;
+  auto compileStart = std::chrono::steady_clock::now();
   DialectRegistry registry;
   registerAllDialects(registry);
   MLIRContext context(registry);
@@ -348,5 +431,14 @@ int main(int argc, char **argv) {
   if (failed(writeArtifactFiles(*module, spec, outputPrefix, error)))
     return failAndClean(error);
   timer.done("write");
+  if (!reportPath.empty()) {
+    uint64_t weightBytes = 0;
+    llvm::sys::fs::file_size(outputPrefix + ".weights", weightBytes);
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - compileStart)
+                         .count();
+    return writeReport(*module, reportPath, seconds,
+                       static_cast<int64_t>(weightBytes));
+  }
   return 0;
 }

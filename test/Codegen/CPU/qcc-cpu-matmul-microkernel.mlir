@@ -46,7 +46,18 @@ func.func @untouched(%t: tensor<4x4xf32>, %i: memref<4x4xi32>, %d: memref<?x4xf3
 
 // -----
 
-// 64x256x256 (4M multiply-adds, 8 column panels): the full column panels
+// Just below the default threshold: serial.
+// CHECK-LABEL: func @serial_below_threshold
+// CHECK-NOT: scf.parallel
+// CHECK: return
+func.func @serial_below_threshold(%a: memref<64x256xf32>, %b: memref<256x255xf32>, %c: memref<64x255xf32>) {
+  linalg.matmul ins(%a, %b : memref<64x256xf32>, memref<256x255xf32>) outs(%c : memref<64x255xf32>)
+  return
+}
+
+// -----
+
+// 64x256x256 (4M multiply-adds, the default threshold; 8 column panels): the full column panels
 // run in parallel, each over all row blocks.
 // CHECK-LABEL: func @parallel_columns
 // CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
@@ -88,10 +99,10 @@ func.func @parallel_rows(%a: memref<1000x128xf32>, %b: memref<128x40xf32>, %c: m
 // CHECK-LABEL: func @parallel_batch
 // CHECK: scf.parallel (%[[B:.+]]) =
 // CHECK:   scf.for
-// CHECK:     vector.load %{{.+}}[%[[B]], %{{.+}}, %{{.+}}] : memref<16x32x48xf32>
+// CHECK:     vector.load %{{.+}}[%[[B]], %{{.+}}, %{{.+}}] : memref<16x64x64xf32>
 // CHECK:   scf.reduce
-func.func @parallel_batch(%a: memref<16x32x64xf32>, %b: memref<16x64x48xf32>, %c: memref<16x32x48xf32>) {
-  linalg.batch_matmul ins(%a, %b : memref<16x32x64xf32>, memref<16x64x48xf32>) outs(%c : memref<16x32x48xf32>)
+func.func @parallel_batch(%a: memref<16x64x64xf32>, %b: memref<16x64x64xf32>, %c: memref<16x64x64xf32>) {
+  linalg.batch_matmul ins(%a, %b : memref<16x64x64xf32>, memref<16x64x64xf32>) outs(%c : memref<16x64x64xf32>)
   return
 }
 
@@ -101,11 +112,11 @@ func.func @parallel_batch(%a: memref<16x32x64xf32>, %b: memref<16x64x48xf32>, %c
 // each matmul of the batch.
 // CHECK-LABEL: func @parallel_batch_rows
 // CHECK: scf.parallel (%[[B:.+]], %[[I:.+]]) =
-// CHECK:   vector.load %{{.+}}[%[[B]], %[[I]], %{{.+}}] : memref<3x100x80xf32>
+// CHECK:   vector.load %{{.+}}[%[[B]], %[[I]], %{{.+}}] : memref<3x200x80xf32>
 // CHECK:   scf.reduce
 // CHECK: scf.for %[[B2:.+]] =
 // CHECK:   scf.for %[[R:.+]] =
-func.func @parallel_batch_rows(%a: memref<3x100x64xf32>, %b: memref<3x64x80xf32>, %c: memref<3x100x80xf32>) {
-  linalg.batch_matmul ins(%a, %b : memref<3x100x64xf32>, memref<3x64x80xf32>) outs(%c : memref<3x100x80xf32>)
+func.func @parallel_batch_rows(%a: memref<3x200x128xf32>, %b: memref<3x128x80xf32>, %c: memref<3x200x80xf32>) {
+  linalg.batch_matmul ins(%a, %b : memref<3x200x128xf32>, memref<3x128x80xf32>) outs(%c : memref<3x200x80xf32>)
   return
 }
