@@ -110,7 +110,8 @@ static ParallelSplit chooseSplit(const MatmulShape &s, int64_t rows,
   int64_t rowUnits = s.m / rows;
   bool byColumns = colUnits >= kPreferredUnits || colUnits >= rowUnits;
   int64_t innerUnits = byColumns ? colUnits : rowUnits;
-  ParallelSplit inner = byColumns ? ParallelSplit::Columns : ParallelSplit::Rows;
+  ParallelSplit inner =
+      byColumns ? ParallelSplit::Columns : ParallelSplit::Rows;
   if (s.batched && s.batch > 1 &&
       (s.batch >= kPreferredUnits || innerUnits <= 1))
     return ParallelSplit::Batch;
@@ -142,7 +143,8 @@ public:
       return;
     }
     if (split == ParallelSplit::None) {
-      forEachBatch([&](Value batchIdx) { emitByColumns(batchIdx, rows, vectors); });
+      forEachBatch(
+          [&](Value batchIdx) { emitByColumns(batchIdx, rows, vectors); });
       return;
     }
     // Full column panels or full row blocks in parallel (with the batch
@@ -367,8 +369,8 @@ struct CpuMatmulMicrokernelPass
     });
     for (auto &[op, shape] : work) {
       OpBuilder builder(op);
-      ParallelSplit split = chooseSplit(shape, rows, vectorWidth * vectorsPerRow,
-                                        parallelMinFmas);
+      ParallelSplit split = chooseSplit(
+          shape, rows, vectorWidth * vectorsPerRow, parallelMinFmas);
       MicrokernelEmitter(builder, op.getLoc(), shape, vectorWidth)
           .emit(rows, vectorsPerRow, split);
       op->erase();

@@ -126,15 +126,15 @@ public:
 
     // Chunks: one when the call has a single thread, else a few per thread
     // (never more than the units).
-    Value threadsSlot = LLVM::GEPOp::create(
-        b, loc, ptrType, contextType(), ctx,
-        ArrayRef<LLVM::GEPArg>{0, kNumThreads});
+    Value threadsSlot =
+        LLVM::GEPOp::create(b, loc, ptrType, contextType(), ctx,
+                            ArrayRef<LLVM::GEPArg>{0, kNumThreads});
     Value threads32 = LLVM::LoadOp::create(b, loc, i32Type, threadsSlot);
-    Value threads = arith::IndexCastUIOp::create(b, loc, b.getIndexType(),
-                                                 threads32);
+    Value threads =
+        arith::IndexCastUIOp::create(b, loc, b.getIndexType(), threads32);
     threads = arith::MaxUIOp::create(b, loc, threads, one);
-    Value isSerial = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                           threads, one);
+    Value isSerial =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, threads, one);
     Value perThread = arith::SelectOp::create(
         b, loc, isSerial, one,
         arith::ConstantIndexOp::create(b, loc, chunksPerThread));
@@ -167,15 +167,14 @@ public:
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&entry.getBody().front());
-      Value count = LLVM::ConstantOp::create(b, loc, i64Type,
-                                             b.getI64IntegerAttr(1));
+      Value count =
+          LLVM::ConstantOp::create(b, loc, i64Type, b.getI64IntegerAttr(1));
       data = LLVM::AllocaOp::create(b, loc, ptrType, structType, count,
                                     /*alignment=*/8);
     }
     for (auto [i, field] : llvm::enumerate(fields)) {
-      Value slot =
-          LLVM::GEPOp::create(b, loc, ptrType, structType, data,
-                              ArrayRef<LLVM::GEPArg>{0, int32_t(i)});
+      Value slot = LLVM::GEPOp::create(b, loc, ptrType, structType, data,
+                                       ArrayRef<LLVM::GEPArg>{0, int32_t(i)});
       LLVM::StoreOp::create(b, loc, toField(b, loc, field), slot);
     }
 
@@ -332,8 +331,8 @@ private:
       }
       Value lb = mapping.lookupOrDefault(loop.getLowerBound()[d]);
       Value step = mapping.lookupOrDefault(loop.getStep()[d]);
-      ivs[d] = arith::AddIOp::create(
-          b, loc, lb, arith::MulIOp::create(b, loc, pos, step));
+      ivs[d] = arith::AddIOp::create(b, loc, lb,
+                                     arith::MulIOp::create(b, loc, pos, step));
     }
     for (auto [iv, value] : llvm::zip_equal(loop.getInductionVars(), ivs))
       mapping.map(iv, value);

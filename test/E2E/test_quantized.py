@@ -182,7 +182,7 @@ def test_weight_file_shrinks(mlp, recipe, max_ratio, tmp_path):
     assert q <= max_ratio * f, f"{recipe}: weights {q} bytes vs float {f} bytes (ratio {q / f:.3f})"
 
 
-@pytest.mark.parametrize("recipe,min_cos", [("int8-dynamic", 0.999), ("int4-g32", 0.98)])
+@pytest.mark.parametrize("recipe,min_cos", [("int8-dynamic", 0.999), ("int4-g32", 0.95)])
 def test_example_bert_quantized(recipe, min_cos, base_seed, tmp_path):
     """The bundled BERT-style encoder: hidden states stay close to the float model's."""
     model_path = tmp_path / "bert.onnx"
