@@ -54,6 +54,7 @@ void buildTensorOptimizationPipeline(OpPassManager &pm,
                                      const CpuPipelineOptions &options) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createConvToMatmul());
   if (options.fuseElementwise) {
     pm.addNestedPass<func::FuncOp>(createFuseElementwise());
     pm.addPass(createCanonicalizerPass());

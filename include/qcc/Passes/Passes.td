@@ -77,4 +77,18 @@ def QuantizeWeights : Pass<"qcc-quantize-weights", "mlir::func::FuncOp"> {
                            "mlir::linalg::LinalgDialect"];
 }
 
+def ConvToMatmul : Pass<"qcc-conv-to-matmul", "mlir::func::FuncOp"> {
+  let summary = "Rewrite 2-D convolutions as im2col + linalg.matmul";
+  let description = [{
+    A `linalg.conv_2d_nchw_fchw` of batch 1 on static f32 tensors becomes a
+    `linalg.generic` that gathers the input patches into a
+    `[C * KH * KW, OH * OW]` matrix (strides and dilations folded into its
+    affine map) and a `linalg.matmul` of the `[F, C * KH * KW]` filter with
+    it, so convolutions run on the matmul microkernels instead of a scalar
+    seven-deep loop nest. Other convolutions are left alone.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 #endif // QCC_PASSES_PASSES_TD
