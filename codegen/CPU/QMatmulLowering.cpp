@@ -94,8 +94,10 @@ static int64_t decodeCode(ArrayRef<int8_t> bytes, q::WeightType type,
 
 class QMatmulLowering {
 public:
-  QMatmulLowering(q::MatmulOp op, bool hasVnni, SymbolTable &symbols)
-      : op(op), b(op), loc(op.getLoc()), hasVnni(hasVnni), symbols(symbols),
+  QMatmulLowering(q::MatmulOp op, bool hasVnni, int64_t parallelMinFmas,
+                  SymbolTable &symbols)
+      : op(op), b(op), loc(op.getLoc()), hasVnni(hasVnni),
+        parallelMinFmas(parallelMinFmas), symbols(symbols),
         type(op.getWeight().getType()) {}
 
   LogicalResult run() {
@@ -521,10 +523,24 @@ private:
     emitActivationQuantization(qx, rowScale);
 
     const int64_t rowsPerBlock = 4;
-    auto colLoop = scf::ForOp::create(b, loc, index(0), index(numN), index(16));
+    // Blocks of 16 output columns are independent: large products run them
+    // on the runtime's threads (qcc-cpu-outline-parallel outlines the loop).
+    Operation *colLoop;
+    Value col;
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(colLoop.getBody());
-    Value col = colLoop.getInductionVar();
+    if (numRows * numK * numN >= parallelMinFmas && parallelMinFmas >= 0) {
+      auto loop = scf::ParallelOp::create(b, loc, ValueRange{index(0)},
+                                          ValueRange{index(numN)},
+                                          ValueRange{index(16)});
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+      col = loop.getInductionVars()[0];
+      colLoop = loop;
+    } else {
+      auto loop = scf::ForOp::create(b, loc, index(0), index(numN), index(16));
+      b.setInsertionPointToStart(loop.getBody());
+      col = loop.getInductionVar();
+      colLoop = loop;
+    }
     Value colBlock = arith::DivUIOp::create(b, loc, col, index(16));
     Value colBase = arith::MulIOp::create(
         b, loc, colBlock, index(blocksPerColumn * 64));
@@ -619,6 +635,7 @@ private:
   OpBuilder b;
   Location loc;
   bool hasVnni;
+  int64_t parallelMinFmas;
   SymbolTable &symbols;
   q::WeightType type;
   std::vector<int8_t> weightBytes;
@@ -640,7 +657,7 @@ struct CpuLowerQMatmulPass
         op.emitOpError("must be bufferized before the CPU lowering");
         return signalPassFailure();
       }
-      if (failed(QMatmulLowering(op, vnni, symbols).run()))
+      if (failed(QMatmulLowering(op, vnni, parallelMinFmas, symbols).run()))
         return signalPassFailure();
     }
     // Weight constants are dead once every matmul reading them is lowered.

@@ -145,12 +145,17 @@ def CpuLowerQMatmul : Pass<"qcc-cpu-lower-qmatmul", "mlir::ModuleOp"> {
     quantized to u8 (+128), 4 rows x 16 columns of int32 accumulators stay in
     registers, int4 nibbles are sign-extended in registers, and the +128
     shift is removed with per-column sums of the codes computed here at
-    compile time. Everything else takes a portable path that decodes the
+    compile time. Large products get their loop over 16-column blocks as an
+    `scf.parallel`. Everything else takes a portable path that decodes the
     weight to f32 and uses `linalg.matmul`.
   }];
   let options = [
     Option<"vnni", "vnni", "bool", /*default=*/"true",
-           "The target has AVX-512 VNNI">
+           "The target has AVX-512 VNNI">,
+    Option<"parallelMinFmas", "parallel-min-fmas", "int64_t",
+           /*default=*/"4194304",
+           "Multiply-adds from which the VNNI kernel's column loop is an "
+           "scf.parallel (-1: never)">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",
