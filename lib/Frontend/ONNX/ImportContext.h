@@ -171,6 +171,9 @@ public:
                                                   llvm::StringRef what);
   mlir::FailureOr<std::vector<double>> constFloats(size_t i,
                                                    llvm::StringRef what);
+  /// Host contents of input `i`, or null after a diagnostic naming `what`
+  /// when it is missing or not a compile-time constant.
+  const HostTensor *requireConst(size_t i, llvm::StringRef what);
 
   const onnx::AttributeProto *attr(llvm::StringRef name) const;
   bool hasAttr(llvm::StringRef name) const { return attr(name) != nullptr; }

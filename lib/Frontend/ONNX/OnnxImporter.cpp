@@ -135,18 +135,23 @@ Value NodeContext::transposedValue(size_t i, ArrayRef<int64_t> perm) {
   return imp.materialize(nt, node.input(i) + "_t");
 }
 
-FailureOr<std::vector<int64_t>> NodeContext::constInts(size_t i,
-                                                       StringRef what) {
+const HostTensor *NodeContext::requireConst(size_t i, StringRef what) {
   if (!hasInput(i)) {
     (void)fail("missing input '" + what + "'");
-    return failure();
+    return nullptr;
   }
   const HostTensor *h = host(i);
-  if (!h) {
+  if (!h)
     (void)fail("input '" + what + "' ('" + node.input(i) +
                "') must be a compile-time constant");
+  return h;
+}
+
+FailureOr<std::vector<int64_t>> NodeContext::constInts(size_t i,
+                                                       StringRef what) {
+  const HostTensor *h = requireConst(i, what);
+  if (!h)
     return failure();
-  }
   std::vector<int64_t> r;
   for (int64_t k = 0; k < h->size(); ++k)
     r.push_back(h->getI(k));
@@ -155,16 +160,9 @@ FailureOr<std::vector<int64_t>> NodeContext::constInts(size_t i,
 
 FailureOr<std::vector<double>> NodeContext::constFloats(size_t i,
                                                         StringRef what) {
-  if (!hasInput(i)) {
-    (void)fail("missing input '" + what + "'");
+  const HostTensor *h = requireConst(i, what);
+  if (!h)
     return failure();
-  }
-  const HostTensor *h = host(i);
-  if (!h) {
-    (void)fail("input '" + what + "' ('" + node.input(i) +
-               "') must be a compile-time constant");
-    return failure();
-  }
   std::vector<double> r;
   for (int64_t k = 0; k < h->size(); ++k)
     r.push_back(h->getF(k));
