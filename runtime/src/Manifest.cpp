@@ -199,6 +199,13 @@ qcc_status parseManifest(const std::string &text, const std::string &path,
     targetReader.getString("name", manifest.targetName, false);
     targetReader.getString("kind", manifest.targetKind, true);
     targetReader.getString("triple", manifest.targetTriple, false);
+    if (manifest.targetKind == "cuda") {
+      if (targetReader.getInteger("sm", manifest.targetSm, true) &&
+          (manifest.targetSm < 10 || manifest.targetSm > 1000))
+        targetReader.setError("'target.sm' must be a compute capability such "
+                              "as 80");
+      targetReader.getString("ptx_isa", manifest.targetPtxIsa, false);
+    }
     const json::Value *features =
         targetReader.get("required_features", json::Value::Kind::Array, false);
     if (features) {
@@ -221,6 +228,12 @@ qcc_status parseManifest(const std::string &text, const std::string &path,
     reader.setError("'weights_size' must not be negative");
   manifest.weightsSize = static_cast<uint64_t>(weightsSize);
   reader.getDigest("weights_sha256", manifest.weightsSha256);
+  if (manifest.targetKind == "cuda") {
+    reader.getString("plan", manifest.plan, true);
+    reader.getDigest("plan_sha256", manifest.planSha256);
+    if (reader.getError().empty() && manifest.plan.empty())
+      reader.setError("'plan' must not be empty");
+  }
   if (reader.getError().empty())
     readTensorList(reader, "inputs", manifest.inputs);
   if (reader.getError().empty())
@@ -252,9 +265,12 @@ std::string contentHashIo(const std::vector<TensorSpec> &inputs,
 std::string computeContentHash(const std::string &librarySha256,
                                const std::string &weightsSha256,
                                const std::vector<TensorSpec> &inputs,
-                               const std::vector<TensorSpec> &outputs) {
+                               const std::vector<TensorSpec> &outputs,
+                               const std::string &planSha256) {
+  std::string plan = planSha256.empty() ? "" : "plan " + planSha256 + "\n";
   return Sha256::hashHex("qcc-artifact-v1\n" + librarySha256 + "\n" +
-                         weightsSha256 + "\n" + contentHashIo(inputs, outputs));
+                         weightsSha256 + "\n" + plan +
+                         contentHashIo(inputs, outputs));
 }
 
 } // namespace runtime

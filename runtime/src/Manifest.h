@@ -33,12 +33,18 @@ struct Manifest {
   std::string targetName;
   std::string targetKind;
   std::string targetTriple;
+  /// cuda targets: the compute capability as major*10+minor (80 = sm_80).
+  int64_t targetSm = 0;
+  std::string targetPtxIsa;
   std::vector<std::string> requiredFeatures;
   std::string library;
   std::string librarySha256;
   std::string weights;
   uint64_t weightsSize = 0;
   std::string weightsSha256;
+  /// cuda targets: the launch plan file and its digest.
+  std::string plan;
+  std::string planSha256;
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
   std::string contentHash;
@@ -54,11 +60,13 @@ qcc_status parseManifest(const std::string &text, const std::string &path,
 std::string contentHashIo(const std::vector<TensorSpec> &inputs,
                           const std::vector<TensorSpec> &outputs);
 
-/// content_hash as docs/ARTIFACT.md defines it.
+/// content_hash as docs/ARTIFACT.md defines it. `planSha256` is "" for CPU
+/// targets; for cuda targets it adds the "plan <digest>" line.
 std::string computeContentHash(const std::string &librarySha256,
                                const std::string &weightsSha256,
                                const std::vector<TensorSpec> &inputs,
-                               const std::vector<TensorSpec> &outputs);
+                               const std::vector<TensorSpec> &outputs,
+                               const std::string &planSha256 = "");
 
 } // namespace runtime
 } // namespace qcc

@@ -4,14 +4,18 @@
 // format version, target kind and architecture, library and weights hashes,
 // content hash, CPU features; only then is any artifact code mapped into the
 // process (dlopen runs the library's initialisers, so nothing unverified may
-// reach it).
+// reach it). A `kind: cuda` artifact is verified the same way (its PTX,
+// plan and weights hashed, the plan validated against the PTX entries and the
+// I/O sizes) before the CUDA driver sees any of it (GpuModel.cpp).
 //
 //===----------------------------------------------------------------------===//
 
 #include "qcc/qcc_runtime.h"
 
 #include "CpuFeatures.h"
+#include "GpuModel.h"
 #include "Manifest.h"
+#include "Plan.h"
 #include "Sha256.h"
 #include "Status.h"
 #include "ThreadPool.h"
@@ -125,8 +129,11 @@ struct qcc_model_t {
   void *weights = nullptr;
   size_t weightsSize = 0;
   std::unique_ptr<ThreadPool> pool;
+  /// Set for `kind: cuda` artifacts.
+  std::unique_ptr<GpuModel> gpu;
 
   ~qcc_model_t() {
+    gpu.reset();
     pool.reset();
     if (library)
       ::dlclose(library);
@@ -191,12 +198,8 @@ qcc_status mapWeights(qcc_model &model, const std::string &path) {
 
 qcc_status checkTarget(const qcc_model &model) {
   const Manifest &manifest = model.manifest;
-  if (manifest.targetKind == "gpu")
-    return makeStatus(QCC_STATUS_UNIMPLEMENTED,
-                      "GPU artifacts are not supported by this runtime build "
-                      "(manifest '" +
-                          model.manifestPath + "', target '" +
-                          manifest.targetName + "')");
+  if (manifest.targetKind == "cuda")
+    return nullptr;
   if (manifest.targetKind != "cpu")
     return makeStatus(QCC_STATUS_UNIMPLEMENTED,
                       "manifest '" + model.manifestPath +
@@ -275,6 +278,85 @@ qcc_status openLibrary(qcc_model &model, const std::string &path) {
   return nullptr;
 }
 
+/// Checks a file's digest against the manifest.
+qcc_status checkDigest(const char *what, const std::string &path,
+                       const std::string &digest, const std::string &expected) {
+  if (digest == expected)
+    return nullptr;
+  return makeStatus(QCC_STATUS_DATA_LOSS,
+                    std::string("artifact integrity check failed: ") + what +
+                        " '" + path + "' has SHA-256 " + digest +
+                        ", the manifest says " + expected);
+}
+
+/// The rest of loadModel for `kind: cuda`: PTX, plan and weights are hashed
+/// and the plan validated before the driver is touched.
+qcc_status loadCudaModel(qcc_model &model, const std::string &directory,
+                         const qcc_load_options &options) {
+  Manifest &manifest = model.manifest;
+  GpuModel::Source source;
+  source.manifest = &manifest;
+  source.libraryPath = resolveRelative(directory, manifest.library);
+  source.device = options.device;
+  if (qcc_status status =
+          readSmallFile(source.libraryPath, "PTX module", source.ptx))
+    return status;
+  if (qcc_status status =
+          checkDigest("library", source.libraryPath,
+                      Sha256::hashHex(source.ptx), manifest.librarySha256))
+    return status;
+  std::string planPath = resolveRelative(directory, manifest.plan), planText;
+  if (qcc_status status = readSmallFile(planPath, "plan", planText))
+    return status;
+  if (qcc_status status = checkDigest("plan", planPath,
+                                      Sha256::hashHex(planText),
+                                      manifest.planSha256))
+    return status;
+  if (qcc_status status =
+          mapWeights(model, resolveRelative(directory, manifest.weights)))
+    return status;
+  std::string contentHash =
+      computeContentHash(manifest.librarySha256, manifest.weightsSha256,
+                         manifest.inputs, manifest.outputs, manifest.planSha256);
+  if (contentHash != manifest.contentHash)
+    return makeStatus(QCC_STATUS_DATA_LOSS,
+                      "artifact integrity check failed: content_hash of "
+                      "manifest '" +
+                          model.manifestPath +
+                          "' does not match its PTX, plan, weights and I/O "
+                          "signature (computed " +
+                          contentHash + ")");
+  PtxEntries entries;
+  std::string error;
+  if (!parsePtxEntries(source.ptx, entries, error))
+    return makeStatus(QCC_STATUS_INVALID_ARGUMENT,
+                      "invalid PTX module '" + source.libraryPath +
+                          "': " + error);
+  PlanBounds bounds;
+  bounds.weightsBytes = manifest.weightsSize;
+  for (const TensorSpec &spec : manifest.inputs)
+    bounds.inputBytes.push_back(spec.byteSize);
+  for (const TensorSpec &spec : manifest.outputs)
+    bounds.outputBytes.push_back(spec.byteSize);
+  if (qcc_status status =
+          parsePlan(planText, planPath, bounds, entries, source.plan))
+    return status;
+  source.weights = model.weights;
+  source.weightsBytes = model.weightsSize;
+  if (qcc_status status = GpuModel::create(std::move(source), model.gpu))
+    return annotateStatus(status, "cannot load '" + model.manifestPath + "'");
+  // The device holds the weights now.
+  if (model.weights)
+    ::munmap(model.weights, model.weightsSize);
+  model.weights = nullptr;
+  model.weightsSize = 0;
+  model.pool.reset(new (std::nothrow) ThreadPool(1));
+  if (!model.pool)
+    return makeStatus(QCC_STATUS_RESOURCE_EXHAUSTED,
+                      "out of memory creating the thread pool");
+  return nullptr;
+}
+
 qcc_status loadModel(qcc_model &model, const std::string &prefix,
                      const qcc_load_options &options) {
   model.manifestPath = prefix + ".json";
@@ -289,6 +371,8 @@ qcc_status loadModel(qcc_model &model, const std::string &prefix,
 
   Manifest &manifest = model.manifest;
   std::string directory = directoryOf(model.manifestPath);
+  if (manifest.targetKind == "cuda")
+    return loadCudaModel(model, directory, options);
   std::string libraryPath = resolveRelative(directory, manifest.library);
   std::string libraryDigest, readError;
   uint64_t librarySize = 0;
@@ -513,6 +597,10 @@ const char *qcc_model_target_name(const qcc_model *model) {
   return model ? model->manifest.targetName.c_str() : "";
 }
 
+const char *qcc_model_target_kind(const qcc_model *model) {
+  return model ? model->manifest.targetKind.c_str() : "";
+}
+
 qcc_status qcc_model_set_num_threads(qcc_model *model, uint32_t numThreads) {
   if (!model)
     return makeStatus(QCC_STATUS_INVALID_ARGUMENT, "model is NULL");
@@ -551,6 +639,16 @@ qcc_status qcc_model_run(qcc_model *model, const qcc_tensor *inputs,
     if (qcc_status status =
             checkTensor("output", manifest.outputs[i], outputs[i]))
       return status;
+
+  if (model->gpu) {
+    std::vector<const void *> hostInputs(numInputs);
+    std::vector<void *> hostOutputs(numOutputs);
+    for (size_t i = 0; i < numInputs; ++i)
+      hostInputs[i] = inputs[i].data;
+    for (size_t i = 0; i < numOutputs; ++i)
+      hostOutputs[i] = outputs[i].data;
+    return model->gpu->runHost(hostInputs, hostOutputs);
+  }
 
   Scratch scratch;
   std::vector<void *> inputPointers(numInputs), outputPointers(numOutputs);
@@ -594,6 +692,41 @@ qcc_status qcc_model_run(qcc_model *model, const qcc_tensor *inputs,
     if (outputPointers[i] != outputs[i].data && outputs[i].byte_size)
       std::memcpy(outputs[i].data, outputPointers[i], outputs[i].byte_size);
   return nullptr;
+}
+
+qcc_status qcc_model_run_device(qcc_model *model, const void *const *dInputs,
+                                size_t numInputs, void *const *dOutputs,
+                                size_t numOutputs, void *stream) {
+  if (!model)
+    return makeStatus(QCC_STATUS_INVALID_ARGUMENT, "model is NULL");
+  const Manifest &manifest = model->manifest;
+  if (!model->gpu)
+    return makeStatus(QCC_STATUS_INVALID_ARGUMENT,
+                      "qcc_model_run_device: model '" + model->manifestPath +
+                          "' targets kind '" + manifest.targetKind +
+                          "', not cuda; use qcc_model_run");
+  if (numInputs != manifest.inputs.size())
+    return makeStatusF(QCC_STATUS_INVALID_ARGUMENT,
+                       "expected %zu inputs, got %zu", manifest.inputs.size(),
+                       numInputs);
+  if (numOutputs != manifest.outputs.size())
+    return makeStatusF(QCC_STATUS_INVALID_ARGUMENT,
+                       "expected %zu outputs, got %zu", manifest.outputs.size(),
+                       numOutputs);
+  if ((numInputs && !dInputs) || (numOutputs && !dOutputs))
+    return makeStatus(QCC_STATUS_INVALID_ARGUMENT,
+                      "inputs or outputs array is NULL");
+  for (size_t i = 0; i < numInputs; ++i)
+    if (!dInputs[i] && manifest.inputs[i].byteSize)
+      return makeStatusF(QCC_STATUS_INVALID_ARGUMENT,
+                         "input '%s': device pointer is NULL",
+                         manifest.inputs[i].name.c_str());
+  for (size_t i = 0; i < numOutputs; ++i)
+    if (!dOutputs[i] && manifest.outputs[i].byteSize)
+      return makeStatusF(QCC_STATUS_INVALID_ARGUMENT,
+                         "output '%s': device pointer is NULL",
+                         manifest.outputs[i].name.c_str());
+  return model->gpu->runDevice(dInputs, dOutputs, stream);
 }
 
 } // extern "C"

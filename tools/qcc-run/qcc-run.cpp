@@ -1,7 +1,7 @@
 //===- qcc-run.cpp - Runs a qcc artifact on tensor files ------------------===//
 //
 // qcc-run ARTIFACT_PREFIX [--input NAME=FILE]... [--output-dir DIR]
-//         [--threads N] [--repeat N] [--warmup N] [--print]
+//         [--threads N] [--device N] [--repeat N] [--warmup N] [--print]
 //
 // Loads ARTIFACT_PREFIX.json through the runtime (which verifies the
 // artifact), binds inputs from .npy / .pb files (or every entry of an .npz),
@@ -31,9 +31,9 @@ namespace {
 const char *const usageText =
     "usage: qcc-run ARTIFACT_PREFIX [options]\n"
     "\n"
-    "Loads ARTIFACT_PREFIX.json (+ its .so and .weights), verifies it, runs "
-    "it\n"
-    "and reports the outputs.\n"
+    "Loads ARTIFACT_PREFIX.json (+ its .so or .ptx/.plan.json, and "
+    ".weights),\n"
+    "verifies it, runs it and reports the outputs.\n"
     "\n"
     "options:\n"
     "  --input NAME=FILE  bind input NAME to a .npy or ONNX TensorProto .pb\n"
@@ -45,6 +45,8 @@ const char *const usageText =
     "                     outside [A-Za-z0-9._-] become '_')\n"
     "  --threads N        threads to run with, the caller included\n"
     "                     (default 0 = all hardware threads)\n"
+    "  --device N         GPU artifacts: the CUDA device to run on "
+    "(default 0)\n"
     "  --repeat N         timed runs (default 1)\n"
     "  --warmup N         untimed runs before them (default 0)\n"
     "  --print            print each output's name, dtype, shape and first\n"
@@ -203,6 +205,7 @@ struct Options {
   std::vector<std::string> inputs;
   std::string outputDir;
   long threads = 0;
+  long device = 0;
   long repeat = 1;
   long warmup = 0;
   bool print = false;
@@ -255,6 +258,8 @@ int parseOptions(int argc, char **argv, Options &options) {
         return fail("--output-dir needs a directory");
     } else if (arg == "--threads") {
       result = takeCount(0, options.threads);
+    } else if (arg == "--device") {
+      result = takeCount(0, options.device);
     } else if (arg == "--repeat") {
       result = takeCount(1, options.repeat);
     } else if (arg == "--warmup") {
@@ -460,6 +465,7 @@ int main(int argc, char **argv) {
   qcc_load_options loadOptions;
   qcc_load_options_init(&loadOptions);
   loadOptions.num_threads = static_cast<uint32_t>(options.threads);
+  loadOptions.device = static_cast<uint32_t>(options.device);
   qcc_model *model = nullptr;
   if (qcc_status status =
           qcc_model_load(options.prefix.c_str(), &loadOptions, &model))

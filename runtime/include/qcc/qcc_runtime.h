@@ -175,8 +175,11 @@ typedef struct qcc_load_options {
   /// Threads used by the model's pool, the calling thread included;
   /// 0 = all hardware threads. Clamped to 1024.
   uint32_t num_threads;
+  /// GPU (`kind: cuda`) artifacts: the CUDA device ordinal to run on
+  /// (default 0). CPU artifacts ignore it.
+  uint32_t device;
   /// Reserved, must be zero.
-  uint32_t reserved[7];
+  uint32_t reserved[6];
 } qcc_load_options;
 
 /// Sets every field of `options` to its default.
@@ -187,6 +190,12 @@ QCC_RUNTIME_API void qcc_load_options_init(qcc_load_options *options);
 /// SHA-256 of the library and weights files and the content hash, checks the
 /// CPU features the target requires (cpuid, and OS support of AVX/AVX-512
 /// state), maps the weights read-only and dlopen()s the library.
+/// GPU (`kind: cuda`) artifacts: also hashes and validates the launch plan,
+/// loads the CUDA driver (dlopen of libcuda.so.1, or $QCC_CUDA_DRIVER),
+/// checks the device's compute capability, JIT-compiles the PTX and uploads
+/// the weights to the device once. Fails with a one-line message when the
+/// driver or a GPU is missing, the GPU is too old, the driver rejects the
+/// PTX (the message carries the JIT log) or device memory runs out.
 /// `options` may be NULL. On success `*out_model` holds one reference.
 /// Thread safe (distinct calls share nothing but the dynamic loader).
 QCC_RUNTIME_API qcc_status qcc_model_load(const char *artifact_prefix,
@@ -227,6 +236,8 @@ QCC_RUNTIME_API const char *qcc_model_manifest_json(const qcc_model *model);
 QCC_RUNTIME_API const char *qcc_model_content_hash(const qcc_model *model);
 /// The target name from the manifest ("" when absent). Owned by the model.
 QCC_RUNTIME_API const char *qcc_model_target_name(const qcc_model *model);
+/// The target kind from the manifest: "cpu" or "cuda". Owned by the model.
+QCC_RUNTIME_API const char *qcc_model_target_kind(const qcc_model *model);
 
 /// Sets the threads the model's pool uses, the caller included
 /// (0 = all hardware threads). Thread safe: waits for a parallel region in
@@ -251,6 +262,23 @@ QCC_RUNTIME_API qcc_status qcc_model_run(qcc_model *model,
                                          const qcc_tensor *inputs,
                                          size_t num_inputs, qcc_tensor *outputs,
                                          size_t num_outputs);
+
+/// GPU (`kind: cuda`) models only: runs on device memory. `d_inputs` /
+/// `d_outputs` hold one CUDA device pointer per manifest input / output
+/// (dense row-major, the manifest's dtype and shape, in the device's primary
+/// context, e.g. PyTorch tensors' data_ptr()); outputs are written
+/// completely. The run is enqueued after the work already on `stream` (a
+/// CUstream / cudaStream_t; NULL is the legacy default stream) and the call
+/// returns without waiting: synchronize the stream before reading outputs.
+/// Repeated calls on the same buffers replay a CUDA graph. The stream must
+/// not be capturing a graph. Thread safe (concurrent calls use distinct
+/// scratch memory).
+QCC_RUNTIME_API qcc_status qcc_model_run_device(qcc_model *model,
+                                                const void *const *d_inputs,
+                                                size_t num_inputs,
+                                                void *const *d_outputs,
+                                                size_t num_outputs,
+                                                void *stream);
 
 /*===----------------------------------------------------------------------===*
  * Artifact hashing
