@@ -4,6 +4,10 @@
 //   qcc-runtime-make-test-artifact add|parallel|sum DIR NAME [FEATURE,...]
 //     writes DIR/NAME.{so,weights,json} (requiring the given CPU features)
 //     and prints the prefix;
+//   qcc-runtime-make-test-artifact cuda DIR NAME
+//     writes the GPU artifact of CudaArtifact.h as DIR/NAME.{ptx,plan.json,
+//     weights,json}, its inputs DIR/a.npy, DIR/b.npy and the expected
+//     outputs DIR/y.expected.npy, DIR/z.expected.npy, and prints the prefix;
 //   qcc-runtime-make-test-artifact inputs DIR
 //     writes .npy inputs for the fixtures: a.npy, b.npy (float32 2x3),
 //     b-int64.npy (int64 2x3), b-3x2.npy (float32 3x2), x.npy (float32 4096).
@@ -14,6 +18,9 @@
 #include "qcc/qcc_tensor_io.h"
 
 #include "ArtifactWriter.h"
+#include "CudaArtifact.h"
+
+#include <cmath>
 
 #include <cstdio>
 #include <string>
@@ -57,16 +64,43 @@ int writeInputs(const std::string &dir) {
   return ok ? 0 : 1;
 }
 
+int writeCuda(const std::string &dir, const std::string &name) {
+  std::string error;
+  std::string prefix = writeCudaArtifact(cudaTestDesc(), dir, name, error);
+  if (prefix.empty()) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  int64_t n = cudaTestElements;
+  std::vector<float> a(n), b(n), y(n), z(n), w = cudaTestWeights();
+  for (int64_t i = 0; i < n; ++i) {
+    a[i] = std::sin(static_cast<float>(i)) * 3.0f;
+    b[i] = static_cast<float>(i % 17) * 0.125f - 1.0f;
+    y[i] = std::fma(a[i] + b[i], 0.5f, w[i]);
+    z[i] = y[i] * -2.0f;
+  }
+  if (!writeNpy(dir + "/a.npy", QCC_DTYPE_FLOAT32, {n}, a) ||
+      !writeNpy(dir + "/b.npy", QCC_DTYPE_FLOAT32, {n}, b) ||
+      !writeNpy(dir + "/y.expected.npy", QCC_DTYPE_FLOAT32, {n}, y) ||
+      !writeNpy(dir + "/z.expected.npy", QCC_DTYPE_FLOAT32, {n}, z))
+    return 1;
+  std::printf("%s\n", prefix.c_str());
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   if (argc == 3 && std::string(argv[1]) == "inputs")
     return writeInputs(argv[2]);
+  if (argc == 4 && std::string(argv[1]) == "cuda")
+    return writeCuda(argv[2], argv[3]);
   if (argc != 4 && argc != 5) {
     std::fprintf(stderr,
                  "usage: %s add|parallel|sum DIR NAME [FEATURE,...]\n"
+                 "       %s cuda DIR NAME\n"
                  "       %s inputs DIR\n",
-                 argv[0], argv[0]);
+                 argv[0], argv[0], argv[0]);
     return 2;
   }
   std::string kind = argv[1];
