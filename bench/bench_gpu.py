@@ -22,14 +22,18 @@ artifacts were compiled):
                methods alternating call by call. The device-to-device copy
                bandwidth is measured once as the ceiling for weight streaming.
 
-Writes bench.json and bench.txt (a markdown table) to --out.
+Writes bench.json and bench.txt (a markdown table) to --out. On the
+development machine, `bench/bench_gpu.py --update /work/.device/N/bench.json`
+rewrites the GPU block of BENCHMARKS.md from a fetched bench.json.
 """
 
 import argparse
 import ctypes
+import datetime
 import json
 import math
 import os
+import re
 import statistics
 import sys
 import time
@@ -235,6 +239,7 @@ def bench_artifact(rt, torch, folder, args, timer, bandwidth):
         reference = session.run([o["name"] for o in out_specs],
                                 {k: v for k, v in feeds.items() if k in names})
 
+    eager_models = []
     start = time.perf_counter()
     model = rt.load(prefix)
     row["load_ms"] = (time.perf_counter() - start) * 1e3
@@ -274,6 +279,19 @@ def bench_artifact(rt, torch, folder, args, timer, bandwidth):
 
         fns = {"qcc": qcc_call}
         notes = []
+        # The same artifact without graph replay: what capturing saves.
+        os.environ["QCC_CUDA_GRAPHS"] = "0"
+        try:
+            eager_model = rt.load(prefix)
+        finally:
+            del os.environ["QCC_CUDA_GRAPHS"]
+        eager_models.append(eager_model)
+
+        def qcc_eager_call():
+            rt.check(rt.lib.qcc_model_run_device(
+                eager_model, in_ptrs, len(t_in), out_ptrs, len(t_out),
+                ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)))
+        fns["qcc no graph"] = qcc_eager_call
         try:
             from onnx_torch import OnnxTorch
             peer = OnnxTorch(onnx_path)
@@ -304,34 +322,67 @@ def bench_artifact(rt, torch, folder, args, timer, bandwidth):
             row["qcc_tops"] = 2 * m["M"] * m["K"] * m["N"] / (times["qcc"] * 1e-3) / 1e12
     finally:
         rt.lib.qcc_model_release(model)
+        for eager_model in eager_models:
+            rt.lib.qcc_model_release(eager_model)
     return row
 
 
-def format_table(rows, device, bandwidth, args):
-    lines = ["Device: %s; copy bandwidth (read+write) %.0f GB/s; timing: median of %d "
-             "calls, each after a 256 MiB L2 flush, CUDA events, methods alternating; "
-             "qcc = qcc_model_run_device (CUDA graph replay)." % (device, bandwidth, args.reps),
+def format_table(rows, device, bandwidth, reps, header=""):
+    lines = [header + "Device: %s; device-to-device copy bandwidth (read+write) %.0f GB/s. "
+             "Timing: median of %d calls per method, each call after a 256 MiB L2 flush, "
+             "timed with CUDA events, methods alternating call by call; qcc = "
+             "`qcc_model_run_device` on torch tensors (CUDA graph replay); torch eager fp16 = "
+             "the same ONNX graph run op by op in PyTorch fp16 (bench/onnx_torch.py). "
+             "rel-L2: qcc outputs vs onnxruntime CPU on the same inputs (float artifacts "
+             "must reach <= 2e-3)." % (device, bandwidth, reps),
              "",
-             "| artifact | bits | rel-L2 vs ort | ok | qcc ms | torch eager fp16 ms | ratio "
-             "torch/qcc | other peers (ms) | GB/s | load ms |",
-             "|---|---:|---:|---|---:|---:|---:|---|---:|---:|"]
+             "| artifact | bits | rel-L2 vs ort | ok | qcc ms | qcc without graph ms | "
+             "torch eager fp16 ms | ratio torch/qcc | other peers (ms) | qcc GB/s | load ms |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---|---:|---:|"]
     for r in rows:
         if "error" in r:
-            lines.append("| %s | | | FAILED: %s | | | | | | |" % (r["name"], r["error"]))
+            lines.append("| %s | | | FAILED: %s | | | | | | | |" % (r["name"], r["error"]))
             continue
         t = r.get("times_ms", {})
-        q, p = t.get("qcc"), t.get("torch eager fp16")
+        q, p, e = t.get("qcc"), t.get("torch eager fp16"), t.get("qcc no graph")
         others = ", ".join("%s %.4f" % (k, v) for k, v in t.items()
-                           if k not in ("qcc", "torch eager fp16"))
-        lines.append("| %s | %d | %.2e | %s | %s | %s | %s | %s | %s | %.0f |" % (
+                           if k not in ("qcc", "torch eager fp16", "qcc no graph"))
+        lines.append("| %s | %d | %.2e | %s | %s | %s | %s | %s | %s | %s | %.0f |" % (
             r["name"], r["bits"], r["rel_l2"], "yes" if r["ok"] else "NO",
-            "%.4f" % q if q else "", "%.4f" % p if p else "",
+            "%.4f" % q if q else "", "%.4f" % e if e else "", "%.4f" % p if p else "",
             "%.2f" % (p / q) if p and q else "", others,
             "%.0f" % r["qcc_gbps"] if "qcc_gbps" in r else "", r["load_ms"]))
     return "\n".join(lines) + "\n"
 
 
+def update_benchmarks(bench_json, path):
+    """Rewrites the bench-gpu block of BENCHMARKS.md from a bench.json."""
+    result = json.load(open(bench_json))
+    header = "Date: %s; command: `%s` through the device tool (one call builds, tests, " \
+        "checks and times); PyTorch %s. " % (result.get("date", "2026-11-22"),
+                                             result.get("command", "scripts/gpu/check.sh"),
+                                             result.get("torch", "?"))
+    table = format_table(result["rows"], result["device"], result["copy_gbps"],
+                         result.get("reps", 50), header)
+    text = open(path).read()
+    begin, end = "<!-- bench-gpu:begin -->", "<!-- bench-gpu:end -->"
+    block = begin + "\n" + table + end
+    if begin in text:
+        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text,
+                      flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n## GPU: qcc vs PyTorch\n\nCommand: " \
+            "`scripts/gpu/check.sh` on the GPU machine (device tool), then " \
+            "`bench/bench_gpu.py --update <fetched bench.json>` here.\n\n" + block + "\n"
+    open(path, "w").write(text)
+    print("updated", path)
+    return 0
+
+
 def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "--update":
+        return update_benchmarks(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else
+                                 os.path.join(HERE, "..", "BENCHMARKS.md"))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--artifacts", default=os.path.join(HERE, "..", "gpu-artifacts"))
     parser.add_argument("--runtime", required=True, help="path of libqcc_runtime.so")
@@ -339,6 +390,8 @@ def main():
     parser.add_argument("--reps", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="10 calls per method")
+    parser.add_argument("--update", metavar="BENCH_JSON",
+                        help="(dev machine) rewrite BENCHMARKS.md's GPU block from it")
     args = parser.parse_args()
     if args.quick:
         args.reps = 10
@@ -363,9 +416,12 @@ def main():
         rows.append(row)
     result = {"device": device, "copy_gbps": bandwidth, "rows": rows,
               "torch": torch.__version__}
+    result["date"] = datetime.date.today().isoformat()
+    result["reps"] = args.reps
+    result["command"] = "scripts/gpu/check.sh"
     with open(os.path.join(args.out, "bench.json"), "w") as f:
         json.dump(result, f, indent=1)
-    table = format_table(rows, device, bandwidth, args) if rows else \
+    table = format_table(rows, device, bandwidth, args.reps) if rows else \
         "Device: %s; copy bandwidth %.0f GB/s; no artifacts in %s\n" % (
             device, bandwidth, args.artifacts)
     with open(os.path.join(args.out, "bench.txt"), "w") as f:
