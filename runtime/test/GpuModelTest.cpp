@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ftw.h>
@@ -425,6 +426,7 @@ TEST_F(GpuModelTest, GpuRefusals) {
   EXPECT_NE(outcome.message.find("below the artifact's target sm_990"),
             std::string::npos)
       << outcome.message;
+  std::printf("  %s\n", outcome.message.c_str());
 
   // PTX the driver rejects: the message carries the JIT log.
   desc = cudaTestDesc();
@@ -436,6 +438,7 @@ TEST_F(GpuModelTest, GpuRefusals) {
       << outcome.message;
   EXPECT_NE(outcome.message.find("JIT log: "), std::string::npos)
       << outcome.message;
+  std::printf("  %s\n", outcome.message.c_str());
 
   // An arena larger than the device.
   desc = cudaTestDesc();
@@ -445,6 +448,8 @@ TEST_F(GpuModelTest, GpuRefusals) {
   EXPECT_NE(outcome.message.find("out of device memory"), std::string::npos)
       << outcome.message;
 
+  // The messages as users see them (kept in the GPU machine's test log).
+  std::printf("refusal messages:\n  %s\n", outcome.message.c_str());
   // A device that does not exist.
   outcome = load(write(cudaTestDesc(), "m"), model, 999);
   EXPECT_EQ(outcome.code, QCC_STATUS_INVALID_ARGUMENT);
