@@ -418,7 +418,9 @@ TEST_F(GpuModelTest, GpuRunsOnDeviceBuffers) {
 TEST_F(GpuModelTest, GpuRefusals) {
   REQUIRE_GPU();
   ModelPtr model;
-  // Compute capability below the target.
+  // Compute capability below the target. Each message is printed as users
+  // see it (kept in the GPU machine's test log).
+  std::printf("refusal messages:\n");
   CudaArtifactDesc desc = cudaTestDesc();
   desc.sm = 990;
   Outcome outcome = load(write(desc, "future"), model);
@@ -448,8 +450,7 @@ TEST_F(GpuModelTest, GpuRefusals) {
   EXPECT_NE(outcome.message.find("out of device memory"), std::string::npos)
       << outcome.message;
 
-  // The messages as users see them (kept in the GPU machine's test log).
-  std::printf("refusal messages:\n  %s\n", outcome.message.c_str());
+  std::printf("  %s\n", outcome.message.c_str());
   // A device that does not exist.
   outcome = load(write(cudaTestDesc(), "m"), model, 999);
   EXPECT_EQ(outcome.code, QCC_STATUS_INVALID_ARGUMENT);
