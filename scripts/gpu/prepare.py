@@ -8,12 +8,17 @@ reference.npz (onnxruntime CPU outputs on them), so the GPU machine compares
 against the same reference. With --handwritten TOOL, also writes
 gpu-artifacts/handwritten-axpb/: the hand-written PTX artifact of the runtime
 tests (TOOL = build dir's test/qcc-runtime-make-test-artifact) with an ONNX
-model computing the same function, which checks the bench pipeline itself.
+model computing the same function, which checks the bench pipeline itself,
+and gpu-artifacts/handwritten-chain/: the test module's scale kernel launched
+256 times in a chain on 4096 floats, written here (plan, manifest and content
+hash per docs/ARTIFACT.md), which measures per-launch overhead (graph replay
+against eager launches against PyTorch eager).
 
   .venv/bin/python scripts/gpu/prepare.py [--handwritten TOOL]
 """
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -59,6 +64,60 @@ def handwritten(tool, folder):
         json.dump({"title": "hand-written PTX (runtime test artifact)"}, f)
 
 
+def chain(folder, ptx_path, launches=256, n=4096):
+    """A launch-overhead artifact: y = x * 0.99 ** launches, one launch each."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    os.makedirs(folder, exist_ok=True)
+    ptx = open(ptx_path, "rb").read()
+    size = n * 4
+    commands = []
+    src = {"ptr": "input", "index": 0, "offset": 0}
+    for i in range(launches):
+        dst = {"ptr": "arena", "offset": 0 if i % 2 == 0 else size}
+        commands.append({"op": "launch", "kernel": 0, "grid": [n // 256, 1, 1],
+                         "block": [256, 1, 1], "shared_bytes": 0,
+                         "args": [src, dst, {"f32": 0.99}, {"i64": n}]})
+        src = dst
+    commands.append({"op": "copy", "dst": {"ptr": "output", "index": 0, "offset": 0},
+                     "src": src, "bytes": size})
+    plan = json.dumps({"plan_version": 1, "arena_bytes": 2 * size,
+                       "kernels": ["qcc_test_scale"], "commands": commands},
+                      indent=1).encode()
+    weights = b""
+    sha = lambda data: hashlib.sha256(data).hexdigest()  # noqa: E731
+    io = "in x float32 %d\nout y float32 %d\n" % (n, n)
+    content = sha(("qcc-artifact-v1\n%s\n%s\nplan %s\n%s" % (
+        sha(ptx), sha(weights), sha(plan), io)).encode())
+    manifest = {
+        "format": "qcc-artifact", "format_version": 1, "compiler": "prepare.py",
+        "source_model": "model.onnx", "source_model_sha256": sha(b""),
+        "target": {"name": "sm_80", "kind": "cuda", "sm": 80, "ptx_isa": "7.0"},
+        "bits": 32, "library": "model.ptx", "library_sha256": sha(ptx),
+        "plan": "model.plan.json", "plan_sha256": sha(plan),
+        "weights": "model.weights", "weights_size": 0, "weights_sha256": sha(weights),
+        "inputs": [{"name": "x", "dtype": "float32", "shape": [n]}],
+        "outputs": [{"name": "y", "dtype": "float32", "shape": [n]}],
+        "content_hash": content}
+    for name, data in (("model.ptx", ptx), ("model.plan.json", plan),
+                       ("model.weights", weights),
+                       ("model.json", json.dumps(manifest, indent=1).encode())):
+        open(os.path.join(folder, name), "wb").write(data)
+    nodes = [helper.make_node("Mul", ["x" if i == 0 else "t%d" % (i - 1), "s"],
+                              ["y" if i == launches - 1 else "t%d" % i])
+             for i in range(launches)]
+    graph = helper.make_graph(
+        nodes, "handwritten_chain",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [n])],
+        [numpy_helper.from_array(np.array(0.99, np.float32), "s")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+              os.path.join(folder, "model.onnx"))
+    with open(os.path.join(folder, "meta.json"), "w") as f:
+        json.dump({"title": "launch overhead: %d chained launches on %d floats"
+                   % (launches, n)}, f)
+
+
 def prepare(folder):
     import onnxruntime as ort
     manifest = json.load(open(os.path.join(folder, "model.json")))
@@ -87,7 +146,10 @@ def main():
     parser.add_argument("--handwritten", metavar="TOOL")
     args = parser.parse_args()
     if args.handwritten:
-        handwritten(args.handwritten, os.path.join(args.artifacts, "handwritten-axpb"))
+        axpb = os.path.join(args.artifacts, "handwritten-axpb")
+        handwritten(args.handwritten, axpb)
+        chain(os.path.join(args.artifacts, "handwritten-chain"),
+              os.path.join(axpb, "model.ptx"))
     total = 0
     for name in sorted(os.listdir(args.artifacts)):
         folder = os.path.join(args.artifacts, name)
