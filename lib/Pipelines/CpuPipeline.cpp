@@ -116,11 +116,16 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+void buildCpuBackendPipeline(OpPassManager &pm,
+                             const CpuPipelineOptions &options) {
+  buildQuantizationPipeline(pm, options);
+  buildCpuCodegenPipeline(pm, options);
+}
+
 void buildCpuFloatPipeline(OpPassManager &pm,
                            const CpuPipelineOptions &options) {
   buildTensorOptimizationPipeline(pm, options);
-  buildQuantizationPipeline(pm, options);
-  buildCpuCodegenPipeline(pm, options);
+  buildCpuBackendPipeline(pm, options);
 }
 
 void registerPipelines() {

@@ -13,6 +13,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <cmath>
+
 namespace qcc {
 #define GEN_PASS_DEF_QUANTIZEWEIGHTS
 #include "qcc/Passes/Passes.h.inc"
@@ -90,14 +92,24 @@ struct QuantizeWeightsPass
         b.getNamedAttr("bytes_before", b.getI64IntegerAttr(k * n * 4)),
         b.getNamedAttr("bytes_after", b.getI64IntegerAttr(bytesAfter)),
         b.getNamedAttr("weight_rel_error", b.getF64FloatAttr(relError)),
-        b.getNamedAttr("activations",
-                       b.getStringAttr(format == "f32" ? "float"
-                                       : actQuant == "dynamic"
-                                           ? "int8 per token (run time)"
-                                           : "float (weight-only)")),
+        b.getNamedAttr("activations", b.getStringAttr(activations(op, format))),
         b.getNamedAttr("note", b.getStringAttr(note))};
     layers.push_back(b.getDictionaryAttr(fields));
     module->setAttr("qcc.quant_report", b.getArrayAttr(layers));
+  }
+
+  /// What the report says about the activations of `op`.
+  std::string activations(Operation *op, StringRef format) {
+    if (format == "f32")
+      return "float";
+    if (actQuant == "dynamic")
+      return "int8 per token (run time)";
+    if (actQuant == "none")
+      return "float (weight-only)";
+    std::string text = "int8 per tensor, static";
+    if (auto source = op->getAttrOfType<StringAttr>("qcc.act_source"))
+      text += " (" + source.getValue().str() + ")";
+    return text;
   }
 
   void runOnOperation() override {
@@ -106,9 +118,9 @@ struct QuantizeWeightsPass
           << static_cast<unsigned>(bits);
       return signalPassFailure();
     }
-    if (actQuant != "none" && actQuant != "dynamic") {
+    if (actQuant != "none" && actQuant != "dynamic" && actQuant != "static") {
       getOperation().emitError("unsupported activation mode '")
-          << actQuant << "' (none or dynamic)";
+          << actQuant << "' (none, dynamic or static)";
       return signalPassFailure();
     }
     if (bits == 4 && groupSize <= 0) {
@@ -156,6 +168,21 @@ struct QuantizeWeightsPass
         floatValues(cast<ElementsAttr>(weightCst.getValue()));
     if (!values)
       return success();
+    // Static activation scales come from calibration, which records the
+    // range it chose on the matmul.
+    float actScale = 0.0f;
+    if (actQuant == "static") {
+      auto absMax = op->getAttrOfType<FloatAttr>("qcc.act_absmax");
+      if (!absMax)
+        return op.emitOpError(
+            "static activation quantization needs a calibrated range "
+            "(qcc.act_absmax); calibrate with qcc --calib");
+      double range = absMax.getValueAsDouble();
+      if (!std::isfinite(range) || range < 0.0)
+        return op.emitOpError("qcc.act_absmax must be finite and >= 0, got ")
+               << range;
+      actScale = range > 0.0 ? static_cast<float>(range / 127.0) : 1.0f;
+    }
 
     qnum::Scheme scheme;
     q::Layout layout;
@@ -203,7 +230,7 @@ struct QuantizeWeightsPass
     std::string format = bits == 8 ? "int8 per-channel" : "int4 g" + std::to_string(scheme.groupSize) + (scheme.symmetric ? " sym" : " asym");
     bool fastKernel = vnni && (layout == q::Layout::VnniK4N16 ||
                                layout == q::Layout::VnniK8N16) &&
-                      actQuant == "dynamic";
+                      actQuant != "none";
     report(op, name, format, numK, numN,
            static_cast<int64_t>(bytes.size()) + scaleBytes, relError,
            fastKernel ? "vpdpbusd kernel"
@@ -247,11 +274,18 @@ struct QuantizeWeightsPass
     if (!zeroInit)
       dest = tensor::EmptyOp::create(b, loc, cast<RankedTensorType>(init.getType()).getShape(),
                                      b.getF32Type());
-    auto actMode = actQuant == "dynamic" ? q::ActQuant::DynamicPerToken
-                                         : q::ActQuant::None;
+    auto actMode = actQuant == "dynamic"  ? q::ActQuant::DynamicPerToken
+                   : actQuant == "static" ? q::ActQuant::StaticPerTensor
+                                          : q::ActQuant::None;
+    Value actScaleValue;
+    if (actMode == q::ActQuant::StaticPerTensor)
+      actScaleValue = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
+                                 ArrayRef<float>(actScale)));
     auto qmatmul = q::MatmulOp::create(
         b, loc, TypeRange{init.getType()}, op.getInputs()[0], weight, scales,
-        zeroPoints, /*bias=*/Value(), /*act_scale=*/Value(), dest,
+        zeroPoints, /*bias=*/Value(), actScaleValue, dest,
         q::ActQuantAttr::get(ctx, actMode));
     Value result = qmatmul.getResult()[0];
     if (!zeroInit) {

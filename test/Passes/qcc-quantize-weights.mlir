@@ -2,6 +2,7 @@
 // RUN: qcc-opt %s -split-input-file -qcc-quantize-weights="bits=4 group-size=16 min-elements=16" | FileCheck %s --check-prefix=INT4
 // RUN: qcc-opt %s -split-input-file -qcc-quantize-weights="bits=4 group-size=16 symmetric=false act=none min-elements=16" | FileCheck %s --check-prefix=ASYM
 // RUN: qcc-opt %s -split-input-file -qcc-quantize-weights="bits=8 vnni=false keep-float=attn min-elements=16" | FileCheck %s --check-prefix=KEEP
+// RUN: qcc-opt %S/Inputs/quantize-static.mlir -qcc-quantize-weights="bits=8 act=static min-elements=16" | FileCheck %S/Inputs/quantize-static.mlir --check-prefix=STATIC
 
 // INT8-LABEL: func @linear
 // INT8: %[[FILL:.+]] = linalg.fill

@@ -65,7 +65,9 @@ def QuantizeWeights : Pass<"qcc-quantize-weights", "mlir::func::FuncOp"> {
     Option<"symmetric", "symmetric", "bool", /*default=*/"true",
            "Symmetric 4-bit groups (no zero points)">,
     Option<"actQuant", "act", "std::string", /*default=*/"\"dynamic\"",
-           "Activations: none (weight-only) or dynamic (int8 per token)">,
+           "Activations: none (weight-only), dynamic (int8 per token) or "
+           "static (int8 per tensor, scale from the calibrated "
+           "qcc.act_absmax attribute of each matmul)">,
     Option<"vnni", "vnni", "bool", /*default=*/"true",
            "Use the VNNI kernel layouts">,
     Option<"minElements", "min-elements", "int64_t", /*default=*/"4096",
@@ -75,6 +77,26 @@ def QuantizeWeights : Pass<"qcc-quantize-weights", "mlir::func::FuncOp"> {
   ];
   let dependentDialects = ["qcc::q::QDialect", "mlir::tensor::TensorDialect",
                            "mlir::linalg::LinalgDialect"];
+}
+
+def InsertObservers : Pass<"qcc-insert-observers", "mlir::ModuleOp"> {
+  let summary = "Expose the activations calibration observes as extra results";
+  let description = [{
+    Calibration runs the float model compiled by qcc itself and feeds the
+    input of every matmul it will quantize to streaming observers
+    (lib/Quant). This pass makes those inputs visible: each `linalg.matmul`
+    carrying a `qcc.calib_id` integer attribute has its left operand (the
+    activations) appended to the results of the entry function, with the
+    result name `qcc.calib.<id>[.<id>...]` (one result per distinct value,
+    listing every matmul that reads it) and dtype `float32`. The model's own
+    results stay first and unchanged, so the compiled function computes the
+    same outputs plus the observed tensors, one sample at a time: memory
+    stays bounded whatever the number of samples.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
+           "Name of the entry function">
+  ];
 }
 
 def ConvToMatmul : Pass<"qcc-conv-to-matmul", "mlir::func::FuncOp"> {

@@ -35,7 +35,8 @@ struct CpuPipelineOptions : public mlir::PassPipelineOptions<CpuPipelineOptions>
                          llvm::cl::init(true)};
   Option<std::string> actQuant{
       *this, "act",
-      llvm::cl::desc("Activations of quantized matmuls: none or dynamic"),
+      llvm::cl::desc("Activations of quantized matmuls: none, dynamic or static "
+                     "(static needs calibrated ranges)"),
       llvm::cl::init("dynamic")};
   ListOption<std::string> keepFloat{
       *this, "keep-float",
@@ -64,6 +65,11 @@ void buildQuantizationPipeline(mlir::OpPassManager &pm,
 
 /// Tensor optimization, quantization and codegen: what `qcc -target=x86-64*`
 /// runs.
+/// Quantization (when options.bits is 8 or 4) and codegen: everything after
+/// the tensor-level optimizations. Calibration runs between the two.
+void buildCpuBackendPipeline(mlir::OpPassManager &pm,
+                             const CpuPipelineOptions &options);
+
 void buildCpuFloatPipeline(mlir::OpPassManager &pm,
                            const CpuPipelineOptions &options);
 
