@@ -1,0 +1,388 @@
+//===- Calibrator.cpp - activation ranges from the user's data ------------===//
+
+#include "qcc/Calibration/Calibration.h"
+
+#include "qcc/Calibration/InputSets.h"
+#include "qcc/Passes/Passes.h"
+#include "qcc/Quant/Histogram.h"
+#include "qcc/Quant/Observers.h"
+#include "qcc/Target/Target.h"
+#include "qcc/qcc_tensor_io.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cmath>
+
+using namespace mlir;
+using namespace qcc;
+namespace qnum = qcc::quant;
+
+namespace {
+
+std::string takeMessage(qcc_status status) {
+  std::string message = qcc_status_message(status);
+  qcc_status_free(status);
+  return message;
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+/// The ONNX node name a location carries ("" if none).
+std::string nodeName(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location inner : fused.getLocations())
+      if (auto name = dyn_cast<NameLoc>(inner))
+        return name.getName().str();
+  return "";
+}
+
+/// A matmul that qcc-quantize-weights may quantize: a constant f32 right
+/// operand on tensors. (Its own checks decide; observing a few more is
+/// harmless.)
+bool isCandidate(linalg::MatmulOp op) {
+  if (!op.hasPureTensorSemantics() || op.getInputs().size() != 2)
+    return false;
+  auto weight = op.getInputs()[1].getDefiningOp<arith::ConstantOp>();
+  auto input = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
+  return weight && input && input.hasStaticShape() &&
+         input.getElementType().isF32();
+}
+
+/// "\r[=====>    ] 37/128 what" on stderr.
+void drawProgress(llvm::StringRef what, size_t done, size_t total) {
+  constexpr int width = 30;
+  int filled = total ? static_cast<int>(width * done / total) : width;
+  llvm::errs() << "\r" << what << " [";
+  for (int i = 0; i < width; ++i)
+    llvm::errs() << (i < filled ? '=' : i == filled ? '>' : ' ');
+  llvm::errs() << "] " << done << "/" << total;
+  if (done == total)
+    llvm::errs() << "\n";
+}
+
+/// Output buffers of a loaded model, allocated once.
+bool allocateOutputs(qcc_model_t *model, std::vector<OwnedTensor> &outputs,
+                     std::string &error) {
+  outputs.clear();
+  outputs.resize(qcc_model_num_outputs(model));
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    qcc_tensor_info info;
+    if (qcc_status st = qcc_model_output_info(model, i, &info)) {
+      error = takeMessage(st);
+      return false;
+    }
+    if (qcc_status st = qcc_tensor_allocate(info.dtype, info.rank, info.dims,
+                                            &outputs[i].get())) {
+      error = takeMessage(st);
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+namespace qcc {
+
+bool runModel(qcc_model_t *model, std::vector<OwnedTensor> &inputs,
+              std::vector<OwnedTensor> &outputs, std::string &error) {
+  std::vector<qcc_tensor> in, out;
+  for (OwnedTensor &t : inputs)
+    in.push_back(t.get());
+  for (OwnedTensor &t : outputs)
+    out.push_back(t.get());
+  if (qcc_status st =
+          qcc_model_run(model, in.data(), in.size(), out.data(), out.size())) {
+    error = takeMessage(st);
+    return false;
+  }
+  return true;
+}
+
+bool allocateModelOutputs(qcc_model_t *model, std::vector<OwnedTensor> &outputs,
+                          std::string &error) {
+  return allocateOutputs(model, outputs, error);
+}
+
+bool parseCalibrationMethod(llvm::StringRef text, CalibrationMethod &method) {
+  if (text == "minmax")
+    method = CalibrationMethod::MinMax;
+  else if (text == "percentile")
+    method = CalibrationMethod::Percentile;
+  else if (text == "entropy")
+    method = CalibrationMethod::Entropy;
+  else if (text == "mse")
+    method = CalibrationMethod::Mse;
+  else
+    return false;
+  return true;
+}
+
+const char *calibrationMethodName(CalibrationMethod method) {
+  switch (method) {
+  case CalibrationMethod::MinMax:
+    return "minmax";
+  case CalibrationMethod::Percentile:
+    return "percentile";
+  case CalibrationMethod::Entropy:
+    return "entropy";
+  case CalibrationMethod::Mse:
+    return "mse";
+  }
+  return "?";
+}
+
+//===----------------------------------------------------------------------===//
+// FloatModel
+//===----------------------------------------------------------------------===//
+
+FloatModel::~FloatModel() {
+  qcc_model_release(model);
+  if (!directory.empty())
+    llvm::sys::fs::remove_directories(directory);
+}
+
+std::unique_ptr<FloatModel>
+FloatModel::compile(ModuleOp module, const TargetInfo &target,
+                    const CpuPipelineOptions &options, unsigned numThreads,
+                    std::string &error) {
+  std::unique_ptr<FloatModel> result(new FloatModel());
+  ArtifactSpec &spec = result->artifactSpec;
+  spec.sourceModelPath = "calibration";
+  spec.sourceModelSha256 = std::string(64, '0');
+  spec.target = &target;
+  spec.bits = 32;
+  if (failed(readSignature(module, "main", spec, error)))
+    return nullptr;
+
+  std::string firstError;
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error && firstError.empty())
+      firstError = d.str();
+    return success();
+  });
+  PassManager pm(module.getContext());
+  CpuPipelineOptions floatOptions;
+  floatOptions.setTarget(target);
+  floatOptions.weightMinBytes = options.weightMinBytes;
+  floatOptions.fuseElementwise = options.fuseElementwise;
+  floatOptions.bits = 32;
+  buildCpuBackendPipeline(pm, floatOptions);
+  if (failed(pm.run(module))) {
+    error = "compiling the float model for calibration failed: " +
+            (firstError.empty() ? std::string("unknown error") : firstError);
+    return nullptr;
+  }
+
+  llvm::SmallString<128> dir;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("qcc-calib", dir)) {
+    error = "cannot create a temporary folder: " + ec.message();
+    return nullptr;
+  }
+  result->directory = dir.str().str();
+  std::string prefix = result->directory + "/float";
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateAndOptimize(module, llvmContext, target, error);
+  if (!llvmModule ||
+      failed(emitObjectFile(*llvmModule, target, prefix + ".o", error)) ||
+      failed(linkSharedObject(prefix + ".o", prefix + ".so", error)) ||
+      failed(writeArtifactFiles(module, spec, prefix, error)))
+    return nullptr;
+  qcc_load_options loadOptions;
+  qcc_load_options_init(&loadOptions);
+  loadOptions.num_threads = numThreads;
+  if (qcc_status st =
+          qcc_model_load(prefix.c_str(), &loadOptions, &result->model)) {
+    error = "cannot load the float model for calibration: " + takeMessage(st);
+    return nullptr;
+  }
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// calibrate
+//===----------------------------------------------------------------------===//
+
+LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
+                        const CpuPipelineOptions &pipelineOptions,
+                        const InputSets &sets,
+                        const CalibrationOptions &options,
+                        CalibrationResult &result,
+                        std::unique_ptr<FloatModel> *reference,
+                        std::string &error) {
+  auto compileStart = std::chrono::steady_clock::now();
+  result = CalibrationResult();
+  result.method = options.method;
+  result.percentile = options.percentile;
+  auto entry = module.lookupSymbol<func::FuncOp>("main");
+  if (!entry) {
+    error = "calibration: the module has no @main";
+    return failure();
+  }
+  Builder b(module.getContext());
+  std::vector<linalg::MatmulOp> matmuls;
+  entry.walk([&](linalg::MatmulOp op) {
+    if (!isCandidate(op))
+      return;
+    op->setAttr("qcc.calib_id", b.getI64IntegerAttr(matmuls.size()));
+    CalibrationPoint point;
+    point.id = static_cast<int64_t>(matmuls.size());
+    point.name = nodeName(op.getLoc());
+    point.channels =
+        cast<RankedTensorType>(op.getInputs()[0].getType()).getShape().back();
+    result.points.push_back(point);
+    matmuls.push_back(op);
+  });
+  auto untag = [&] {
+    for (linalg::MatmulOp op : matmuls)
+      op->removeAttr("qcc.calib_id");
+  };
+  if (matmuls.empty()) {
+    untag();
+    return success(); // Nothing to calibrate: every matmul stays float.
+  }
+
+  OwningOpRef<ModuleOp> copy = module.clone();
+  untag();
+  {
+    PassManager pm(module.getContext());
+    pm.addPass(createInsertObservers());
+    if (failed(pm.run(*copy))) {
+      error = "calibration: inserting observers failed";
+      return failure();
+    }
+  }
+  unsigned modelOutputs = entry.getFunctionType().getNumResults();
+  std::unique_ptr<FloatModel> model = FloatModel::compile(
+      *copy, target, pipelineOptions, options.numThreads, error);
+  if (!model)
+    return failure();
+  result.compileSeconds = secondsSince(compileStart);
+
+  // Output index -> ids of the matmuls that read it.
+  const std::vector<TensorSignature> &outs = model->spec().outputs;
+  std::vector<std::pair<size_t, std::vector<int64_t>>> observed;
+  for (size_t i = modelOutputs; i < outs.size(); ++i) {
+    llvm::StringRef name = outs[i].name;
+    if (!name.consume_front("qcc.calib.")) {
+      error = "calibration: unexpected output '" + outs[i].name + "'";
+      return failure();
+    }
+    llvm::SmallVector<llvm::StringRef> ids;
+    name.split(ids, '.');
+    std::vector<int64_t> parsed;
+    for (llvm::StringRef id : ids) {
+      int64_t value;
+      if (id.getAsInteger(10, value) || value < 0 ||
+          value >= static_cast<int64_t>(matmuls.size())) {
+        error = "calibration: bad observer output '" + outs[i].name + "'";
+        return failure();
+      }
+      parsed.push_back(value);
+    }
+    observed.push_back({i, parsed});
+  }
+
+  auto runStart = std::chrono::steady_clock::now();
+  std::vector<qnum::HistogramObserver> histograms(observed.size());
+  std::vector<qnum::ChannelAbsObserver> channels;
+  for (auto &[index, ids] : observed)
+    channels.emplace_back(outs[index].shape.back());
+  std::vector<OwnedTensor> inputs, outputs;
+  if (!allocateOutputs(model->get(), outputs, error))
+    return failure();
+  size_t total = sets.size();
+  if (options.maxSamples > 0 && static_cast<size_t>(options.maxSamples) < total)
+    total = static_cast<size_t>(options.maxSamples);
+  for (size_t s = 0; s < total; ++s) {
+    if (!sets.load(s, inputs, error))
+      return failure();
+    if (!runModel(model->get(), inputs, outputs, error)) {
+      error = "calibration: running input set '" + sets.label(s) +
+              "' failed: " + error;
+      return failure();
+    }
+    for (size_t o = 0; o < observed.size(); ++o) {
+      const qcc_tensor &t = outputs[observed[o].first].get();
+      int64_t cols = t.rank ? t.dims[t.rank - 1] : 1;
+      int64_t rows = static_cast<int64_t>(t.byte_size / sizeof(float)) / cols;
+      const float *data = static_cast<const float *>(t.data);
+      if (qnum::Status st = histograms[o].observe(data, rows, cols); !st) {
+        error = "calibration: " + st.message;
+        return failure();
+      }
+      if (qnum::Status st = channels[o].observe(data, rows, cols); !st) {
+        error = "calibration: " + st.message;
+        return failure();
+      }
+    }
+    if (options.progress)
+      drawProgress("calibrating", s + 1, total);
+  }
+  result.numSamples = total;
+  result.runSeconds = secondsSince(runStart);
+
+  qnum::Scheme int8 = qnum::Scheme::perTensor(8, /*symmetric=*/true);
+  std::string source = std::string(calibrationMethodName(options.method));
+  if (options.method == CalibrationMethod::Percentile)
+    source += " " + llvm::formatv("{0}", options.percentile).str();
+  source += ", " + std::to_string(total) + " samples";
+  for (size_t o = 0; o < observed.size(); ++o) {
+    const qnum::HistogramObserver &h = histograms[o];
+    double absMax = h.getMaxAbs();
+    switch (options.method) {
+    case CalibrationMethod::MinMax:
+      break;
+    case CalibrationMethod::Percentile:
+      absMax = h.getAbsPercentile(options.percentile);
+      break;
+    case CalibrationMethod::Entropy:
+      absMax = h.getEntropyThreshold(128);
+      break;
+    case CalibrationMethod::Mse:
+      absMax = h.getMseRange(int8).hi;
+      break;
+    }
+    std::vector<double> meanAbs = channels[o].getMeanAbs();
+    double sum = 0, peak = 0;
+    for (double v : meanAbs) {
+      sum += v;
+      peak = std::max(peak, v);
+    }
+    double ratio = sum > 0 ? peak / (sum / meanAbs.size()) : 0.0;
+    for (int64_t id : observed[o].second) {
+      CalibrationPoint &point = result.points[id];
+      point.min = h.getMin();
+      point.max = h.getMax();
+      point.absMax = static_cast<float>(absMax);
+      point.channelOutlierRatio = ratio;
+      point.values = h.getTotal();
+      point.nonFinite = h.getNumNonFinite();
+      matmuls[id]->setAttr("qcc.act_absmax",
+                           b.getF32FloatAttr(static_cast<float>(absMax)));
+      matmuls[id]->setAttr("qcc.act_source", b.getStringAttr(source));
+    }
+  }
+  if (reference)
+    *reference = std::move(model);
+  return success();
+}
+
+} // namespace qcc
