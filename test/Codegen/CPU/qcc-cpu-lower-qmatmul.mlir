@@ -1,26 +1,41 @@
 // RUN: qcc-opt %s -split-input-file -qcc-cpu-lower-qmatmul="parallel-min-fmas=0" | FileCheck %s --check-prefix=VNNI
 // RUN: qcc-opt %s -split-input-file -qcc-cpu-lower-qmatmul="vnni=false" | FileCheck %s --check-prefix=PORTABLE
+// RUN: qcc-opt %s -split-input-file -qcc-cpu-lower-qmatmul="tile-rows=1 tile-col-blocks=2" | FileCheck %s --check-prefix=TILE
 
-// int8 weights in vnni_k4n16 with dynamic activations: per-row quantization
-// to u8, vpdpbusd over 16-column blocks (in parallel), shift correction and
-// scales in fp32.
-// The shift correction is 128 * (sum of the column's codes) = 128 * 8.
-// VNNI-DAG: memref.global "private" constant @__qcc_qweight : memref<128xi8>
-// VNNI-DAG: memref.global "private" constant @__qcc_qcorr : memref<1x16xi32> = dense<1024>
+// int8 weights with dynamic activations: the weight is repacked as codes +
+// 128 (1 -> 0x81), activations are quantized per row to s8 with the i32 sum
+// of their codes, the (column tile, row tile) loop is parallel, vpdpbusd
+// takes the weight bytes as its unsigned operand, and 128 * sum is removed.
+// VNNI-DAG: memref.global "private" constant @__qcc_kweight : memref<128xi8>
 // VNNI-LABEL: func @w8a8
 // VNNI-SAME: (%[[X:.+]]: memref<2x8xf32>, %[[S:.+]]: memref<16xf32>, %[[OUT:.+]]: memref<2x16xf32>)
+// VNNI: %[[KW:.+]] = memref.get_global @__qcc_kweight
 // VNNI: %[[QX:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x8xi8>
+// VNNI: %[[SUMS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x1xi32>
 // VNNI: math.roundeven
-// VNNI: scf.parallel (%[[COL:.+]]) =
-// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
-// VNNI: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %[[COL]]] : memref<2x16xf32>, vector<16xf32>
+// VNNI: memref.store %{{.+}}, %[[SUMS]]
+// VNNI: scf.parallel
+// VNNI: %[[W:.+]] = vector.load %[[KW]][%{{.+}}] : memref<128xi8>, vector<64xi8>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.+}}, %[[W]], %{{.+}})
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.+}}, %[[W]], %{{.+}})
+// VNNI: arith.constant 128 : i32
+// VNNI: arith.subi
+// VNNI: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}] : memref<2x16xf32>, vector<16xf32>
 // VNNI: memref.dealloc %[[QX]]
 // VNNI-NOT: q.matmul
+// VNNI: qcc_kweight: "0x{{[0-9A-F]+}}81818181
 // PORTABLE: memref.global "private" constant @__qcc_qcodes : memref<8x16xi8>
 // PORTABLE-LABEL: func @w8a8
 // PORTABLE-NOT: llvm.call_intrinsic
 // PORTABLE: %[[DEQ:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8x16xf32>
 // PORTABLE: linalg.matmul ins(%{{.+}}, %[[DEQ]] : memref<2x8xf32>, memref<8x16xf32>)
+// One row per tile: one vpdpbusd per K block; small products stay serial.
+// TILE-LABEL: func @w8a8
+// TILE-NOT: scf.parallel
+// TILE: scf.for
+// TILE: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// TILE-NOT: llvm.call_intrinsic
+// TILE: scf.yield
 func.func @w8a8(%x: memref<2x8xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>) {
   %w = q.weight_constant dense<1> : tensor<128xi8> -> !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>
   q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x8xf32>, !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>, memref<16xf32>, memref<2x16xf32>) -> ()
@@ -29,13 +44,81 @@ func.func @w8a8(%x: memref<2x8xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>)
 
 // -----
 
-// int4 groups: two vpdpbusd per 64 weight bytes (low and high nibbles).
+// 5 rows in tiles of 4: the last row tile takes the 1-row variant. 48
+// columns in tiles of 2 blocks (TILE): one full column tile, then a tail of
+// one block.
+// VNNI-LABEL: func @rows_and_tail
+// VNNI: scf.parallel (%{{.+}}, %{{.+}}) =
+// VNNI: scf.if
+// TILE-LABEL: func @rows_and_tail
+// TILE: vector.load %{{.+}} : memref<384xi8>, vector<64xi8>
+// TILE: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// TILE: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// TILE-NOT: llvm.call_intrinsic
+// TILE: scf.yield
+// TILE: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// TILE-NOT: llvm.call_intrinsic
+// TILE: scf.yield
+func.func @rows_and_tail(%x: memref<5x8xf32>, %s: memref<48xf32>, %out: memref<5x48xf32>) {
+  %w = q.weight_constant dense<1> : tensor<384xi8> -> !q.weight<8x48xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<5x8xf32>, !q.weight<8x48xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>, memref<48xf32>, memref<5x48xf32>) -> ()
+  return
+}
+
+// -----
+
+// Symmetric int4 groups: nibbles stored as code + 8 (17 = codes 1, 1 ->
+// 0x99), low and high nibbles masked out for two vpdpbusd per 64 bytes, 8 *
+// group sum removed per group.
 // VNNI-LABEL: func @w4a8
-// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: %[[SUMS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x2xi32>
+// VNNI: arith.andi
 // VNNI: arith.shrui
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: arith.constant 8 : i32
+// VNNI: qcc_kweight: "0x{{[0-9A-F]+}}99999999
 func.func @w4a8(%x: memref<1x16xf32>, %s: memref<2x16xf32>, %out: memref<1x16xf32>) {
   %w = q.weight_constant dense<17> : tensor<128xi8> -> !q.weight<16x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, vnni_k8n16>
   q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<1x16xf32>, !q.weight<16x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, vnni_k8n16>, memref<2x16xf32>, memref<1x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// Asymmetric int4 (unsigned codes in packed_k, repacked for the kernel):
+// the zero point times the group sum of the activation codes is removed
+// per column.
+// VNNI-LABEL: func @w4a8_asym
+// VNNI-SAME: %[[Z:[a-z0-9]+]]: memref<2x16xi32>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: %[[ZV:.+]] = vector.load %[[Z]][%{{.+}}, %{{.+}}] : memref<2x16xi32>, vector<16xi32>
+// VNNI: arith.muli %[[ZV]], %{{.+}} : vector<16xi32>
+// PORTABLE-LABEL: func @w4a8_asym
+// PORTABLE: arith.uitofp
+// PORTABLE: arith.subf
+func.func @w4a8_asym(%x: memref<1x16xf32>, %s: memref<2x16xf32>, %z: memref<2x16xi32>, %out: memref<1x16xf32>) {
+  %w = q.weight_constant dense<35> : tensor<128xi8> -> !q.weight<16x16xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 8, symmetric = false>, packed_k>
+  q.matmul %x, %w scales(%s) zero_points(%z) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<1x16xf32>, !q.weight<16x16xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 8, symmetric = false>, packed_k>, memref<2x16xf32>, memref<2x16xi32>, memref<1x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// int4 weight-only: f32 activations are not quantized; each nibble is
+// shifted to the low bits of its lane and looked up in a table of the code
+// values (code + 8 -> code) by vpermps, then FMA.
+// VNNI-LABEL: func @w4f32
+// VNNI-NOT: math.roundeven
+// VNNI: arith.constant dense<[-8.000000e+00, -7.000000e+00, {{.*}}, 7.000000e+00]> : vector<16xf32>
+// VNNI: scf.for
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// VNNI: arith.shrui
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// VNNI: math.fma
+// VNNI-NOT: q.matmul
+func.func @w4f32(%x: memref<3x16xf32>, %s: memref<2x16xf32>, %out: memref<3x16xf32>) {
+  %w = q.weight_constant dense<17> : tensor<128xi8> -> !q.weight<16x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, vnni_k8n16>
+  q.matmul %x, %w scales(%s) outs(%out) : (memref<3x16xf32>, !q.weight<16x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, vnni_k8n16>, memref<2x16xf32>, memref<3x16xf32>) -> ()
   return
 }

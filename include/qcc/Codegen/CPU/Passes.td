@@ -138,24 +138,37 @@ def CpuEmitEntry : Pass<"qcc-cpu-emit-entry", "mlir::ModuleOp"> {
 def CpuLowerQMatmul : Pass<"qcc-cpu-lower-qmatmul", "mlir::ModuleOp"> {
   let summary = "Lower bufferized q.matmul to VNNI kernels or a portable path";
   let description = [{
-    With `vnni`, int8 weights in `vnni_k4n16` (symmetric, per output channel)
-    and symmetric int4 weights in `vnni_k8n16` (groups along K, group size a
-    multiple of 8) with int8 activations (per token at run time, or per
-    tensor from calibration) become `vpdpbusd` loops: activations are
-    quantized to u8 (+128), 4 rows x 16 columns of int32 accumulators stay in
-    registers, int4 nibbles are sign-extended in registers, and the +128
-    shift is removed with per-column sums of the codes computed here at
-    compile time. Large products get their loop over 16-column blocks as an
-    `scf.parallel`. Everything else takes a portable path that decodes the
-    weight to f32 and uses `linalg.matmul`.
+    With `vnni`, three register-tiled AVX-512 kernels:
+    * int8 per-output-channel symmetric weights x int8 activations (per
+      token at run time, or per tensor from calibration): `vpdpbusd`;
+    * int4 weights in groups along K (group size a multiple of 8), symmetric
+      or with zero points, x int8 activations: `vpdpbusd` on the nibbles;
+    * the same int4 weights x f32 activations (weight-only): nibbles
+      decoded to f32 in registers through a 16-entry `vpermps` table, FMA.
+    The weight is repacked at compile time into the kernel's layout (64-byte
+    blocks of 16 columns x 4 (int8) or 8 (int4) K values, stored unsigned:
+    int8 codes + 128, int4 codes + 8 or the raw asymmetric codes), so the
+    unsigned operand of `vpdpbusd` is the weight and the broadcast signed
+    one the activation. Activations are quantized once per call, with the
+    i32 sum of their codes per group; the weight offset (128, 8, or the zero
+    point) times that sum is removed in int32, so the result is exact before
+    the fp32 scales. A tile of `tile-rows` x `tile-col-blocks` x 16 outputs
+    stays in zmm accumulators; large products run the (column tile, row
+    tile) loop as an `scf.parallel`. Everything else takes a portable path
+    that decodes the weight to f32 and uses `linalg.matmul`.
   }];
   let options = [
     Option<"vnni", "vnni", "bool", /*default=*/"true",
            "The target has AVX-512 VNNI">,
     Option<"parallelMinFmas", "parallel-min-fmas", "int64_t",
            /*default=*/"4194304",
-           "Multiply-adds from which the VNNI kernel's column loop is an "
-           "scf.parallel (-1: never)">
+           "Multiply-adds from which the kernels' tile loops (and the "
+           "activation quantization) are an scf.parallel (-1: never)">,
+    Option<"tileRows", "tile-rows", "int64_t", /*default=*/"0",
+           "Rows of a kernel's register tile (0: chosen by shape)">,
+    Option<"tileColBlocks", "tile-col-blocks", "int64_t", /*default=*/"0",
+           "16-column blocks of a kernel's register tile (0: chosen by "
+           "shape)">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",

@@ -1,0 +1,434 @@
+//===- QMatmulKernels.cpp - register-tiled AVX-512 q.matmul kernels -------===//
+//
+// The kernels of `qcc-cpu-lower-qmatmul` (see Passes.td for the overview).
+//
+// Weight layout (built here at compile time from the weight's bytes, in any
+// q layout): the columns are cut into blocks of 16; a block is a run of
+// 64-byte K blocks, each holding 16 columns x kStep K values:
+//   int8 (kStep 4): byte (n % 16) * 4 + k % 4 = code + 128;
+//   int4 (kStep 8): byte (n % 16) * 4 + k % 4, low nibble K values 0-3,
+//                   high nibble 4-7, each = code + 8 (symmetric) or the
+//                   asymmetric code (0..15).
+// So every weight byte is unsigned: it is the u8 operand of `vpdpbusd`, and
+// the int8 activations (4 consecutive K values broadcast to 16 lanes) are
+// the s8 one. With int32 accumulators acc = sum_k (w + o) x, the exact
+// product is acc - o * sum_k x (o = 128, 8, or the zero point), formed in
+// int32 per group before the fp32 scales.
+//
+// For f32 activations (int4 weight-only), one dword lane of a 64-byte block
+// holds a column's 8 nibbles (K values 0,4,1,5,2,6,3,7 at bits 0,4,...,28):
+// shifting the block right by 4i puts one K value in the low 4 bits of
+// every lane, and `vpermps` with a 16-entry table (code values -8..7, or
+// 0..15 for asymmetric codes, whose zero point is removed per group through
+// the group sum of x) turns it into 16 floats.
+//
+// A tile is `rows` x `blocks` x 16 outputs whose accumulators stay in zmm
+// registers over the K loop: per K block it loads `blocks` weight vectors
+// and `rows` broadcasts for rows * blocks dot products.
+//
+//===----------------------------------------------------------------------===//
+
+#include "QMatmulLowering.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace qcc;
+using namespace qcc::cpu::detail;
+
+std::vector<int8_t> QMatmulLowering::packKernelWeights(KernelKind kind) {
+  std::vector<int8_t> packed(
+      static_cast<size_t>(kind == KernelKind::W8A8 ? numK * numN
+                                                   : numK * numN / 2),
+      0);
+  int64_t offset = kind == KernelKind::W8A8 ? 128
+                   : type.getScheme().getIsSigned() ? 8
+                                                    : 0;
+  int64_t blocksPerColumn = numK / kStep;
+  for (int64_t k = 0; k < numK; ++k)
+    for (int64_t n = 0; n < numN; ++n) {
+      int64_t u = decodeCode(weightBytes, type, k, n) + offset;
+      int64_t index = ((n / 16) * blocksPerColumn + k / kStep) * 64 +
+                      (n % 16) * 4 + (k % kStep) % 4;
+      auto &byte = reinterpret_cast<uint8_t &>(packed[index]);
+      if (kind == KernelKind::W8A8)
+        byte = static_cast<uint8_t>(u);
+      else
+        byte |= static_cast<uint8_t>((u & 15) << (k % 8 < 4 ? 0 : 4));
+    }
+  return packed;
+}
+
+TileOptions QMatmulLowering::chooseTile(KernelKind kind) {
+  TileOptions tile;
+  // Register budget (32 zmm): int8 keeps rows * blocks int32 accumulators,
+  // the int4 kernels twice that (per-group int32 or f32 sums and the f32
+  // totals) plus the decoded weights.
+  if (kind == KernelKind::W8A8) {
+    tile.rows = numRows >= 4 ? 4 : numRows;
+    tile.colBlocks = 4;
+  } else {
+    tile.rows = numRows >= 3 ? 4 : numRows;
+    tile.colBlocks = numRows >= 3 ? 2 : 4;
+  }
+  if (tileOptions.rows > 0)
+    tile.rows = tileOptions.rows;
+  if (tileOptions.colBlocks > 0)
+    tile.colBlocks = tileOptions.colBlocks;
+  tile.rows = std::min(tile.rows, numRows);
+  tile.colBlocks = std::min(tile.colBlocks, numN / 16);
+  return tile;
+}
+
+void QMatmulLowering::emitKernel(KernelKind kind) {
+  kStep = kind == KernelKind::W8A8 ? 4 : 8;
+  group = kind == KernelKind::W8A8 ? numK : type.getScheme().getGroupSize();
+  groups = numK / group;
+  std::vector<int8_t> packed = packKernelWeights(kind);
+  kernelWeights = getGlobal(
+      "__qcc_kweight",
+      byteBlob("qcc_kweight", {static_cast<int64_t>(packed.size())}, packed));
+  auto alloc = [&](ArrayRef<int64_t> shape, Type element) -> Value {
+    return memref::AllocOp::create(b, loc, MemRefType::get(shape, element),
+                                   b.getI64IntegerAttr(64));
+  };
+  SmallVector<Value> temporaries;
+  if (kind != KernelKind::W4F32) {
+    qx = alloc({numRows, numK}, b.getI8Type());
+    rowScale = alloc({numRows}, b.getF32Type());
+    sums = alloc({numRows, groups}, b.getI32Type());
+    temporaries = {qx, rowScale, sums};
+    emitActivationQuantization(qx, rowScale, sums, group);
+  } else {
+    bool isSigned = type.getScheme().getIsSigned();
+    SmallVector<float> table;
+    for (int i = 0; i < 16; ++i)
+      table.push_back(isSigned ? float(i - 8) : float(i)); // nibble = code + 8
+    auto vf = VectorType::get({16}, b.getF32Type());
+    lut = arith::ConstantOp::create(
+        b, loc, vf, DenseElementsAttr::get(vf, ArrayRef<float>(table)));
+    if (op.getZeroPoints()) {
+      // Asymmetric codes: sum of x per (row, group), to remove the zero
+      // points once per group.
+      sums = alloc({numRows, groups}, b.getF32Type());
+      temporaries = {sums};
+      OpBuilder::InsertionGuard guard(b);
+      auto rows = scf::ForOp::create(b, loc, index(0), index(numRows), index(1));
+      b.setInsertionPointToStart(rows.getBody());
+      auto gLoop = scf::ForOp::create(b, loc, index(0), index(groups), index(1));
+      b.setInsertionPointToStart(gLoop.getBody());
+      Value k0 = arith::MulIOp::create(b, loc, gLoop.getInductionVar(),
+                                       index(group));
+      auto v8 = VectorType::get({8}, b.getF32Type());
+      Value zero = arith::ConstantOp::create(b, loc, v8,
+                                             DenseElementsAttr::get(v8, 0.0f));
+      auto kLoop = scf::ForOp::create(b, loc, index(0), index(group), index(8),
+                                      ValueRange{zero});
+      {
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(kLoop.getBody());
+        Value k = arith::AddIOp::create(b, loc, k0, kLoop.getInductionVar());
+        Value v = vector::LoadOp::create(
+            b, loc, v8, x, ValueRange{rows.getInductionVar(), k});
+        scf::YieldOp::create(b, loc,
+                             Value(arith::AddFOp::create(
+                                 b, loc, v, kLoop.getRegionIterArgs()[0])));
+      }
+      Value total = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, kLoop.getResult(0));
+      memref::StoreOp::create(
+          b, loc, total, sums,
+          ValueRange{rows.getInductionVar(), gLoop.getInductionVar()});
+    }
+  }
+
+  TileOptions tile = chooseTile(kind);
+  int64_t rows = tile.rows, blocks = tile.colBlocks;
+  int64_t numBlocks = numN / 16;
+  int64_t fullTiles = numBlocks / blocks, tailBlocks = numBlocks % blocks;
+  int64_t rowTiles = (numRows + rows - 1) / rows;
+  {
+    OpBuilder::InsertionGuard guard(b);
+    Value colTile, rowTile;
+    if (parallelize()) {
+      // Column tiles outermost: one chunk of the linearized space walks the
+      // row tiles of a column tile while its weights stay in L2.
+      SmallVector<Value> lbs{index(0)}, ubs{index(fullTiles)}, steps{index(1)};
+      if (rowTiles > 1) {
+        lbs.push_back(index(0));
+        ubs.push_back(index(rowTiles));
+        steps.push_back(index(1));
+      }
+      auto loop = scf::ParallelOp::create(b, loc, lbs, ubs, steps);
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+      colTile = loop.getInductionVars()[0];
+      rowTile = rowTiles > 1 ? loop.getInductionVars()[1] : index(0);
+    } else {
+      auto cols = scf::ForOp::create(b, loc, index(0), index(fullTiles), index(1));
+      b.setInsertionPointToStart(cols.getBody());
+      colTile = cols.getInductionVar();
+      auto rowLoop =
+          scf::ForOp::create(b, loc, index(0), index(rowTiles), index(1));
+      b.setInsertionPointToStart(rowLoop.getBody());
+      rowTile = rowLoop.getInductionVar();
+    }
+    Value block0 = arith::MulIOp::create(b, loc, colTile, index(blocks));
+    emitRowTiles(kind, rowTile, rows, block0, blocks);
+  }
+  if (tailBlocks > 0) {
+    OpBuilder::InsertionGuard guard(b);
+    auto rowLoop = scf::ForOp::create(b, loc, index(0), index(rowTiles), index(1));
+    b.setInsertionPointToStart(rowLoop.getBody());
+    emitRowTiles(kind, rowLoop.getInductionVar(), rows,
+                 index(fullTiles * blocks), tailBlocks);
+  }
+  for (Value t : temporaries)
+    memref::DeallocOp::create(b, loc, t);
+}
+
+/// The tile of row tile `rowTile`: `rows` rows, or the remainder rows for
+/// the last one.
+void QMatmulLowering::emitRowTiles(KernelKind kind, Value rowTile, int64_t rows,
+                                   Value block0, int64_t blocks) {
+  Value row0 = arith::MulIOp::create(b, loc, rowTile, index(rows));
+  int64_t rest = numRows % rows;
+  if (rest == 0)
+    return emitTile(kind, row0, rows, block0, blocks);
+  int64_t last = numRows / rows;
+  Value isLast = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                       rowTile, index(last));
+  auto ifOp = scf::IfOp::create(b, loc, isLast, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  emitTile(kind, row0, rest, block0, blocks);
+  b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+  emitTile(kind, row0, rows, block0, blocks);
+}
+
+/// acc (16 x i32) += per-lane dot products of 4 u8 (`u8`, 64 bytes) and 4
+/// s8 (`s8`, 16 x i32); LLVM 22's intrinsic takes the bytes as <64 x i8>.
+Value QMatmulLowering::dot(Value acc, Value u8, Value s8) {
+  auto vi32 = VectorType::get({16}, b.getI32Type());
+  auto v64i8 = VectorType::get({64}, b.getI8Type());
+  Value sBytes = vector::BitCastOp::create(b, loc, v64i8, s8);
+  return LLVM::CallIntrinsicOp::create(
+             b, loc, vi32, b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+             ValueRange{acc, u8, sBytes})
+      .getResult(0);
+}
+
+/// 4 bytes of `codes` at (r, k) broadcast to all 16 i32 lanes.
+Value QMatmulLowering::broadcastCodes(Value codes, Value r, Value k) {
+  auto v4i8 = VectorType::get({4}, b.getI8Type());
+  auto v1i32 = VectorType::get({1}, b.getI32Type());
+  auto vi32 = VectorType::get({16}, b.getI32Type());
+  Value four = vector::LoadOp::create(b, loc, v4i8, codes, ValueRange{r, k});
+  Value word = vector::BitCastOp::create(b, loc, v1i32, four);
+  Value scalar = vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
+  return vector::BroadcastOp::create(b, loc, vi32, scalar);
+}
+
+void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
+                               Value block0, int64_t blocks) {
+  auto vi32 = VectorType::get({16}, b.getI32Type());
+  auto vf = VectorType::get({16}, b.getF32Type());
+  auto v64i8 = VectorType::get({64}, b.getI8Type());
+  bool floatAct = kind == KernelKind::W4F32;
+  Type accType = floatAct ? Type(vf) : Type(vi32);
+  int64_t blockBytes = numK / kStep * 64;
+  auto splatI8 = [&](int8_t c) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, v64i8, DenseElementsAttr::get(v64i8, APInt(8, c, true)));
+  };
+  SmallVector<Value> rowIdx, colIdx, colBase;
+  for (int64_t r = 0; r < rows; ++r)
+    rowIdx.push_back(r == 0 ? row0 : arith::AddIOp::create(b, loc, row0, index(r)));
+  for (int64_t c = 0; c < blocks; ++c) {
+    Value blk = c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
+    colIdx.push_back(arith::MulIOp::create(b, loc, blk, index(16)));
+    colBase.push_back(arith::MulIOp::create(b, loc, blk, index(blockBytes)));
+  }
+  auto at = [&](SmallVectorImpl<Value> &v, int64_t r, int64_t c) -> Value & {
+    return v[r * blocks + c];
+  };
+  Value zeroAcc = arith::ConstantOp::create(
+      b, loc, accType,
+      floatAct ? DenseElementsAttr::get(vf, 0.0f)
+               : DenseElementsAttr::get(vi32, APInt(32, 0)));
+  Value zeroF =
+      arith::ConstantOp::create(b, loc, vf, DenseElementsAttr::get(vf, 0.0f));
+  int64_t tileSize = rows * blocks;
+  Value zeros = op.getZeroPoints();
+
+  auto groupLoop = scf::ForOp::create(b, loc, index(0), index(groups), index(1),
+                                      SmallVector<Value>(tileSize, zeroF));
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(groupLoop.getBody());
+    Value gi = groupLoop.getInductionVar();
+    Value kb0 = arith::MulIOp::create(b, loc, gi, index(group / kStep));
+    Value kb1 = arith::AddIOp::create(b, loc, kb0, index(group / kStep));
+    auto kLoop = scf::ForOp::create(b, loc, kb0, kb1, index(1),
+                                    SmallVector<Value>(tileSize, zeroAcc));
+    {
+      OpBuilder::InsertionGuard kg(b);
+      b.setInsertionPointToStart(kLoop.getBody());
+      Value kb = kLoop.getInductionVar();
+      Value kbBytes = arith::MulIOp::create(b, loc, kb, index(64));
+      Value k0 = arith::MulIOp::create(b, loc, kb, index(kStep));
+      SmallVector<Value> accs(kLoop.getRegionIterArgs());
+      SmallVector<Value> w;
+      for (int64_t c = 0; c < blocks; ++c) {
+        Value offset = arith::AddIOp::create(b, loc, colBase[c], kbBytes);
+        w.push_back(vector::LoadOp::create(b, loc, v64i8, kernelWeights,
+                                           ValueRange{offset}));
+      }
+      if (kind == KernelKind::W8A8) {
+        for (int64_t r = 0; r < rows; ++r) {
+          Value a = broadcastCodes(qx, rowIdx[r], k0);
+          for (int64_t c = 0; c < blocks; ++c)
+            at(accs, r, c) = dot(at(accs, r, c), w[c], a);
+        }
+      } else if (kind == KernelKind::W4A8) {
+        auto v32i16 = VectorType::get({32}, b.getI16Type());
+        Value four = arith::ConstantOp::create(
+            b, loc, v32i16, DenseElementsAttr::get(v32i16, APInt(16, 4)));
+        SmallVector<Value> lo, hi;
+        for (int64_t c = 0; c < blocks; ++c) {
+          lo.push_back(arith::AndIOp::create(b, loc, w[c], splatI8(0x0F)));
+          Value shifted = arith::ShRUIOp::create(
+              b, loc, vector::BitCastOp::create(b, loc, v32i16, w[c]), four);
+          hi.push_back(arith::AndIOp::create(
+              b, loc, vector::BitCastOp::create(b, loc, v64i8, shifted),
+              splatI8(0x0F)));
+        }
+        Value k4 = arith::AddIOp::create(b, loc, k0, index(4));
+        for (int64_t r = 0; r < rows; ++r) {
+          Value aLo = broadcastCodes(qx, rowIdx[r], k0);
+          Value aHi = broadcastCodes(qx, rowIdx[r], k4);
+          for (int64_t c = 0; c < blocks; ++c) {
+            at(accs, r, c) = dot(at(accs, r, c), lo[c], aLo);
+            at(accs, r, c) = dot(at(accs, r, c), hi[c], aHi);
+          }
+        }
+      } else {
+        SmallVector<Value> lanes;
+        for (int64_t c = 0; c < blocks; ++c)
+          lanes.push_back(vector::BitCastOp::create(b, loc, vi32, w[c]));
+        for (int64_t i = 0; i < 8; ++i) {
+          // Nibble i of a lane is K value i / 2 (even i) or 4 + i / 2 (odd).
+          int64_t kOff = i % 2 == 0 ? i / 2 : 4 + i / 2;
+          SmallVector<Value> decoded;
+          for (int64_t c = 0; c < blocks; ++c) {
+            Value idx = lanes[c];
+            if (i > 0)
+              idx = arith::ShRUIOp::create(
+                  b, loc, idx,
+                  arith::ConstantOp::create(
+                      b, loc, vi32,
+                      DenseElementsAttr::get(vi32, APInt(32, 4 * i))));
+            decoded.push_back(
+                LLVM::CallIntrinsicOp::create(
+                    b, loc, vf, b.getStringAttr("llvm.x86.avx512.permvar.sf.512"),
+                    ValueRange{lut, idx})
+                    .getResult(0));
+          }
+          Value k = arith::AddIOp::create(b, loc, k0, index(kOff));
+          for (int64_t r = 0; r < rows; ++r) {
+            Value xs = memref::LoadOp::create(b, loc, x, ValueRange{rowIdx[r], k});
+            Value xv = vector::BroadcastOp::create(b, loc, vf, xs);
+            for (int64_t c = 0; c < blocks; ++c)
+              at(accs, r, c) =
+                  math::FmaOp::create(b, loc, decoded[c], xv, at(accs, r, c));
+          }
+        }
+      }
+      scf::YieldOp::create(b, loc, accs);
+    }
+
+    // Group epilogue: remove the weight offset, scale, accumulate in fp32.
+    SmallVector<Value> scale, zeroPoint;
+    for (int64_t c = 0; c < blocks; ++c) {
+      SmallVector<Value> idx{colIdx[c]};
+      if (kind != KernelKind::W8A8)
+        idx.insert(idx.begin(), gi);
+      scale.push_back(vector::LoadOp::create(b, loc, vf, op.getScales(), idx));
+      if (zeros) {
+        auto zType = cast<MemRefType>(zeros.getType()).getElementType();
+        Value z = vector::LoadOp::create(b, loc, VectorType::get({16}, zType),
+                                         zeros, ValueRange{gi, colIdx[c]});
+        if (floatAct)
+          z = arith::NegFOp::create(
+              b, loc, arith::SIToFPOp::create(b, loc, vf, z));
+        else if (zType.getIntOrFloatBitWidth() < 32)
+          z = arith::ExtSIOp::create(b, loc, vi32, z);
+        else if (zType.getIntOrFloatBitWidth() > 32)
+          z = arith::TruncIOp::create(b, loc, vi32, z);
+        zeroPoint.push_back(z);
+      }
+    }
+    SmallVector<Value> next;
+    for (int64_t r = 0; r < rows; ++r) {
+      Value sum;
+      if (!floatAct || zeros)
+        sum = memref::LoadOp::create(b, loc, sums, ValueRange{rowIdx[r], gi});
+      Value rowCorr;
+      if (!floatAct && !zeros) {
+        int64_t offset = kind == KernelKind::W8A8 ? 128 : 8;
+        rowCorr = vector::BroadcastOp::create(
+            b, loc, vi32,
+            arith::MulIOp::create(
+                b, loc, sum,
+                arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(offset))));
+      }
+      Value sumV = zeros ? Value(vector::BroadcastOp::create(
+                               b, loc, floatAct ? Type(vf) : Type(vi32), sum))
+                         : Value();
+      for (int64_t c = 0; c < blocks; ++c) {
+        Value acc = kLoop.getResult(r * blocks + c);
+        Value exact;
+        if (floatAct)
+          exact = zeros ? Value(math::FmaOp::create(b, loc, zeroPoint[c], sumV,
+                                                    acc))
+                        : acc;
+        else
+          exact = arith::SIToFPOp::create(
+              b, loc, vf,
+              arith::SubIOp::create(
+                  b, loc, acc,
+                  zeros ? Value(arith::MulIOp::create(b, loc, zeroPoint[c], sumV))
+                        : rowCorr));
+        next.push_back(math::FmaOp::create(
+            b, loc, exact, scale[c],
+            groupLoop.getRegionIterArgs()[r * blocks + c]));
+      }
+    }
+    scf::YieldOp::create(b, loc, next);
+  }
+
+  // Row scale of the int8 activations, bias, store.
+  SmallVector<Value> bias;
+  if (op.getBias())
+    for (int64_t c = 0; c < blocks; ++c)
+      bias.push_back(
+          vector::LoadOp::create(b, loc, vf, op.getBias(), ValueRange{colIdx[c]}));
+  for (int64_t r = 0; r < rows; ++r) {
+    Value rs;
+    if (!floatAct)
+      rs = vector::BroadcastOp::create(
+          b, loc, vf,
+          memref::LoadOp::create(b, loc, rowScale, ValueRange{rowIdx[r]}));
+    for (int64_t c = 0; c < blocks; ++c) {
+      Value result = groupLoop.getResult(r * blocks + c);
+      if (rs)
+        result = arith::MulFOp::create(b, loc, result, rs);
+      if (!bias.empty())
+        result = arith::AddFOp::create(b, loc, result, bias[c]);
+      vector::StoreOp::create(b, loc, result, out,
+                              ValueRange{rowIdx[r], colIdx[c]});
+    }
+  }
+}

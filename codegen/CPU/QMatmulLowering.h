@@ -1,0 +1,112 @@
+//===- QMatmulLowering.h - q.matmul on memrefs to CPU code ------*- C++ -*-===//
+//
+// Private to codegen/CPU: the lowering of one bufferized `q.matmul`, shared
+// by QMatmulLowering.cpp (driver, activation quantization, portable path)
+// and QMatmulKernels.cpp (the register-tiled AVX-512 kernels).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QCC_CODEGEN_CPU_QMATMULLOWERING_H
+#define QCC_CODEGEN_CPU_QMATMULLOWERING_H
+
+#include "qcc/Dialect/Q/IR/QOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <optional>
+#include <vector>
+
+namespace qcc::cpu::detail {
+
+/// The fast kernels (all need AVX-512; the int8-activation ones VNNI).
+enum class KernelKind {
+  /// int8 per-channel weights x int8 activations (vpdpbusd, 4 K per block).
+  W8A8,
+  /// int4 grouped weights (symmetric or with zero points) x int8
+  /// activations (vpdpbusd on nibbles, 8 K per block).
+  W4A8,
+  /// int4 grouped weights x f32 activations (nibbles decoded to f32 in
+  /// registers with a 16-entry vpermps table, FMA).
+  W4F32,
+};
+
+/// Row x column-block register tile of a kernel; 0 = chosen by shape.
+struct TileOptions {
+  int64_t rows = 0;
+  int64_t colBlocks = 0;
+};
+
+/// Signed code of element (k, n) of a weight, decoded from its bytes.
+int64_t decodeCode(llvm::ArrayRef<int8_t> bytes, q::WeightType type, int64_t k,
+                   int64_t n);
+
+class QMatmulLowering {
+public:
+  QMatmulLowering(q::MatmulOp op, bool hasVnni, int64_t parallelMinFmas,
+                  TileOptions tile, mlir::SymbolTable &symbols)
+      : op(op), b(op), loc(op.getLoc()), hasVnni(hasVnni),
+        parallelMinFmas(parallelMinFmas), tileOptions(tile), symbols(symbols),
+        type(op.getWeight().getType()) {}
+
+  mlir::LogicalResult run();
+
+private:
+  // ---- QMatmulLowering.cpp
+  bool actQuantized() { return op.getActQuant() != q::ActQuant::None; }
+  std::optional<KernelKind> selectKernel();
+  mlir::Value index(int64_t v) {
+    return mlir::arith::ConstantIndexOp::create(b, loc, v);
+  }
+  mlir::Value f32(float v);
+  mlir::Value contiguous(mlir::Value value, bool copyIn = true);
+  mlir::Value collapseTo2D(mlir::Value memref);
+  mlir::Value getGlobal(llvm::StringRef prefix, mlir::ElementsAttr values);
+  mlir::ElementsAttr byteBlob(llvm::StringRef name,
+                              llvm::ArrayRef<int64_t> shape,
+                              llvm::ArrayRef<int8_t> data);
+  bool parallelize() {
+    return parallelMinFmas >= 0 && numRows * numK * numN >= parallelMinFmas;
+  }
+  /// Quantizes every row of x to int8 codes in `qx` [R, K] (as u8 codes +
+  /// 128 when `shifted`), its scale in `rowScale` [R] and, when `sums` is
+  /// given, the i32 sum of the (unshifted) codes of each group of `group`
+  /// K values in `sums` [R, K / group].
+  void emitActivationQuantization(mlir::Value qx, mlir::Value rowScale,
+                                  mlir::Value sums, int64_t group);
+  void emitPortable();
+  void addBias(mlir::Value bias);
+
+  // ---- QMatmulKernels.cpp
+  void emitKernel(KernelKind kind);
+  std::vector<int8_t> packKernelWeights(KernelKind kind);
+  TileOptions chooseTile(KernelKind kind);
+  void emitTile(KernelKind kind, mlir::Value row0, int64_t rows,
+                mlir::Value block0, int64_t blocks);
+  void emitRowTiles(KernelKind kind, mlir::Value rowTile, int64_t rows,
+                    mlir::Value block0, int64_t blocks);
+  mlir::Value dot(mlir::Value acc, mlir::Value u8, mlir::Value s8);
+  mlir::Value broadcastCodes(mlir::Value codes, mlir::Value r, mlir::Value k);
+
+  q::MatmulOp op;
+  mlir::OpBuilder b;
+  mlir::Location loc;
+  bool hasVnni;
+  int64_t parallelMinFmas;
+  TileOptions tileOptions;
+  mlir::SymbolTable &symbols;
+  q::WeightType type;
+  std::vector<int8_t> weightBytes;
+  int64_t numK = 0, numN = 0, numRows = 0;
+  mlir::Value x, out;
+
+  // Kernel state (emitKernel).
+  int64_t group = 0, groups = 0, kStep = 0;
+  mlir::Value kernelWeights, qx, rowScale, sums, lut;
+};
+
+} // namespace qcc::cpu::detail
+
+#endif // QCC_CODEGEN_CPU_QMATMULLOWERING_H

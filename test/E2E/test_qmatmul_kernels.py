@@ -1,0 +1,63 @@
+"""The tiled AVX-512 q.matmul kernels on shapes that exercise their edges.
+
+test_quantized.py checks every recipe on a small MLP; here one MatMul per case is large enough
+for the kernels' parallel (column tile, row tile) loop (M*K*N >= 4M multiply-adds) and has
+row and column remainders (M not a multiple of the row tile, N/16 not a multiple of the column
+tile), plus M=1 (GEMV tiles) and a bias. Each case is checked against the float64 simulation of
+test_quantized.py (same RTN weights and per-token int8 activations), and the 2-thread output
+must equal the 1-thread output bit for bit (each output element is computed by one tile).
+Skipped, with a message, on a CPU without AVX-512 VNNI.
+"""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import qcc_harness as H
+from test_quantized import RECIPES, fake_quant_rows, fake_quant_weight, host_has_vnni
+
+pytestmark = pytest.mark.skipif(not host_has_vnni(), reason="the kernels need AVX-512 VNNI")
+
+# (M, K, N): remainders of the default tiles (4 rows; 4 or 2 column blocks) and M = 1.
+SHAPES = [(17, 512, 528), (1, 1024, 4112), (6, 256, 80)]
+CASES = ["int8-dynamic", "int4-g32", "int4-g64-asym", "int4-weight-only"]
+
+
+def matmul_model(rng, m, k, n):
+    w = (rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)
+    bias = (rng.standard_normal(n) / 10).astype(np.float32)
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["t"]), helper.make_node("Add", ["t", "b"], ["y"])]
+    g = helper.make_graph(nodes, "mm", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])],
+                          [numpy_helper.from_array(w, "w"), numpy_helper.from_array(bias, "b")])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), w, bias
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("recipe", CASES)
+def test_kernel_matches_simulation_and_threads_agree(recipe, shape, base_seed, tmp_path):
+    m, k, n = shape
+    rng = np.random.default_rng(base_seed + m * 7 + n)
+    model, w, bias = matmul_model(rng, m, k, n)
+    path = tmp_path / "mm.onnx"
+    onnx.save(model, path)
+    prefix = tmp_path / "q" / "mm"
+    r = H.compile_model(path, prefix, target="x86-64-vnni", bits=32, extra=RECIPES[recipe][0])
+    assert r.ok, f"qcc {recipe} failed: {r.first_error_line()}"
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    inputs = H.save_inputs({"x": x}, tmp_path / "in")
+    outs = {}
+    for threads in (1, 2):
+        od = H.fresh_dir(tmp_path / f"out{threads}")
+        rr = H.run_artifact(prefix, inputs, od, threads=threads)
+        assert rr.ok, f"qcc-run --threads {threads}: {rr.first_error_line()}"
+        outs[threads] = H.load_outputs(od, ["y"])["y"]
+    a = fake_quant_rows(x) if "--act=none" not in RECIPES[recipe][0] else x
+    expected = a.astype(np.float64) @ fake_quant_weight(w, recipe).astype(np.float64) + bias
+    rel = H.rel_l2(outs[1], expected)
+    assert rel <= 2e-3, f"[QCC_TEST_SEED={base_seed}] {recipe} {shape}: relative L2 {rel:.2e} vs simulation"
+    assert np.array_equal(outs[1], outs[2]), (
+        f"[QCC_TEST_SEED={base_seed}] {recipe} {shape}: 2 threads differ from 1 thread, max "
+        f"{np.abs(outs[1] - outs[2]).max():.3e}")
