@@ -22,7 +22,7 @@ using namespace qcc;
 // compiler and the runtime compute the contract's digests with one
 // implementation. (llvm::SHA256 in LLVM 22 also gives wrong digests from
 // 512 MiB of input on.)
-static std::string sha256Hex(StringRef bytes) {
+std::string qcc::sha256Hex(StringRef bytes) {
   char hex[65];
   qcc_sha256_hex(bytes.data(), bytes.size(), hex);
   return hex;
@@ -184,9 +184,8 @@ static std::string headerText(const ArtifactSpec &spec, StringRef base) {
   return text;
 }
 
-LogicalResult qcc::writeArtifactFiles(ModuleOp module, const ArtifactSpec &spec,
-                                      StringRef prefix, std::string &error) {
-  std::string weights;
+LogicalResult qcc::collectWeightBytes(ModuleOp module, std::string &weights,
+                                      std::string &error) {
   if (auto records = module->getAttrOfType<ArrayAttr>(kWeightsAttrName)) {
     for (Attribute record : records) {
       auto dict = cast<DictionaryAttr>(record);
@@ -208,6 +207,14 @@ LogicalResult qcc::writeArtifactFiles(ModuleOp module, const ArtifactSpec &spec,
       }
     }
   }
+  return success();
+}
+
+LogicalResult qcc::writeArtifactFiles(ModuleOp module, const ArtifactSpec &spec,
+                                      StringRef prefix, std::string &error) {
+  std::string weights;
+  if (failed(collectWeightBytes(module, weights, error)))
+    return failure();
   std::string soPath = (prefix + ".so").str();
   std::string weightsPath = (prefix + ".weights").str();
   if (failed(writeFile(weightsPath, weights, error)))

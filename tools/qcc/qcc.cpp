@@ -8,8 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "qcc/Artifact/Artifact.h"
+#include "qcc/Artifact/GpuArtifact.h"
 #include "qcc/Frontend/ONNX/OnnxImporter.h"
 #include "qcc/InitAll.h"
+#include "qcc/Pipelines/GpuPipeline.h"
 #include "qcc/Pipelines/Pipelines.h"
 #include "qcc/Target/Target.h"
 
@@ -245,10 +247,8 @@ void printTargetList() {
     std::string fast;
     for (int b : target.fastBits)
       fast += (fast.empty() ? "" : ",") + std::to_string(b);
-    bool available = target.kind == TargetKind::Cpu;
-    llvm::outs() << llvm::format("  %-14s %s; bits %s%s\n", target.name.c_str(),
-                                 target.description.c_str(), fast.c_str(),
-                                 available ? "" : " [not available yet]");
+    llvm::outs() << llvm::format("  %-14s %s; bits %s\n", target.name.c_str(),
+                                 target.description.c_str(), fast.c_str());
   }
 }
 
@@ -282,10 +282,6 @@ int main(int argc, char **argv) {
   if (!target)
     return fail("unknown target '" + targetName +
                 "'; qcc --print-targets lists them");
-  if (target->kind == TargetKind::Gpu)
-    return fail("target '" + target->name +
-                "' is a GPU target; the GPU backend is not available in this "
-                "build yet (CPU targets: x86-64, x86-64-avx512, x86-64-vnni)");
   if (bits != 32 && bits != 8 && bits != 4)
     return fail("-bits=" + llvm::Twine(bits.getValue()) +
                 " is not a supported precision (32, 8 or 4)");
@@ -374,6 +370,36 @@ int main(int argc, char **argv) {
     });
   if (failed(readSignature(*module, "main", spec, error)))
     return fail(error);
+
+  // GPU targets: PTX kernels and a launch plan, no host code
+  // (docs/ARTIFACT.md, "GPU artifacts").
+  if (target->kind == TargetKind::Gpu) {
+    PassManager gpuPm(&context);
+    GpuPipelineOptions gpuOptions;
+    gpuOptions.bits = bits;
+    gpuOptions.groupSize = groupSize;
+    gpuOptions.symmetric = !asymmetric;
+    gpuOptions.actQuant = actMode;
+    std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());
+    gpuOptions.keepFloat = keep;
+    buildGpuPipeline(gpuPm, gpuOptions);
+    if (failed(gpuPm.run(*module)))
+      return fail("the " + target->name + " pipeline failed: " +
+                  (firstDiagnostic.empty() ? "unknown error" : firstDiagnostic));
+    timer.done("pipeline");
+    if (emitKind == EmitKind::LoweredMlir)
+      return writeText(outputPrefix, [&](llvm::raw_ostream &os) {
+        module->print(os);
+        os << "\n";
+      });
+    GpuEmitKind gpuEmit = emitKind == EmitKind::Llvm  ? GpuEmitKind::LlvmIr
+                          : emitKind == EmitKind::Obj ? GpuEmitKind::Ptx
+                                                      : GpuEmitKind::Artifact;
+    if (failed(emitGpuArtifact(*module, spec, outputPrefix, gpuEmit, error)))
+      return fail(error);
+    timer.done("ptx+plan");
+    return 0;
+  }
 
   PassManager pm(&context);
   CpuPipelineOptions pipelineOptions;

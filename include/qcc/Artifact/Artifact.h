@@ -75,6 +75,15 @@ mlir::LogicalResult writeArtifactFiles(mlir::ModuleOp module,
                                        llvm::StringRef prefix,
                                        std::string &error);
 
+/// The contents of the weight file: the module's `qcc.weights` records at
+/// their offsets.
+mlir::LogicalResult collectWeightBytes(mlir::ModuleOp module,
+                                       std::string &weights,
+                                       std::string &error);
+
+/// SHA-256 of `bytes` as lowercase hex (the runtime's implementation).
+std::string sha256Hex(llvm::StringRef bytes);
+
 /// SHA-256 of a file's bytes as lowercase hex.
 mlir::FailureOr<std::string> sha256File(llvm::StringRef path,
                                         std::string &error);

@@ -1,0 +1,107 @@
+//===- Passes.td - GPU codegen passes ----------------------*- tablegen -*-===//
+
+#ifndef QCC_CODEGEN_GPU_PASSES_TD
+#define QCC_CODEGEN_GPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def GpuPrepareBuffers
+    : Pass<"qcc-gpu-prepare-buffers", "mlir::func::FuncOp"> {
+  let summary = "Make bufferized host code expressible as GPU work";
+  let description = [{
+    After one-shot bufferization the entry function may read splat constants
+    through `memref.get_global` and copy between strided views. Neither can
+    stay on the host of a GPU artifact (the host runs only a launch plan):
+    a splat global becomes a `memref.alloc` filled by `linalg.fill`, and a
+    `memref.copy` where either side has a non-identity layout becomes
+    `linalg.copy`; both then lower to kernels like any other linalg op.
+    Contiguous copies stay: the plan runs them as device-to-device copies.
+    Reads of non-splat globals are an error (`qcc-externalize-weights` must
+    have moved them into the weight file).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def GpuTileMatmul : Pass<"qcc-gpu-tile-matmul", "mlir::func::FuncOp"> {
+  let summary = "Shared-memory tiled GPU kernels for f32 (batch) matmuls";
+  let description = [{
+    Rewrites `linalg.matmul` and `linalg.batch_matmul` on statically shaped
+    f32 memrefs into a `gpu.launch` of a tiled kernel: each block of 16x16
+    threads computes a `tile` x `tile` block of the output (each thread a
+    `tile/16` x `tile/16` register block), staging `tile` x 16 slices of A
+    and B in workgroup (shared) memory per step along K, with barriers
+    around each stage. Edges are guarded, so any shape works. The batch
+    dimension is the grid's z dimension.
+  }];
+  let options = [
+    Option<"tile", "tile", "int64_t", /*default=*/"64",
+           "Output tile edge per block (a multiple of 16: 16, 32 or 64)">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def GpuMapToLaunches
+    : Pass<"qcc-gpu-map-to-launches", "mlir::func::FuncOp"> {
+  let summary = "Turn the loops of a bufferized function into gpu.launch ops";
+  let description = [{
+    Runs after `convert-linalg-to-parallel-loops`. Each top-level
+    `scf.parallel` (with constant bounds and no reductions) becomes one
+    `gpu.launch` of a 1-D grid: the parallel iteration space is linearized,
+    consecutive threads take consecutive innermost indices (coalesced
+    accesses), the last block is guarded, and each thread runs the loop body
+    (including the sequential reduction loops inside it) for its point.
+    Runs of other computing ops at the top level (loop nests without a
+    parallel dimension, such as full reductions, or scalar loads and stores
+    of 0-d buffers) become a single-thread launch, so that every computation
+    runs on the device. Pure ops the launches use (constants, index
+    arithmetic) are sunk into them where that adds no kernel operand; views
+    stay on the host, and kernels receive them as buffers with a static
+    layout offset.
+    Every launch is outlined into the gpu.module `qcc_kernels` as kernel
+    `k<N>_<name>`, `<name>` taken from the op's location.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block of elementwise launches">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def GpuPlanMemory : Pass<"qcc-gpu-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Check the host side of the entry and place buffers in an arena";
+  let description = [{
+    Runs after kernel outlining. The host side of a GPU artifact is a launch
+    plan, so the entry function may hold only kernel launches, contiguous
+    copies, buffer allocations, views and constants; any other op is a
+    one-line error naming it. Every `memref.alloc` gets a byte offset in one
+    device arena (`qcc.arena_offset`, 256-byte aligned); buffers whose
+    lifetimes (first to last use in program order, views included) do not
+    overlap share bytes. The arena's size is the module attribute
+    `qcc.arena_bytes`.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
+           "Entry function">,
+  ];
+}
+
+def GpuResolveLibdevice
+    : Pass<"qcc-gpu-resolve-libdevice", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Replace libdevice calls with LLVM intrinsics NVPTX selects";
+  let description = [{
+    `convert-gpu-to-nvvm` lowers math ops to calls of CUDA's libdevice
+    (`__nv_sqrtf`, `__nv_floorf`, ...), which qcc does not link: artifacts
+    carry plain PTX. Calls of functions with a native PTX instruction become
+    the matching LLVM intrinsic (sqrt.rn, abs, cvt.rmi/rpi/rzi/rni, fma,
+    min/max, copysign, integer abs; sin/cos/ex2/lg2 as `.approx` with the `afn` flag).
+    Other libdevice calls stay, and the PTX emitter reports them (the
+    pipeline approximates exp, log, tanh and erf with polynomials before).
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+#endif // QCC_CODEGEN_GPU_PASSES_TD

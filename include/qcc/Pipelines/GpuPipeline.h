@@ -1,0 +1,58 @@
+//===- GpuPipeline.h - pass pipelines of the GPU backend ---------*- C++ -*-===//
+
+#ifndef QCC_PIPELINES_GPUPIPELINE_H
+#define QCC_PIPELINES_GPUPIPELINE_H
+
+#include "qcc/Pipelines/Pipelines.h"
+
+namespace qcc {
+
+struct GpuPipelineOptions : public mlir::PassPipelineOptions<GpuPipelineOptions> {
+  Option<unsigned> bits{*this, "bits",
+                        llvm::cl::desc("Weight bits: 32 (float), 8 or 4"),
+                        llvm::cl::init(32)};
+  Option<int64_t> groupSize{*this, "group-size",
+                            llvm::cl::desc("Group size of 4-bit weights"),
+                            llvm::cl::init(128)};
+  Option<bool> symmetric{*this, "symmetric",
+                         llvm::cl::desc("Symmetric 4-bit weight groups"),
+                         llvm::cl::init(true)};
+  Option<std::string> actQuant{
+      *this, "act",
+      llvm::cl::desc("Activations of quantized matmuls: none or dynamic"),
+      llvm::cl::init("dynamic")};
+  ListOption<std::string> keepFloat{
+      *this, "keep-float",
+      llvm::cl::desc("Node-name substrings of matmuls kept in float")};
+  Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Threads per block of elementwise launches"),
+      llvm::cl::init(256)};
+  Option<int64_t> matmulTile{
+      *this, "matmul-tile",
+      llvm::cl::desc("Output tile edge of the matmul kernel (0: no tiled "
+                     "matmul kernel)"),
+      llvm::cl::init(64)};
+
+  /// Sets the options of the shared front (tensor optimization,
+  /// quantization) in `front`.
+  void frontOptions(CpuPipelineOptions &front) const;
+};
+
+/// From linalg-on-tensors to host code that is only a launch plan (kernel
+/// launches, contiguous copies, arena buffers) and one gpu.module
+/// `qcc_kernels` in the NVVM/LLVM dialects (bare-pointer memrefs).
+void buildGpuCodegenPipeline(mlir::OpPassManager &pm,
+                             const GpuPipelineOptions &options);
+
+/// Tensor optimization, quantization and GPU codegen: what
+/// `qcc -target=sm_XX` runs.
+void buildGpuPipeline(mlir::OpPassManager &pm,
+                      const GpuPipelineOptions &options);
+
+/// Registers the GPU pipelines with the pass registry (for qcc-opt).
+void registerGpuPipelines();
+
+} // namespace qcc
+
+#endif // QCC_PIPELINES_GPUPIPELINE_H

@@ -1,0 +1,108 @@
+//===- GpuPipeline.cpp - pass pipelines of the GPU backend ----------------===//
+
+#include "qcc/Pipelines/GpuPipeline.h"
+
+#include "qcc/Codegen/CPU/Passes.h"
+#include "qcc/Codegen/GPU/Passes.h"
+#include "qcc/Passes/Passes.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace qcc {
+
+void GpuPipelineOptions::frontOptions(CpuPipelineOptions &front) const {
+  front.vnni = false;
+  front.bits = bits;
+  front.groupSize = groupSize;
+  front.symmetric = symmetric;
+  front.actQuant = actQuant;
+  std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());
+  front.keepFloat = keep;
+}
+
+void buildGpuCodegenPipeline(OpPassManager &pm,
+                             const GpuPipelineOptions &options) {
+  // Every non-splat constant goes to the weight file: kernels cannot read
+  // host globals.
+  ExternalizeWeightsOptions weightOptions;
+  weightOptions.minBytes = 1;
+  pm.addPass(createExternalizeWeights(weightOptions));
+
+  bufferization::OneShotBufferizePassOptions bufferizeOptions;
+  bufferizeOptions.bufferizeFunctionBoundaries = true;
+  bufferizeOptions.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  bufferizeOptions.bufferAlignment = 64;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.hoistStaticAllocs = true;
+  outParams.modifyPublicFunctions = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createExternalizeWeights(weightOptions));
+
+  // Everything becomes kernels; the arena plan replaces deallocation.
+  pm.addNestedPass<func::FuncOp>(gpu::createGpuPrepareBuffers());
+  if (options.matmulTile > 0) {
+    gpu::GpuTileMatmulOptions matmulOptions;
+    matmulOptions.tile = options.matmulTile;
+    pm.addNestedPass<func::FuncOp>(gpu::createGpuTileMatmul(matmulOptions));
+  }
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(math::createMathExpandOpsPass());
+  pm.addNestedPass<func::FuncOp>(cpu::createCpuApproximateMath());
+  gpu::GpuMapToLaunchesOptions launchOptions;
+  launchOptions.blockSize = options.blockSize;
+  pm.addNestedPass<func::FuncOp>(gpu::createGpuMapToLaunches(launchOptions));
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(gpu::createGpuPlanMemory());
+  pm.addPass(createCanonicalizerPass());
+
+  // Kernels to NVVM with bare-pointer memrefs.
+  OpPassManager &kernels = pm.nest<mlir::gpu::GPUModuleOp>();
+  kernels.addPass(createLowerAffinePass());
+  kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(memref::createExpandStridedMetadataPass());
+  kernels.addPass(createLowerAffinePass());
+  ConvertGpuOpsToNVVMOpsOptions nvvmOptions;
+  nvvmOptions.useBarePtrCallConv = true;
+  nvvmOptions.indexBitwidth = 64;
+  kernels.addPass(createConvertGpuOpsToNVVMOps(nvvmOptions));
+  kernels.addPass(gpu::createGpuResolveLibdevice());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  kernels.addPass(createCanonicalizerPass());
+}
+
+void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options) {
+  CpuPipelineOptions front;
+  options.frontOptions(front);
+  buildTensorOptimizationPipeline(pm, front);
+  buildQuantizationPipeline(pm, front);
+  buildGpuCodegenPipeline(pm, options);
+}
+
+void registerGpuPipelines() {
+  PassPipelineRegistration<GpuPipelineOptions>(
+      "qcc-gpu-codegen-pipeline",
+      "Lower linalg-on-tensors to a launch plan and NVVM kernels",
+      buildGpuCodegenPipeline);
+  PassPipelineRegistration<GpuPipelineOptions>(
+      "qcc-gpu-pipeline", "The whole GPU pipeline", buildGpuPipeline);
+}
+
+} // namespace qcc

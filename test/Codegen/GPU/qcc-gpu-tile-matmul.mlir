@@ -1,0 +1,46 @@
+// RUN: qcc-opt %s -split-input-file -qcc-gpu-tile-matmul=tile=32 -cse | FileCheck %s
+
+// 100x70 output in 32x32 tiles: a 3x4 grid of 16x16 threads, A and B
+// stages in workgroup memory, 2x2 results per thread, guarded edges.
+// CHECK-LABEL: func @matmul
+// CHECK-DAG: %[[C3:.+]] = arith.constant 3 : index
+// CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
+// CHECK-DAG: %[[C16:.+]] = arith.constant 16 : index
+// CHECK: gpu.launch blocks({{.+}}) in (%{{.+}} = %[[C3]], %{{.+}} = %[[C4]], %{{.+}} = %{{.+}}) threads({{.+}}) in (%{{.+}} = %[[C16]], %{{.+}} = %[[C16]], %{{.+}} = %{{.+}}) workgroup(%[[AT:.+]] : memref<32x16xf32, #gpu.address_space<workgroup>>, %[[BT:.+]] : memref<16x32xf32, #gpu.address_space<workgroup>>)
+// CHECK: scf.for {{.+}} iter_args
+// CHECK: scf.if
+// CHECK: memref.store %{{.+}}, %[[AT]]
+// CHECK: memref.store %{{.+}}, %[[BT]]
+// CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK-COUNT-4: arith.mulf
+// CHECK: gpu.barrier
+// CHECK-COUNT-4: memref.store %{{.+}}, %{{.+}} : memref<100x70xf32>
+// CHECK-NOT: linalg.matmul
+func.func @matmul(%a: memref<100x40xf32>, %b: memref<40x70xf32>, %c: memref<100x70xf32>) {
+  linalg.matmul ins(%a, %b : memref<100x40xf32>, memref<40x70xf32>) outs(%c : memref<100x70xf32>)
+  return
+}
+
+// -----
+
+// Batches are the grid's z dimension; exact tiles need no guards.
+// CHECK-LABEL: func @batch
+// CHECK-DAG: %[[C5:.+]] = arith.constant 5 : index
+// CHECK: gpu.launch blocks({{.+}}) in (%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %[[C5]])
+// CHECK-NOT: scf.if
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<5x64x32xf32>
+func.func @batch(%a: memref<5x64x16xf32>, %b: memref<5x16x32xf32>, %c: memref<5x64x32xf32>) {
+  linalg.batch_matmul ins(%a, %b : memref<5x64x16xf32>, memref<5x16x32xf32>) outs(%c : memref<5x64x32xf32>)
+  return
+}
+
+// -----
+
+// Other element types are left to the generic lowering.
+// CHECK-LABEL: func @integer
+// CHECK: linalg.matmul
+func.func @integer(%a: memref<4x4xi32>, %b: memref<4x4xi32>, %c: memref<4x4xi32>) {
+  linalg.matmul ins(%a, %b : memref<4x4xi32>, memref<4x4xi32>) outs(%c : memref<4x4xi32>)
+  return
+}

@@ -1,0 +1,174 @@
+"""GPU compile checks (no GPU needed): every end-to-end model compiles for -target=sm_80 into the
+GPU artifact of docs/ARTIFACT.md ("GPU artifacts"): model.ptx, model.plan.json, model.weights and
+the manifest, with consistent hashes, a plan that only names kernels the PTX defines and regions
+the runtime knows, and 256-byte aligned arena offsets. When NVIDIA's `ptxas` is found (PATH or
+/usr/local/cuda/bin), every emitted PTX module is assembled for its target; otherwise those checks
+skip with a message. Running the artifacts needs a GPU: scripts/gpu/check.sh does that.
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import onnx
+import pytest
+
+import qcc_harness as H
+from models import CASES, build_case
+
+COMPILE_TIMEOUT = 300
+
+
+def find_ptxas():
+    found = shutil.which("ptxas")
+    if found:
+        return found
+    cuda = Path(os.environ.get("CUDA_HOME", "/usr/local/cuda")) / "bin" / "ptxas"
+    return str(cuda) if cuda.is_file() else None
+
+
+PTXAS = find_ptxas()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _dims(shape):
+    return "x".join(str(d) for d in shape) if shape else "scalar"
+
+
+def compile_gpu(model, prefix, target="sm_80", extra=(), bits=32):
+    r = H.compile_model(model, prefix, target=target, bits=bits, extra=extra, timeout=COMPILE_TIMEOUT)
+    if not r.ok:
+        pytest.fail(f"qcc -target={target} failed on {Path(model).name}: {r.first_error_line()}\n"
+                    f"{r.describe()}", pytrace=False)
+    return r
+
+
+def check_artifact(prefix: Path, sm: int):
+    """The artifact contract of docs/ARTIFACT.md for kind cuda; returns (manifest, plan, ptx)."""
+    files = {ext: Path(f"{prefix}{ext}") for ext in (".ptx", ".plan.json", ".weights", ".json")}
+    for ext, path in files.items():
+        assert path.is_file(), f"missing {path.name}"
+    assert not Path(f"{prefix}.so").exists(), "GPU artifacts have no host library"
+    man = json.loads(files[".json"].read_text())
+    ptx_bytes = files[".ptx"].read_bytes()
+    plan_bytes = files[".plan.json"].read_bytes()
+    weights = files[".weights"].read_bytes()
+    base = prefix.name
+    assert man["target"] == {"name": f"sm_{sm}", "kind": "cuda", "sm": sm, "ptx_isa": "8.0"}
+    assert man["library"] == f"{base}.ptx" and man["plan"] == f"{base}.plan.json"
+    assert man["library_sha256"] == _sha256(ptx_bytes)
+    assert man["plan_sha256"] == _sha256(plan_bytes)
+    assert man["weights_sha256"] == _sha256(weights) and man["weights_size"] == len(weights)
+    io = "".join(f"in {t['name']} {t['dtype']} {_dims(t['shape'])}\n" for t in man["inputs"])
+    io += "".join(f"out {t['name']} {t['dtype']} {_dims(t['shape'])}\n" for t in man["outputs"])
+    expected_hash = _sha256(("qcc-artifact-v1\n" + man["library_sha256"] + "\n" + man["weights_sha256"]
+                             + "\nplan " + man["plan_sha256"] + "\n" + io).encode())
+    assert man["content_hash"] == expected_hash
+
+    ptx = ptx_bytes.decode()
+    assert re.search(r"^\.version (\d+)\.(\d+)", ptx, re.M), "PTX without .version"
+    assert re.search(rf"^\.target sm_{sm}\b", ptx, re.M), f"PTX not for sm_{sm}"
+    entries = set(re.findall(r"^\.visible \.entry (\w+)\(", ptx, re.M))
+
+    plan = json.loads(plan_bytes)
+    assert plan["plan_version"] == 1
+    arena = plan["arena_bytes"]
+    assert arena >= 0 and arena % 256 == 0
+    assert set(plan["kernels"]) <= entries, f"plan kernels missing from the PTX: {set(plan['kernels']) - entries}"
+    counts = {"input": len(man["inputs"]), "output": len(man["outputs"])}
+
+    def check_ptr(p):
+        region = p["ptr"]
+        assert region in ("input", "output", "weights", "arena"), p
+        assert p["offset"] >= 0, p
+        if region in counts:
+            assert 0 <= p["index"] < counts[region], p
+        elif region == "weights":
+            assert p["offset"] <= len(weights), p
+        else:
+            assert p["offset"] < max(arena, 1), p
+            return p["offset"]
+
+    for cmd in plan["commands"]:
+        if cmd["op"] == "launch":
+            assert 0 <= cmd["kernel"] < len(plan["kernels"])
+            assert all(g >= 1 for g in cmd["grid"]) and all(b >= 1 for b in cmd["block"])
+            assert cmd["block"][0] * cmd["block"][1] * cmd["block"][2] <= 1024
+            for arg in cmd["args"]:
+                if "ptr" in arg:
+                    off = check_ptr(arg)
+                    if off is not None:
+                        assert off % 256 == 0, f"arena buffer at unaligned offset {off}"
+                else:
+                    assert len(arg) == 1 and next(iter(arg)) in ("i32", "i64", "f32"), arg
+        elif cmd["op"] == "copy":
+            check_ptr(cmd["dst"]), check_ptr(cmd["src"])
+            assert cmd["bytes"] > 0
+        else:
+            assert cmd["op"] == "memset", cmd
+            check_ptr(cmd["dst"])
+    return man, plan, ptx
+
+
+def assemble(ptx_path: Path, sm: int):
+    if PTXAS is None:
+        pytest.skip("ptxas not found (PATH, /usr/local/cuda/bin): PTX assembly not checked")
+    r = subprocess.run([PTXAS, f"-arch=sm_{sm}", str(ptx_path), "-o", os.devnull],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, f"ptxas -arch=sm_{sm} rejected {ptx_path.name}:\n{r.stderr[-3000:]}"
+
+
+# ----------------------------------------------------------------------------- every model
+@pytest.mark.parametrize("name", list(CASES))
+def test_model_compiles_for_sm80(name, tmp_path, base_seed):
+    model, _ = build_case(name, base_seed)
+    mpath = tmp_path / "model.onnx"
+    onnx.save(model, mpath)
+    prefix = tmp_path / "art" / "model"
+    compile_gpu(mpath, prefix, extra=CASES[name].qcc_args)
+    check_artifact(prefix, 80)
+    assemble(Path(f"{prefix}.ptx"), 80)
+
+
+# ----------------------------------------------------------------------------- every target
+@pytest.mark.parametrize("sm", [80, 86, 89, 90])
+def test_targets(sm, tmp_path, base_seed):
+    model, _ = build_case("bert_layer", base_seed)
+    mpath = tmp_path / "model.onnx"
+    onnx.save(model, mpath)
+    prefix = tmp_path / "art" / "model"
+    compile_gpu(mpath, prefix, target=f"sm_{sm}")
+    _, plan, ptx = check_artifact(prefix, sm)
+    assert len(plan["kernels"]) > 1
+    assemble(Path(f"{prefix}.ptx"), sm)
+
+
+def test_matmul_kernel_uses_shared_memory(tmp_path, base_seed):
+    model, _ = build_case("matmul_large", base_seed)
+    mpath = tmp_path / "model.onnx"
+    onnx.save(model, mpath)
+    prefix = tmp_path / "art" / "model"
+    compile_gpu(mpath, prefix)
+    _, plan, ptx = check_artifact(prefix, 80)
+    assert ".shared" in ptx and "bar.sync" in ptx, "the matmul kernel does not tile through shared memory"
+    tiled = [c for c in plan["commands"] if c["op"] == "launch" and c["block"] == [16, 16, 1]]
+    assert tiled, "no launch of the 16x16-thread matmul kernel"
+
+
+def test_emit_stages(tmp_path, base_seed):
+    model, _ = build_case("mlp", base_seed)
+    mpath = tmp_path / "model.onnx"
+    onnx.save(model, mpath)
+    r = H.run_tool([H.QCC, mpath, "-target=sm_86", "--emit=llvm", "-o", "-"], timeout=COMPILE_TIMEOUT)
+    assert r.ok and "nvptx64-nvidia-cuda" in r.stdout and "ptx_kernel" in r.stdout, r.describe()
+    r = H.run_tool([H.QCC, mpath, "-target=sm_86", "--emit=lowered-mlir", "-o", "-"], timeout=COMPILE_TIMEOUT)
+    assert r.ok and "gpu.launch_func" in r.stdout and "gpu.module @qcc_kernels" in r.stdout, r.describe()
+    prefix = tmp_path / "ptxonly" / "model"
+    r = H.run_tool([H.QCC, mpath, "-target=sm_86", "--emit=obj", "-o", prefix], timeout=COMPILE_TIMEOUT)
+    assert r.ok and Path(f"{prefix}.ptx").is_file() and not Path(f"{prefix}.json").exists(), r.describe()
