@@ -3,26 +3,33 @@
 
 Rows: MatMul x[M,K] @ W[K,N] (W an fp32 initializer, random normal, scale 1/sqrt(K)) for
 (K,N) in {(4096,4096), (384,1536), (1536,384)} (the latter two: all-MiniLM-L6-v2's FFN) and
-M in {1, 16, 128}. Each row is compiled three times with qcc (`-target=x86-64-vnni`):
-  fp32  `-bits=32`;  int8 `-bits=8` (per-channel symmetric weights, int8 per-token dynamic
-  activations, VNNI);  int4 `-bits=4 --group-size=128` (symmetric groups along K, W4A8 VNNI),
-and three onnxruntime models are made from the same ONNX file:
-  fp32  the model itself;  int8 `quantize_dynamic(weight_type=QInt8)` (DynamicQuantizeLinear +
-  MatMulInteger);  int4 `MatMulNBitsQuantizer(block_size=128, is_symmetric=True)` (MatMulNBits,
-  accuracy_level unset: the quantizer's default) and, as a second int4 peer, the same with
-  accuracy_level=4 ("ort int4 a4": int8 activations, i.e. W4A8 like qcc's kernel; in onnxruntime 1.31
-  the default runs several times slower than a4 on this machine, so the a4 ratio is the fair one).
+M in {1, 16, 128}. Each row is compiled five times with qcc (`-target=x86-64-vnni`), each next to
+its onnxruntime peer made from the same ONNX file:
+  fp32    `-bits=32`                                  vs the fp32 model;
+  int8    `-bits=8` (per-channel weights, int8 per-token dynamic activations, vpdpbusd)
+          vs `quantize_dynamic(weight_type=QInt8)` (DynamicQuantizeLinear + MatMulInteger);
+  int4    `-bits=4 --group-size=128` (symmetric groups, int8 activations: W4A8)
+          vs `MatMulNBitsQuantizer(block_size=128, is_symmetric=True, accuracy_level=4)` (int8
+          activations too);
+  int4w   `-bits=4 --group-size=128 --act=none` (weight-only: f32 activations)
+          vs the same MatMulNBits with accuracy_level unset (fp32 compute);
+  int4a   `-bits=4 --group-size=128 --asym` (zero points, W4A8)
+          vs MatMulNBits is_symmetric=False, accuracy_level=4.
 
 Correctness first (a fast wrong answer is not a result): each qcc artifact's output on a fresh
-random input vs the float64 reference x @ W: fp32 needs rel-L2 <= 1e-5, int8 cosine > 0.999, int4
-cosine > 0.99; a row below that is reported as FAILED and not timed.
+random input vs the float64 reference x @ W: fp32 needs rel-L2 <= 1e-5, int8 cosine > 0.999, the
+int4 ones cosine > 0.99; a row below that is reported as FAILED and not timed.
 
-Timing: for each thread count T, --rounds rounds; one round runs the six methods one after the
-other (qcc fp32, ort fp32, qcc int8, ort int8, qcc int4, ort int4, ort int4 a4; the order alternates qcc/ort
-and is reversed every other round): qcc = one `qcc-run --repeat N --warmup W --threads T` (its
-printed median), onnxruntime = N session.run calls after W warm-up calls (median, timed in Python,
-intra_op_num_threads=T, inter_op 1, graph optimizations on). A cell is the median over rounds of
-the per-round medians; ratio = qcc / onnxruntime (< 1: qcc faster).
+Timing: for each thread count T, --rounds rounds; one round times every method one after the
+other (qcc/ort pairs, the order alternating qcc/ort and reversed every other round): qcc = one
+`qcc-run --repeat N --warmup W --threads T` (its printed median), onnxruntime = N session.run calls
+after W warm-up calls (median, timed in Python, intra_op_num_threads=T, inter_op 1, graph
+optimizations on). A cell is the median over rounds of the per-round medians; ratio = qcc /
+onnxruntime (< 1: qcc faster); the spread of the qcc/ort ratio over the rounds is reported too.
+
+Limits: bench/machine_limits.c (built with clang here) measures DRAM read bandwidth (512 MiB
+buffer), L3-resident read bandwidth (16 MiB) and the vpdpbusd peak, for 1..T threads; M=1 rows
+show achieved weight-read GB/s next to them, M=128 rows int8 GOP/s next to the peak.
 
   .venv/bin/python bench/bench_quant.py [--rounds 5] [--repeat 20] [--threads 1,2] [-k k384] [--quick] [--update]
 
@@ -49,22 +56,24 @@ sys.path.insert(0, str(ROOT / "test" / "E2E"))
 import qcc_harness as H  # noqa: E402
 from models import G, normal  # noqa: E402
 
-# Physical limits of the dev machine, MEASURING.md: DRAM read ~34 GB/s with 1 thread, 40-54 GB/s
-# with 2; vpdpbusd peak ~600 int8 GOP/s with 2 threads (the 1-thread peak is not in MEASURING.md;
-# one thread has been seen above 300, so no per-thread split is assumed: 600 is shown for both).
-DRAM_GBS = {1: 34.0, 2: 45.0}
-VNNI_GOPS = 600.0
 GROUP = 128
-COS_MIN = {"int8": 0.999, "int4": 0.99}
+COS_MIN = {"int8": 0.999, "int4": 0.99, "int4w": 0.99, "int4a": 0.99}
 FP32_REL_L2 = 1e-5
 
 SHAPES = [(4096, 4096), (384, 1536), (1536, 384)]
 MS = [1, 16, 128]
 QUICK_SHAPES = [(4096, 4096), (384, 1536)]
 QUICK_MS = [1, 128]
-PRECS = ["fp32", "int8", "int4"]
-ORT_EXTRA = "int4a4"  # second onnxruntime int4 peer: MatMulNBits accuracy_level=4 (int8 activations)
-QCC_FLAGS = {"fp32": (32, []), "int8": (8, []), "int4": (4, [f"--group-size={GROUP}"])}
+PRECS = ["fp32", "int8", "int4", "int4w", "int4a"]
+GS = f"--group-size={GROUP}"
+QCC_FLAGS = {"fp32": (32, []), "int8": (8, []), "int4": (4, [GS]), "int4w": (4, [GS, "--act=none"]),
+             "int4a": (4, [GS, "--asym"])}
+# onnxruntime peer of each qcc method: how its model is made from the float model.
+PEER_DESC = {"fp32": "fp32 model", "int8": "quantize_dynamic QInt8",
+             "int4": "MatMulNBits sym a4", "int4w": "MatMulNBits sym (fp32 compute)",
+             "int4a": "MatMulNBits asym a4"}
+LABEL = {"fp32": "fp32", "int8": "int8", "int4": "int4 W4A8", "int4w": "int4 weight-only",
+         "int4a": "int4 asym W4A8"}
 
 BEGIN, END = "<!-- bench-quant:begin -->", "<!-- bench-quant:end -->"
 FP32_END = "<!-- bench-fp32:end -->"
@@ -100,9 +109,9 @@ def ort_int8(src: Path, dst: Path) -> None:
     quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
 
 
-def ort_int4(src: Path, dst: Path, accuracy_level) -> None:
+def ort_int4(src: Path, dst: Path, accuracy_level, symmetric: bool = True) -> None:
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
-    q = MatMulNBitsQuantizer(onnx.load(str(src)), block_size=GROUP, is_symmetric=True,
+    q = MatMulNBitsQuantizer(onnx.load(str(src)), block_size=GROUP, is_symmetric=symmetric,
                              accuracy_level=accuracy_level)
     q.process()
     q.model.save_model_to_file(str(dst), False)
@@ -120,7 +129,8 @@ def weight_bytes(prec, k, n) -> int:
         return 4 * k * n
     if prec == "int8":
         return k * n + 4 * n                         # int8 weights + one fp32 scale per column
-    return k * n // 2 + 4 * n * math.ceil(k / GROUP)  # packed nibbles + fp32 scale per group
+    zp = 4 if prec == "int4a" else 0                 # asym: an int32 zero point per group too
+    return k * n // 2 + (4 + zp) * n * math.ceil(k / GROUP)  # packed nibbles + fp32 scale per group
 
 
 def main(argv=None) -> int:
@@ -145,6 +155,12 @@ def main(argv=None) -> int:
     threads = [int(t) for t in a.threads.split(",") if t]
     work = a.keep or Path(tempfile.mkdtemp(prefix="qcc-bench-quant-"))
     work.mkdir(parents=True, exist_ok=True)
+    limits = measure_limits(work, max(threads))
+    if limits is None:
+        print("bench_quant: error: cannot build or run bench/machine_limits.c (needs clang with AVX-512 VNNI)",
+              file=sys.stderr)
+        return 1
+    print("machine limits: " + ", ".join(f"{n} T={t} {v:g}" for (n, t), v in sorted(limits.items())), flush=True)
     shapes, ms = (QUICK_SHAPES, QUICK_MS) if a.quick else (SHAPES, MS)
     rows, failures = [], []
     for (k, n) in shapes:
@@ -161,11 +177,12 @@ def main(argv=None) -> int:
             W = onnx.numpy_helper.to_array(model.graph.initializer[0]).astype(np.float64)
 
             # ---- build everything
-            ort_paths = {"fp32": mpath, "int8": d / "ort_int8.onnx", "int4": d / "ort_int4.onnx",
-                         ORT_EXTRA: d / "ort_int4_a4.onnx"}
+            ort_paths = {p: d / f"ort_{p}.onnx" for p in PRECS}
+            ort_paths["fp32"] = mpath
             ort_int8(mpath, ort_paths["int8"])
-            ort_int4(mpath, ort_paths["int4"], None)
-            ort_int4(mpath, ort_paths[ORT_EXTRA], 4)
+            ort_int4(mpath, ort_paths["int4"], 4)
+            ort_int4(mpath, ort_paths["int4w"], None)
+            ort_int4(mpath, ort_paths["int4a"], 4, symmetric=False)
             prefixes, compile_s, bad = {}, {}, []
             for p in PRECS:
                 bits, extra = QCC_FLAGS[p]
@@ -196,12 +213,11 @@ def main(argv=None) -> int:
                         bad.append(f"qcc fp32 rel-L2 {rel:.2e} > {FP32_REL_L2:.0e}")
                 elif not cos[p] > COS_MIN[p]:
                     bad.append(f"qcc {p} cosine {cos[p]:.5f} <= {COS_MIN[p]}")
-            for p in ("int8", "int4", ORT_EXTRA):
-                o = H.ort_run(str(ort_paths[p]), cx, optimize=True)["y"]
-                ort_cos[p] = cosine(o, ref)
-            print(f"{key}: check qcc fp32 rel-L2 {rel:.1e}, cosine qcc int8 {cos.get('int8', math.nan):.6f} "
-                  f"int4 {cos.get('int4', math.nan):.6f} | ort int8 {ort_cos['int8']:.6f} int4 {ort_cos['int4']:.6f} int4 a4 {ort_cos[ORT_EXTRA]:.6f}; "
-                  f"compile s " + ", ".join(f"{p} {s:.2f}" for p, s in compile_s.items()), flush=True)
+            for p in PRECS[1:]:
+                ort_cos[p] = cosine(H.ort_run(str(ort_paths[p]), cx, optimize=True)["y"], ref)
+            print(f"{key}: check qcc fp32 rel-L2 {rel:.1e}; cosine qcc (ort) " +
+                  ", ".join(f"{p} {cos.get(p, math.nan):.5f} ({ort_cos[p]:.5f})" for p in PRECS[1:]) +
+                  "; compile s " + ", ".join(f"{p} {s_:.2f}" for p, s_ in compile_s.items()), flush=True)
             if bad:
                 msg = f"{key}: FAILED: " + "; ".join(bad)
                 print("!" * 8 + " " + msg, flush=True)
@@ -213,17 +229,15 @@ def main(argv=None) -> int:
             out_dir = d / "out"
             out_dir.mkdir(exist_ok=True)
             for t in threads:
-                sess = {p: H.ort_session(str(ort_paths[p]), threads=t, optimize=True) for p in ort_paths}
-                meds = {(s, p): [] for s in ("qcc", "ort") for p in PRECS}
-                meds["ort", ORT_EXTRA] = []
+                sess = {p: H.ort_session(str(ort_paths[p]), threads=t, optimize=True) for p in PRECS}
+                meds = {(s_, p): [] for s_ in ("qcc", "ort") for p in PRECS}
                 err = None
                 for rd in range(rounds):
-                    order = [(s, p) for p in PRECS for s in (("qcc", "ort") if rd % 2 == 0 else ("ort", "qcc"))]
-                    order.append(("ort", ORT_EXTRA))
+                    order = [(s_, p) for p in PRECS for s_ in (("qcc", "ort") if rd % 2 == 0 else ("ort", "qcc"))]
                     if rd % 2:
                         order.reverse()
-                    for s, p in order:
-                        if s == "qcc":
+                    for s_, p in order:
+                        if s_ == "qcc":
                             rq = H.run_artifact(prefixes[p], inputs, out_dir, repeat=repeat, warmup=a.warmup,
                                                 threads=t, timeout=1800)
                             tq = H.parse_timing(rq.stdout) if rq.ok else None
@@ -231,9 +245,9 @@ def main(argv=None) -> int:
                                 err = f"qcc-run {p} --threads {t}: " + (rq.first_error_line() if not rq.ok
                                                                         else "no timing line")
                                 break
-                            meds[s, p].append(tq[1])
+                            meds[s_, p].append(tq[1])
                         else:
-                            meds[s, p].append(H.time_ort(sess[p], feeds, repeat, a.warmup))
+                            meds[s_, p].append(H.time_ort(sess[p], feeds, repeat, a.warmup))
                     if err:
                         break
                 if err:
@@ -241,57 +255,58 @@ def main(argv=None) -> int:
                     print(f"!!!!!!!! {key}: {err}", flush=True)
                     continue
                 med = {sp: statistics.median(v) for sp, v in meds.items()}
-                row = dict(key=key, k=k, n=n, m=m, threads=t, med=med, cos=cos, ort_cos=ort_cos,
-                           compile=compile_s)
+                spread = {p: (min(q / o for q, o in zip(meds["qcc", p], meds["ort", p])),
+                              max(q / o for q, o in zip(meds["qcc", p], meds["ort", p]))) for p in PRECS}
+                row = dict(key=key, k=k, n=n, m=m, threads=t, med=med, spread=spread, cos=cos,
+                           ort_cos=ort_cos, compile=compile_s, limits=limits)
                 rows.append(row)
                 print(f"{key:18s} T={t}: " + "  ".join(
-                    f"{p} qcc {med['qcc', p]:8.3f} ort {med['ort', p]:8.3f} ({med['qcc', p] / med['ort', p]:4.2f})"
-                    for p in PRECS) + f" ort a4 {med['ort', ORT_EXTRA]:8.3f} "
-                    f"({med['qcc', 'int4'] / med['ort', ORT_EXTRA]:4.2f})  " + limit_cell(row), flush=True)
+                    f"{p} {med['qcc', p]:.3f}/{med['ort', p]:.3f} ({med['qcc', p] / med['ort', p]:4.2f})"
+                    for p in PRECS) + "  " + limit_cell(row), flush=True)
 
     cmd = "bench/bench_quant.py " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))
+    lim = ", ".join(f"{t} thread{'s' if t > 1 else ''}: DRAM {limits['dram_read_gbs', t]:.1f} GB/s, "
+                    f"L3 {limits['l3_read_gbs', t]:.1f} GB/s, vpdpbusd {limits['vnni_gops', t]:.0f} GOP/s"
+                    for t in threads)
     lines = [f"Machine: {H.cpu_model_name()} ({_ncpu()} logical CPUs); date: {datetime.date.today().isoformat()}; "
              f"command: `{cmd.strip()}`; threads: {', '.join(map(str, threads))}; rounds: {rounds}; "
-             f"onnxruntime {ort.__version__} (CPU, graph optimizations on).",
+             f"onnxruntime {ort.__version__} (CPU, graph optimizations on); load average at the start "
+             f"{_load():.2f} (MEASURING.md: compare ratios, not absolute times, when other work runs).",
              "",
-             f"MatMul x[M,K] @ W[K,N], W a random-normal fp32 initializer. qcc: `-target=x86-64-vnni` with "
-             f"`-bits=32`, `-bits=8` (per-channel int8 weights, int8 per-token dynamic activations) and "
-             f"`-bits=4 --group-size={GROUP}` (symmetric int4 groups, int8 activations). onnxruntime: the fp32 "
-             f"model, `quantize_dynamic(weight_type=QInt8)` (MatMulInteger) and "
-             f"`MatMulNBitsQuantizer(block_size={GROUP}, is_symmetric=True"
-             f")` (MatMulNBits, accuracy_level unset = fp32 compute path) and the same with `accuracy_level=4` "
-             f"(\"ort int4 a4\": int8 activations, W4A8 like qcc's kernel: the like-for-like int4 peer). "
-             f"Each cell: median over {rounds} rounds; a round times the six methods one after the other (order "
-             f"alternating qcc/ort, reversed every other round); qcc = the median printed by one `qcc-run "
-             f"--repeat {repeat} --warmup {a.warmup} --threads T` (its own timer around the model call), "
-             f"onnxruntime = median of {repeat} `session.run` calls after {a.warmup} warm-up calls (timed in "
-             f"Python, so it includes ~10-50 us of binding overhead per call), intra_op_num_threads=T, "
-             f"inter_op 1. ratio = qcc / onnxruntime (< 1: qcc faster).",
+             f"Measured limits (bench/machine_limits.c, best of 5): {lim}.",
              "",
-             f"Limit: for M=1, achieved weight-read bandwidth = weight bytes / time (int8: K*N + 4N bytes, "
-             f"int4: K*N/2 + 4 bytes per group of {GROUP}) next to DRAM read ({DRAM_GBS[1]:.0f} GB/s 1 thread, "
-             f"40-54 GB/s 2 threads, MEASURING.md; shown: {DRAM_GBS[2]:.0f}). Caution: the runs repeat on the same "
-             f"weights, and weights that fit the caches ({_caches()} per cpu0) stay there and can beat DRAM: the "
-             f"MiniLM shapes (0.6 MB int8) and 4096x4096 int8 (16.8 MB) / int4 (8.5 MB) fit in a 32 MB L3; only "
-             f"fp32 4096x4096 (64 MB) surely streams from DRAM. For M=128, int8 "
-             f"GOP/s = 2*M*K*N / time next to the vpdpbusd peak (~{VNNI_GOPS:.0f} GOP/s with 2 threads, MEASURING.md; "
-             f"the 1-thread peak is not measured there, the same number is shown). cos: cosine of qcc int8 / int4 outputs vs the float64 reference "
-             f"(onnxruntime's in parentheses: int8; int4, int4 a4); a row must pass > {COS_MIN['int8']} / > {COS_MIN['int4']} "
-             f"(fp32: rel-L2 <= {FP32_REL_L2:.0e}) to be timed.",
+             f"MatMul x[M,K] @ W[K,N], W a random-normal fp32 initializer. Each cell: qcc ms / onnxruntime ms "
+             f"(ratio qcc/ort; < 1: qcc faster); the pairs: " +
+             "; ".join(f"{LABEL[p]}: qcc `-bits={QCC_FLAGS[p][0]}{''.join(' ' + f for f in QCC_FLAGS[p][1])}` vs "
+                       f"ort {PEER_DESC[p]}" for p in PRECS) +
+             f" (qcc int8 activations are per-token dynamic). Median over {rounds} rounds; a round times all "
+             f"methods one after the other (order alternating qcc/ort, reversed every other round); qcc = the "
+             f"median printed by one `qcc-run --repeat {repeat} --warmup {a.warmup} --threads T` (its own timer "
+             f"around the model call), onnxruntime = median of {repeat} `session.run` calls after {a.warmup} "
+             f"warm-up calls (timed in Python, so it includes ~10-50 us of binding overhead per call), "
+             f"intra_op_num_threads=T, inter_op 1. spread: the lowest and highest per-round ratio of the int8 "
+             f"pair.",
              "",
-             "| K x N | M | T | qcc fp32 ms | ort fp32 ms | ratio | qcc int8 ms | ort int8 ms | ratio | "
-             "qcc int4 ms | ort int4 ms | ratio | ort int4 a4 ms | ratio a4 | limit (qcc / ort [/ ort a4]) | cos int8, int4 |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+             f"limit: for M=1, weight bytes / time (int8: K*N + 4N, int4: K*N/2 + 4 per group of {GROUP}, +4 more "
+             f"for asym) in GB/s and as % of the measured DRAM read bandwidth at T threads. The runs repeat on the "
+             f"same weights, so weights that fit the caches ({_caches()} per cpu0) stay there: the MiniLM shapes "
+             f"and 4096x4096 int8 (16.8 MB) / int4 (8.5 MB) fit a 32 MB L3 and can beat DRAM (the L3 read limit "
+             f"is above). For M=128, int8 GOP/s = 2*M*K*N / time and % of the measured vpdpbusd peak at T threads. "
+             f"cos: cosine of qcc's outputs vs the float64 reference (onnxruntime's in parentheses); a row must "
+             f"pass > {COS_MIN['int8']} (int8) / > {COS_MIN['int4']} (int4) and fp32 rel-L2 <= {FP32_REL_L2:.0e} "
+             f"to be timed.",
+             "",
+             "| K x N | M | T | " + " | ".join(f"{LABEL[p]} ms (ratio)" for p in PRECS) +
+             " | int8 spread | limit | cos " + ", ".join(PRECS[1:]) + " |",
+             "|---|---:|---:|" + "---:|" * len(PRECS) + "---|---|---|"]
     for r in rows:
         md_ = r["med"]
-        cells = []
-        for p in PRECS:
-            cells += [f"{md_['qcc', p]:.3f}", f"{md_['ort', p]:.3f}", f"{md_['qcc', p] / md_['ort', p]:.2f}"]
+        cells = [f"{md_['qcc', p]:.3f} / {md_['ort', p]:.3f} ({md_['qcc', p] / md_['ort', p]:.2f})" for p in PRECS]
         c, oc = r["cos"], r["ort_cos"]
+        sp = r["spread"]["int8"]
         lines.append(f"| {r['k']} x {r['n']} | {r['m']} | {r['threads']} | " + " | ".join(cells) +
-                     f" | {md_['ort', ORT_EXTRA]:.3f} | {md_['qcc', 'int4'] / md_['ort', ORT_EXTRA]:.2f}"
-                     f" | {limit_cell(r)} | {c['int8']:.5f} ({oc['int8']:.5f}), "
-                     f"{c['int4']:.4f} ({oc['int4']:.4f}, {oc[ORT_EXTRA]:.4f}) |")
+                     f" | {sp[0]:.2f}-{sp[1]:.2f} | {limit_cell(r)} | " +
+                     ", ".join(f"{c[p]:.4f} ({oc[p]:.4f})" for p in PRECS[1:]) + " |")
     if failures:
         lines += ["", "FAILED / not measured: " + "; ".join(failures)]
     md = "\n".join(lines) + "\n"
@@ -308,6 +323,31 @@ def main(argv=None) -> int:
         print(f"bench_quant: {len(failures)} row(s) FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1
     return 0
+
+
+def measure_limits(work: Path, max_threads: int) -> dict | None:
+    """{(name, threads): value} from bench/machine_limits.c, built here with clang; None on failure."""
+    import shutil
+    import subprocess
+    cc = next((c for c in ("clang-22", "clang", "cc") if shutil.which(c)), None)
+    if cc is None:
+        return None
+    exe = work / "machine_limits"
+    flags = ["-O2", "-mavx512f", "-mavx512bw", "-mavx512vnni", "-pthread"]
+    r = subprocess.run([cc, *flags, str(ROOT / "bench" / "machine_limits.c"), "-o", str(exe)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        print(r.stderr, file=sys.stderr)
+        return None
+    r = subprocess.run([str(exe), str(max_threads), "512"], capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        print(r.stderr, file=sys.stderr)
+        return None
+    out = {}
+    for line in r.stdout.splitlines():
+        name, t, v = line.split()
+        out[name, int(t)] = float(v)
+    return out
 
 
 def update_benchmarks(path: Path, md: str) -> bool:
@@ -330,17 +370,26 @@ def update_benchmarks(path: Path, md: str) -> bool:
 
 
 def limit_cell(r) -> str:
-    k, n, m, t, med = r["k"], r["n"], r["m"], r["threads"], r["med"]
+    k, n, m, t, med, lim = r["k"], r["n"], r["m"], r["threads"], r["med"], r["limits"]
     if m == 1:
-        def gbs(s, p):
-            return weight_bytes(p[:4], k, n) / (med[s, p] * 1e-3) / 1e9
-        return (f"int8 {gbs('qcc', 'int8'):.1f} / {gbs('ort', 'int8'):.1f} GB/s, int4 {gbs('qcc', 'int4'):.1f} / "
-                f"{gbs('ort', 'int4'):.1f} / {gbs('ort', ORT_EXTRA):.1f} GB/s (DRAM {DRAM_GBS[min(t, 2)]:.0f})")
+        dram = lim["dram_read_gbs", t]
+        def gbs(p):
+            return weight_bytes(p, k, n) / (med["qcc", p] * 1e-3) / 1e9
+        return ", ".join(f"{p} {gbs(p):.1f} GB/s ({100 * gbs(p) / dram:.0f}%)" for p in PRECS[1:])
     if m == 128:
-        def gops(s):
-            return 2.0 * m * k * n / (med[s, "int8"] * 1e-3) / 1e9
-        return f"int8 {gops('qcc'):.0f} / {gops('ort'):.0f} GOP/s (peak {VNNI_GOPS:.0f})"
+        peak = lim["vnni_gops", t]
+        def gops(s_):
+            return 2.0 * m * k * n / (med[s_, "int8"] * 1e-3) / 1e9
+        return f"int8 {gops('qcc'):.0f} GOP/s ({100 * gops('qcc') / peak:.0f}%), ort {gops('ort'):.0f}"
     return ""
+
+
+def _load() -> float:
+    import os
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return math.nan
 
 
 def _caches() -> str:

@@ -1,0 +1,154 @@
+/* machine_limits.c - this machine's limits for the quantized benchmark.
+ *
+ * Built and run by bench/bench_quant.py (clang -O2 -mavx512f -mavx512bw
+ * -mavx512vnni -pthread). Prints one `name threads value` line per
+ * measurement:
+ *   dram_read_gbs T  read bandwidth of a buffer far larger than the caches
+ *                    (AVX-512 loads summed, T threads on disjoint halves);
+ *   l3_read_gbs T    the same on a buffer that fits the L3 (16 MiB, read
+ *                    repeatedly): the limit for weights that stay cached;
+ *   vnni_gops T      vpdpbusd zmm throughput, 2 * 64 int8 ops per
+ *                    instruction, 16 independent accumulators per thread.
+ * Each value is the best of several timed repetitions (a limit, not a
+ * typical run). Usage: machine_limits [max_threads] [dram_mib]
+ */
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+typedef struct {
+  const char *base;
+  size_t bytes;
+  int passes;
+  long iters;
+  pthread_barrier_t *barrier;
+  double seconds;
+  long long sink;
+} Job;
+
+static void *readJob(void *arg) {
+  Job *job = arg;
+  pthread_barrier_wait(job->barrier);
+  double t0 = now();
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+  for (int p = 0; p < job->passes; ++p)
+    for (size_t i = 0; i < job->bytes; i += 256) {
+      const char *q = job->base + i;
+      a0 = _mm512_add_epi64(a0, _mm512_load_si512(q));
+      a1 = _mm512_add_epi64(a1, _mm512_load_si512(q + 64));
+      a2 = _mm512_add_epi64(a2, _mm512_load_si512(q + 128));
+      a3 = _mm512_add_epi64(a3, _mm512_load_si512(q + 192));
+    }
+  job->seconds = now() - t0;
+  a0 = _mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3));
+  job->sink = _mm512_reduce_add_epi64(a0);
+  return NULL;
+}
+
+static void *vnniJob(void *arg) {
+  Job *job = arg;
+  __m512i w = _mm512_set1_epi32((int)job->sink), x = _mm512_set1_epi32(0x01020304);
+  __m512i c[16];
+  for (int j = 0; j < 16; ++j)
+    c[j] = _mm512_set1_epi32(j);
+  pthread_barrier_wait(job->barrier);
+  double t0 = now();
+  for (long i = 0; i < job->iters; ++i)
+    for (int j = 0; j < 16; ++j)
+      c[j] = _mm512_dpbusd_epi32(c[j], x, w);
+  job->seconds = now() - t0;
+  long long s = 0;
+  for (int j = 0; j < 16; ++j)
+    s += _mm512_reduce_add_epi32(c[j]);
+  job->sink = s;
+  return NULL;
+}
+
+/* Runs `fn` on `threads` threads; returns the slowest thread's seconds. */
+static double runJobs(void *(*fn)(void *), Job *jobs, int threads) {
+  pthread_t tid[64];
+  pthread_barrier_t barrier;
+  pthread_barrier_init(&barrier, NULL, threads);
+  for (int t = 0; t < threads; ++t) {
+    jobs[t].barrier = &barrier;
+    pthread_create(&tid[t], NULL, fn, &jobs[t]);
+  }
+  double worst = 0;
+  for (int t = 0; t < threads; ++t) {
+    pthread_join(tid[t], NULL);
+    if (jobs[t].seconds > worst)
+      worst = jobs[t].seconds;
+  }
+  pthread_barrier_destroy(&barrier);
+  return worst;
+}
+
+static double readGbs(const char *buf, size_t bytes, int passes, int threads,
+                      int reps) {
+  Job jobs[64];
+  double best = 0;
+  size_t share = bytes / threads / 256 * 256;
+  for (int r = 0; r < reps; ++r) {
+    memset(jobs, 0, sizeof(jobs));
+    for (int t = 0; t < threads; ++t) {
+      jobs[t].base = buf + t * share;
+      jobs[t].bytes = share;
+      jobs[t].passes = passes;
+    }
+    double s = runJobs(readJob, jobs, threads);
+    double gbs = (double)share * threads * passes / s / 1e9;
+    if (gbs > best)
+      best = gbs;
+  }
+  return best;
+}
+
+int main(int argc, char **argv) {
+  int maxThreads = argc > 1 ? atoi(argv[1]) : 2;
+  size_t dramBytes = (size_t)(argc > 2 ? atoi(argv[2]) : 512) << 20;
+  if (maxThreads < 1 || maxThreads > 64 || dramBytes < (64u << 20)) {
+    fprintf(stderr, "machine_limits: error: usage: machine_limits "
+                    "[threads 1-64] [dram MiB >= 64]\n");
+    return 2;
+  }
+  char *buf = aligned_alloc(4096, dramBytes);
+  if (!buf) {
+    fprintf(stderr, "machine_limits: error: cannot allocate %zu MiB\n",
+            dramBytes >> 20);
+    return 1;
+  }
+  for (size_t i = 0; i < dramBytes; ++i)
+    buf[i] = (char)(i * 7);
+  for (int t = 1; t <= maxThreads; ++t) {
+    printf("dram_read_gbs %d %.1f\n", t, readGbs(buf, dramBytes, 1, t, 5));
+    size_t l3 = 16u << 20;
+    printf("l3_read_gbs %d %.1f\n", t, readGbs(buf, l3, 8, t, 5));
+    Job jobs[64];
+    double best = 0;
+    for (int r = 0; r < 5; ++r) {
+      memset(jobs, 0, sizeof(jobs));
+      for (int k = 0; k < t; ++k) {
+        jobs[k].iters = 2000000;
+        jobs[k].sink = 0x7f7f7f7f;
+      }
+      double s = runJobs(vnniJob, jobs, t);
+      double gops = 2.0 * 64 * 16 * jobs[0].iters * t / s / 1e9;
+      if (gops > best)
+        best = gops;
+    }
+    printf("vnni_gops %d %.0f\n", t, best);
+    fflush(stdout);
+  }
+  free(buf);
+  return 0;
+}
