@@ -367,8 +367,21 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
       peak = std::max(peak, v);
     }
     double ratio = sum > 0 ? peak / (sum / meanAbs.size()) : 0.0;
+    // Signal-to-noise ratio of int8 per tensor with the chosen range, from
+    // the histogram's exact per-bin error and the observed mean square.
+    std::vector<double> meanSquare = channels[o].getMeanSquare();
+    double power = 0;
+    for (double v : meanSquare)
+      power += v / meanSquare.size();
+    qnum::ScaleZeroPoint params;
+    params.scale = absMax > 0 ? static_cast<float>(absMax / 127.0) : 1.0f;
+    params.zeroPoint = 0;
+    double noise = h.estimateMse(params, int8);
+    double sqnrDb = noise > 0 && power > 0 ? 10.0 * std::log10(power / noise)
+                                           : 99.0;
     for (int64_t id : observed[o].second) {
       CalibrationPoint &point = result.points[id];
+      point.sqnrDb = sqnrDb;
       point.min = h.getMin();
       point.max = h.getMax();
       point.absMax = static_cast<float>(absMax);
@@ -378,6 +391,13 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
       matmuls[id]->setAttr("qcc.act_absmax",
                            b.getF32FloatAttr(static_cast<float>(absMax)));
       matmuls[id]->setAttr("qcc.act_source", b.getStringAttr(source));
+      matmuls[id]->setAttr("qcc.act_sqnr_db", b.getF32FloatAttr(sqnrDb));
+      // Where one scale for the whole tensor loses too much (outlier
+      // channels, long tails), the layer quantizes per token at run time.
+      if (options.minSqnrDb > 0 && sqnrDb < options.minSqnrDb) {
+        point.fallback = true;
+        matmuls[id]->setAttr("qcc.act_fallback", b.getStringAttr("dynamic"));
+      }
     }
   }
   if (reference)

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 
@@ -98,6 +99,13 @@ struct QuantizeWeightsPass
     module->setAttr("qcc.quant_report", b.getArrayAttr(layers));
   }
 
+  /// Calibration found that one scale for the whole tensor loses too much
+  /// here: quantize the activations per token at run time instead.
+  static bool usesDynamicFallback(Operation *op) {
+    auto fallback = op->getAttrOfType<StringAttr>("qcc.act_fallback");
+    return fallback && fallback.getValue() == "dynamic";
+  }
+
   /// What the report says about the activations of `op`.
   std::string activations(Operation *op, StringRef format) {
     if (format == "f32")
@@ -106,9 +114,16 @@ struct QuantizeWeightsPass
       return "int8 per token (run time)";
     if (actQuant == "none")
       return "float (weight-only)";
+    auto sqnr = op->getAttrOfType<FloatAttr>("qcc.act_sqnr_db");
+    std::string sqnrText =
+        sqnr ? llvm::formatv("{0:F1} dB", sqnr.getValueAsDouble()).str() : "";
+    if (usesDynamicFallback(op))
+      return "int8 per token (run time): static per-tensor SQNR would be " +
+             (sqnrText.empty() ? std::string("too low") : sqnrText);
     std::string text = "int8 per tensor, static";
     if (auto source = op->getAttrOfType<StringAttr>("qcc.act_source"))
-      text += " (" + source.getValue().str() + ")";
+      text += " (" + source.getValue().str() +
+              (sqnrText.empty() ? "" : ", SQNR " + sqnrText) + ")";
     return text;
   }
 
@@ -171,7 +186,8 @@ struct QuantizeWeightsPass
     // Static activation scales come from calibration, which records the
     // range it chose on the matmul.
     float actScale = 0.0f;
-    if (actQuant == "static") {
+    bool dynamicFallback = actQuant == "static" && usesDynamicFallback(op);
+    if (actQuant == "static" && !dynamicFallback) {
       auto absMax = op->getAttrOfType<FloatAttr>("qcc.act_absmax");
       if (!absMax)
         return op.emitOpError(
@@ -274,7 +290,8 @@ struct QuantizeWeightsPass
     if (!zeroInit)
       dest = tensor::EmptyOp::create(b, loc, cast<RankedTensorType>(init.getType()).getShape(),
                                      b.getF32Type());
-    auto actMode = actQuant == "dynamic"  ? q::ActQuant::DynamicPerToken
+    auto actMode = actQuant == "dynamic" || dynamicFallback
+                       ? q::ActQuant::DynamicPerToken
                    : actQuant == "static" ? q::ActQuant::StaticPerTensor
                                           : q::ActQuant::None;
     Value actScaleValue;

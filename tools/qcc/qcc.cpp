@@ -9,6 +9,8 @@
 
 #include "qcc/Artifact/Artifact.h"
 #include "qcc/Artifact/GpuArtifact.h"
+#include "qcc/Calibration/Calibration.h"
+#include "qcc/Calibration/InputSets.h"
 #include "qcc/Frontend/ONNX/OnnxImporter.h"
 #include "qcc/InitAll.h"
 #include "qcc/Pipelines/GpuPipeline.h"
@@ -25,10 +27,12 @@
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Timer.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -110,6 +114,38 @@ cl::opt<std::string> reportPath(
     cl::desc("Write a JSON report of what quantization did per layer to FILE "
              "and print a summary table"),
     cl::value_desc("file"), cl::cat(qccCategory));
+cl::opt<std::string> calibPath(
+    "calib",
+    cl::desc("Calibrate activation ranges on the input sets in PATH (a .npz, "
+             "or a folder of .npz files or of .pb/.npy folders); implies "
+             "--act=static unless --act is given"),
+    cl::value_desc("path"), cl::cat(qccCategory));
+cl::opt<std::string> calibMethodName(
+    "calib-method",
+    cl::desc("How calibration picks each activation range: minmax "
+             "(default), percentile, entropy (KL) or mse"),
+    cl::init("minmax"), cl::cat(qccCategory));
+cl::opt<double> calibPercentile(
+    "calib-percentile",
+    cl::desc("Percent of |x| kept by --calib-method=percentile"),
+    cl::init(99.99), cl::cat(qccCategory));
+cl::opt<int> calibSamples(
+    "calib-samples",
+    cl::desc("Use at most N calibration input sets (0 = all)"), cl::init(0),
+    cl::cat(qccCategory));
+cl::opt<double> calibMinSqnr(
+    "calib-min-sqnr",
+    cl::desc("With --act=static, layers whose calibrated per-tensor int8 "
+             "activations would have a signal-to-noise ratio below DB "
+             "quantize per token at run time instead (default 25; 0 keeps "
+             "all static)"),
+    cl::value_desc("dB"), cl::init(25.0), cl::cat(qccCategory));
+cl::opt<std::string> evalPath(
+    "eval",
+    cl::desc("Compare the artifact with the float model on the input sets in "
+             "PATH (same layouts as --calib): cosine, relative L2, top-1 "
+             "agreement"),
+    cl::value_desc("path"), cl::cat(qccCategory));
 cl::opt<bool> verbose("v", cl::desc("Print the time of each stage on stderr"),
                       cl::cat(qccCategory));
 
@@ -141,7 +177,8 @@ int writeText(llvm::StringRef path,
 /// attribute that qcc-quantize-weights fills) as JSON to `path`, and a table
 /// on stdout.
 int writeReport(ModuleOp module, llvm::StringRef path, double compileSeconds,
-                int64_t weightFileBytes) {
+                int64_t weightFileBytes, const CalibrationResult *calib,
+                const EvaluationResult *eval) {
   auto layers = module->getAttrOfType<ArrayAttr>("qcc.quant_report");
   int64_t before = 0, after = 0, elements = 0, quantized = 0;
   std::string json;
@@ -197,7 +234,51 @@ int writeReport(ModuleOp module, llvm::StringRef path, double compileSeconds,
       out.attribute("weight_file_bytes_float_estimate",
                     weightFileBytes - after + before);
       out.attribute("compile_seconds", compileSeconds);
+      if (calib)
+        out.attribute("calibration_seconds",
+                      calib->compileSeconds + calib->runSeconds);
     });
+    if (calib)
+      out.attributeObject("calibration", [&] {
+        out.attribute("method", calibrationMethodName(calib->method));
+        if (calib->method == CalibrationMethod::Percentile)
+          out.attribute("percentile", calib->percentile);
+        out.attribute("samples", (int64_t)calib->numSamples);
+        out.attribute("float_model_compile_seconds", calib->compileSeconds);
+        out.attribute("run_seconds", calib->runSeconds);
+        out.attributeArray("activations", [&] {
+          for (const CalibrationPoint &p : calib->points)
+            out.object([&] {
+              out.attribute("name", p.name);
+              out.attribute("channels", p.channels);
+              out.attribute("min", p.min);
+              out.attribute("max", p.max);
+              out.attribute("abs_max_chosen", p.absMax);
+              out.attribute("channel_outlier_ratio", p.channelOutlierRatio);
+              out.attribute("static_sqnr_db", p.sqnrDb);
+              out.attribute("per_token_fallback", p.fallback);
+              out.attribute("values", (int64_t)p.values);
+              out.attribute("non_finite", (int64_t)p.nonFinite);
+            });
+        });
+      });
+    if (eval)
+      out.attributeObject("quality", [&] {
+        out.attribute("samples", (int64_t)eval->numSamples);
+        out.attributeArray("outputs", [&] {
+          for (const OutputQuality &q : eval->outputs)
+            out.object([&] {
+              out.attribute("name", q.name);
+              out.attribute("mean_cosine", q.meanCosine);
+              out.attribute("min_cosine", q.minCosine);
+              out.attribute("mean_rel_l2", q.meanRelL2);
+              out.attribute("max_rel_l2", q.maxRelL2);
+              out.attribute("max_abs_error", q.maxAbsError);
+              if (q.top1Agreement >= 0)
+                out.attribute("top1_agreement", q.top1Agreement);
+            });
+        });
+      });
   });
   os << "\n";
   llvm::outs() << llvm::format(
@@ -208,6 +289,23 @@ int writeReport(ModuleOp module, llvm::StringRef path, double compileSeconds,
       elements ? 8.0 * after / elements : 0.0, (long long)weightFileBytes,
       compileSeconds);
   return writeText(path, [&](llvm::raw_ostream &file) { file << json; });
+}
+
+/// Prints the float-vs-artifact comparison of --eval.
+void printQuality(const EvaluationResult &eval) {
+  llvm::outs() << llvm::format("quality vs float over %zu input sets:\n",
+                               eval.numSamples);
+  llvm::outs() << llvm::format("  %-32s %12s %12s %12s %12s\n", "output",
+                               "mean cosine", "min cosine", "mean rel L2",
+                               "top-1 agree");
+  for (const OutputQuality &q : eval.outputs) {
+    std::string top1 = q.top1Agreement >= 0
+                           ? llvm::formatv("{0:P1}", q.top1Agreement).str()
+                           : "-";
+    llvm::outs() << llvm::format("  %-32s %12.6f %12.6f %12.3e %12s\n",
+                                 q.name.c_str(), q.meanCosine, q.minCosine,
+                                 q.meanRelL2, top1.c_str());
+  }
 }
 
 /// Parses NAME:1x128 (the name may itself contain ':').
@@ -282,13 +380,36 @@ int main(int argc, char **argv) {
   if (!target)
     return fail("unknown target '" + targetName +
                 "'; qcc --print-targets lists them");
+  if (target->kind == TargetKind::Gpu &&
+      (!calibPath.empty() || !evalPath.empty()))
+    return fail("--calib and --eval are not available for GPU targets yet");
   if (bits != 32 && bits != 8 && bits != 4)
     return fail("-bits=" + llvm::Twine(bits.getValue()) +
                 " is not a supported precision (32, 8 or 4)");
-  if (actMode == "static")
-    return fail("--act=static needs calibration (--calib), which is not "
-                "available in this build yet; use --act=dynamic or --act=none");
-  if (actMode != "dynamic" && actMode != "none")
+  if (!calibPath.empty() && actMode.getNumOccurrences() == 0)
+    actMode = "static";
+  if (actMode == "static" && calibPath.empty())
+    return fail("--act=static needs calibration inputs: --calib PATH");
+  if (!calibPath.empty() && bits == 32)
+    return fail("--calib calibrates quantized activations; use it with "
+                "-bits=8 or -bits=4");
+  CalibrationOptions calibOptions;
+  if (!parseCalibrationMethod(calibMethodName, calibOptions.method))
+    return fail("unknown --calib-method='" + calibMethodName +
+                "' (minmax, percentile, entropy or mse)");
+  if (!(calibPercentile > 0.0 && calibPercentile <= 100.0))
+    return fail("--calib-percentile must be in (0, 100]");
+  if (calibSamples < 0)
+    return fail("--calib-samples must be >= 0");
+  calibOptions.percentile = calibPercentile;
+  calibOptions.maxSamples = calibSamples;
+  if (calibMinSqnr < 0)
+    return fail("--calib-min-sqnr must be >= 0");
+  calibOptions.minSqnrDb = calibMinSqnr;
+  calibOptions.progress = llvm::sys::Process::StandardErrIsDisplayed();
+  if (!evalPath.empty() && (emitKind != EmitKind::So || target->kind != TargetKind::Cpu))
+    return fail("--eval runs the artifact: it needs --emit=so and a CPU target");
+  if (actMode != "dynamic" && actMode != "none" && actMode != "static")
     return fail("unknown --act='" + actMode + "' (dynamic, none or static)");
   if (groupSize != 32 && groupSize != 64 && groupSize != 128)
     return fail("--group-size=" + llvm::Twine(groupSize.getValue()) +
@@ -410,7 +531,46 @@ int main(int argc, char **argv) {
   pipelineOptions.actQuant = actMode;
   std::vector<std::string> keepPatterns(keepFloat.begin(), keepFloat.end());
   pipelineOptions.keepFloat = keepPatterns;
-  buildCpuFloatPipeline(pm, pipelineOptions);
+  // Calibration and evaluation need the float model after the tensor-level
+  // optimizations, so the pipeline runs in two parts around them.
+  std::unique_ptr<FloatModel> floatModel;
+  std::unique_ptr<InputSets> evalSets;
+  CalibrationResult calibResult;
+  bool calibrated = false;
+  if (!calibPath.empty() || !evalPath.empty()) {
+    PassManager front(&context);
+    buildTensorOptimizationPipeline(front, pipelineOptions);
+    if (failed(front.run(*module)))
+      return fail("the " + target->name + " pipeline failed: " +
+                  (firstDiagnostic.empty() ? "unknown error" : firstDiagnostic));
+    if (!evalPath.empty()) {
+      evalSets = InputSets::open(evalPath, spec.inputs, error);
+      if (!evalSets)
+        return fail("--eval: " + error);
+    }
+    if (!calibPath.empty()) {
+      std::unique_ptr<InputSets> sets =
+          InputSets::open(calibPath, spec.inputs, error);
+      if (!sets)
+        return fail("--calib: " + error);
+      if (failed(calibrate(*module, *target, pipelineOptions, *sets,
+                           calibOptions, calibResult,
+                           evalSets ? &floatModel : nullptr, error)))
+        return fail(error);
+      calibrated = true;
+      timer.done("calibrate");
+    }
+    if (evalSets && !floatModel) {
+      OwningOpRef<ModuleOp> copy = module->clone();
+      floatModel = FloatModel::compile(*copy, *target, pipelineOptions, 0, error);
+      if (!floatModel)
+        return fail("--eval: " + error);
+      timer.done("float-model");
+    }
+    buildCpuBackendPipeline(pm, pipelineOptions);
+  } else {
+    buildCpuFloatPipeline(pm, pipelineOptions);
+  }
   if (failed(pm.run(*module)))
     return fail("the " + target->name + " pipeline failed: " +
                 (firstDiagnostic.empty() ? "unknown error" : firstDiagnostic));
@@ -457,14 +617,33 @@ int main(int argc, char **argv) {
   if (failed(writeArtifactFiles(*module, spec, outputPrefix, error)))
     return failAndClean(error);
   timer.done("write");
+  double seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - compileStart)
+                       .count();
+  EvaluationResult evalResult;
+  if (evalSets) {
+    qcc_model *shipped = nullptr;
+    if (qcc_status st = qcc_model_load(outputPrefix.c_str(), nullptr, &shipped)) {
+      std::string message = qcc_status_message(st);
+      qcc_status_free(st);
+      return fail("--eval: cannot run the artifact on this machine: " + message);
+    }
+    LogicalResult evaluated =
+        evaluate(shipped, floatModel->get(), *evalSets,
+                 calibOptions.progress, evalResult, error);
+    qcc_model_release(shipped);
+    if (failed(evaluated))
+      return fail(error);
+    timer.done("evaluate");
+    printQuality(evalResult);
+  }
   if (!reportPath.empty()) {
     uint64_t weightBytes = 0;
     llvm::sys::fs::file_size(outputPrefix + ".weights", weightBytes);
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - compileStart)
-                         .count();
     return writeReport(*module, reportPath, seconds,
-                       static_cast<int64_t>(weightBytes));
+                       static_cast<int64_t>(weightBytes),
+                       calibrated ? &calibResult : nullptr,
+                       evalSets ? &evalResult : nullptr);
   }
   return 0;
 }

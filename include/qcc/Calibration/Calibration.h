@@ -39,11 +39,15 @@ bool parseCalibrationMethod(llvm::StringRef text, CalibrationMethod &method);
 const char *calibrationMethodName(CalibrationMethod method);
 
 struct CalibrationOptions {
-  CalibrationMethod method = CalibrationMethod::Percentile;
+  CalibrationMethod method = CalibrationMethod::MinMax;
   /// Percent of |x| kept by the percentile method.
   double percentile = 99.99;
   /// Use at most this many input sets (0 = all).
   int64_t maxSamples = 0;
+  /// Layers whose static int8 activations would have a signal-to-noise
+  /// ratio below this (dB) quantize per token at run time instead; 0 keeps
+  /// every layer static.
+  double minSqnrDb = 25.0;
   /// Runtime threads (0 = all).
   unsigned numThreads = 0;
   /// Draw a progress bar on stderr (the driver sets it when stderr is a
@@ -64,6 +68,11 @@ struct CalibrationPoint {
   /// max over channels of mean |x| divided by the mean over channels: how
   /// much the largest input channel stands out (outliers).
   double channelOutlierRatio = 0;
+  /// Signal-to-noise ratio, in dB, of these activations quantized to int8
+  /// per tensor with the chosen range (estimated from the histogram).
+  double sqnrDb = 0;
+  /// Quantized per token at run time instead: sqnrDb < minSqnrDb.
+  bool fallback = false;
   uint64_t values = 0;
   uint64_t nonFinite = 0;
 };

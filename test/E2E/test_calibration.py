@@ -1,0 +1,242 @@
+"""End-to-end tests of calibration (--calib, --act=static) and evaluation (--eval).
+
+The calibrated artifact is checked against a float64 numpy simulation of exactly the
+quantization qcc applies (per-channel int8 weights, int8 activations per tensor with the scale
+max|x| / 127 that min/max calibration picks from the calibration sets), with relative L2 <= 2e-3
+(float32 accumulation order and rare rounding ties differ). Every input-set layout --calib takes
+is exercised, and every kind of bad calibration data must give a one-line error.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1] / "scripts"))
+import qcc_harness as H  # noqa: E402
+from test_quantized import TARGETS, fake_quant_weight, make_mlp, metrics, rne  # noqa: E402
+
+ROWS = 16
+
+
+@pytest.fixture(scope="module")
+def mlp_model(base_seed):
+    return make_mlp(np.random.default_rng(base_seed), rows=ROWS)
+
+
+@pytest.fixture(scope="module")
+def mlp(tmp_path_factory, mlp_model):
+    path = tmp_path_factory.mktemp("calib-mlp") / "mlp.onnx"
+    onnx.save(mlp_model, path)
+    return path
+
+
+def calib_samples(seed: int, n: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, ROWS, 256)) * 0.8).astype(np.float32)
+
+
+def fake_quant_static(x: np.ndarray, absmax: float) -> np.ndarray:
+    s = np.float32(np.float64(np.float32(absmax)) / 127.0)
+    s = s if s > 0 else np.float32(1)
+    inv = np.float32(1) / s
+    return (np.clip(rne(x * inv), -128, 127) * s).astype(np.float32)
+
+
+def simulate_static(model: onnx.ModelProto, calib: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The MLP with static int8 activations calibrated by min/max on `calib`."""
+    w = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    w1 = fake_quant_weight(w["w1"].T.copy(), "int8-dynamic").astype(np.float64)
+    w2 = fake_quant_weight(w["w2"], "int8-dynamic").astype(np.float64)
+
+    def hidden(a):
+        return np.maximum(a.astype(np.float64) @ w["w1"].T.astype(np.float64) + w["b1"], 0).astype(np.float32)
+
+    absmax1 = float(np.abs(calib).max())
+    absmax2 = float(max(np.abs(hidden(c)).max() for c in calib))
+    h = np.maximum(fake_quant_static(x, absmax1).astype(np.float64) @ w1 + w["b1"], 0).astype(np.float32)
+    return np.tanh(fake_quant_static(h, absmax2).astype(np.float64) @ w2 + w["b2"])
+
+
+def qcc(mlp: Path, prefix: Path, *flags: str, target: str = "x86-64") -> H.ToolResult:
+    return H.compile_model(mlp, prefix, target=target, bits=32, extra=list(flags))
+
+
+def run(prefix: Path, x: np.ndarray) -> np.ndarray:
+    inputs = H.save_inputs({"x": x}, prefix.parent / "in")
+    r = H.run_artifact(prefix, inputs, prefix.parent / "out")
+    if not r.ok:
+        pytest.fail(f"qcc-run failed: {r.first_error_line()}", pytrace=False)
+    return np.load(prefix.parent / "out" / "y.npy")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_static_int8_matches_simulation(mlp, mlp_model, target, base_seed, tmp_path):
+    calib = calib_samples(base_seed + 1, 12)
+    np.savez(tmp_path / "calib.npz", x=calib)
+    prefix = tmp_path / "m" / "model"
+    r = qcc(mlp, prefix, "-bits=8", "--calib", str(tmp_path / "calib.npz"), "--calib-method=minmax",
+            "--calib-min-sqnr=0", f"--report={tmp_path / 'report.json'}", target=target)
+    assert r.ok, r.first_error_line()
+    x = (np.random.default_rng(base_seed + 2).standard_normal((ROWS, 256)) * 0.7).astype(np.float32)
+    got = run(prefix, x)
+    want = simulate_static(mlp_model, calib, x)
+    cos, rel = metrics(got, want)
+    assert rel <= 2e-3, f"static int8 vs simulation: rel L2 {rel:.2e}, cosine {cos:.6f} (seed {base_seed})"
+
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["calibration"]["method"] == "minmax"
+    assert report["calibration"]["samples"] == 12
+    acts = {a["name"]: a for a in report["calibration"]["activations"]}
+    assert acts["fc1"]["abs_max_chosen"] == pytest.approx(float(np.abs(calib).max()), rel=1e-6)
+    layers = {layer["name"]: layer for layer in report["layers"]}
+    assert layers["fc2"]["activations"].startswith("int8 per tensor, static (minmax, 12 samples")
+
+
+def test_low_sqnr_layers_fall_back_to_per_token(mlp, base_seed, tmp_path):
+    """A layer whose static scale would lose too much runs per token: with the bar at 99 dB
+    every layer does, and the artifact computes exactly what --act=dynamic computes."""
+    np.savez(tmp_path / "calib.npz", x=calib_samples(base_seed + 7, 4))
+    x = calib_samples(base_seed + 8, 1)[0]
+    r = qcc(mlp, tmp_path / "s" / "model", "-bits=8", "--calib", str(tmp_path / "calib.npz"),
+            "--calib-min-sqnr=99", f"--report={tmp_path / 'r.json'}")
+    assert r.ok, r.first_error_line()
+    r = qcc(mlp, tmp_path / "d" / "model", "-bits=8", "--act=dynamic")
+    assert r.ok, r.first_error_line()
+    np.testing.assert_array_equal(run(tmp_path / "s" / "model", x), run(tmp_path / "d" / "model", x))
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert all(a["per_token_fallback"] for a in report["calibration"]["activations"])
+    assert all(layer["activations"].startswith("int8 per token (run time): static per-tensor SQNR would be")
+               for layer in report["layers"])
+
+
+@pytest.mark.parametrize("method", ["percentile", "entropy", "mse"])
+def test_calibration_methods_stay_close_to_float(mlp, mlp_model, method, base_seed, tmp_path):
+    np.savez(tmp_path / "calib.npz", x=calib_samples(base_seed + 3, 8))
+    prefix = tmp_path / "m" / "model"
+    r = qcc(mlp, prefix, "-bits=8", "--calib", str(tmp_path / "calib.npz"), f"--calib-method={method}",
+            f"--report={tmp_path / 'r.json'}", target="host")
+    assert r.ok, r.first_error_line()
+    x = calib_samples(base_seed + 4, 1)[0]
+    import onnxruntime as ort
+    sess = ort.InferenceSession(str(mlp), providers=["CPUExecutionProvider"])
+    ref = sess.run(None, {"x": x})[0]
+    cos, rel = metrics(run(prefix, x), ref)
+    # KL calibration clips post-ReLU activations hard on small sample counts (it trades
+    # outliers for resolution by design), so it gets a looser bound.
+    min_cos, max_rel = (0.98, 0.2) if method == "entropy" else (0.999, 0.05)
+    assert cos >= min_cos and rel <= max_rel, \
+        f"{method}: cosine {cos:.6f}, rel L2 {rel:.3e} (seed {base_seed})"
+    report = json.loads((tmp_path / "r.json").read_text())
+    acts = report["calibration"]["activations"]
+    # Clipping methods never pick more than the observed maximum.
+    assert all(a["abs_max_chosen"] <= max(-a["min"], a["max"]) * (1 + 1e-6) for a in acts)
+
+
+def write_layouts(root: Path, samples: np.ndarray) -> dict[str, Path]:
+    """The same sets in each layout --calib reads."""
+    layouts = {}
+    npz_dir = root / "npz-folder"
+    npz_dir.mkdir(parents=True)
+    for i, s in enumerate(samples):
+        np.savez(npz_dir / f"set{i}.npz", x=s)
+    layouts["npz-folder"] = npz_dir
+    pb_dir = root / "onnx-test-data"
+    for i, s in enumerate(samples):
+        d = pb_dir / f"test_data_set_{i}"
+        d.mkdir(parents=True)
+        (d / "input_0.pb").write_bytes(numpy_helper.from_array(s, "x").SerializeToString())
+        # Expected outputs in the same folder are ignored.
+        (d / "output_0.pb").write_bytes(numpy_helper.from_array(s[:, :4], "y").SerializeToString())
+    layouts["onnx-test-data"] = pb_dir
+    npy_dir = root / "npy-folders"
+    for i, s in enumerate(samples):
+        d = npy_dir / f"{i:03d}"
+        d.mkdir(parents=True)
+        np.save(d / "x.npy", s)
+    layouts["npy-folders"] = npy_dir
+    return layouts
+
+
+def test_every_layout_gives_the_same_calibration(mlp, base_seed, tmp_path):
+    samples = calib_samples(base_seed + 5, 3)
+    layouts = write_layouts(tmp_path / "data", samples)
+    np.savez(tmp_path / "stacked.npz", x=samples)
+    layouts["stacked-npz"] = tmp_path / "stacked.npz"
+    chosen = {}
+    for name, path in layouts.items():
+        report = tmp_path / f"{name}.json"
+        r = qcc(mlp, tmp_path / name / "model", "-bits=8", "--calib", str(path), "--calib-method=minmax",
+                f"--report={report}", target="x86-64")
+        assert r.ok, f"{name}: {r.first_error_line()}"
+        cal = json.loads(report.read_text())["calibration"]
+        assert cal["samples"] == 3, name
+        chosen[name] = [a["abs_max_chosen"] for a in cal["activations"]]
+    first = next(iter(chosen.values()))
+    for name, values in chosen.items():
+        assert values == first, f"{name} calibrated differently: {values} vs {first}"
+
+
+def test_eval_reports_quality(mlp, base_seed, tmp_path):
+    np.savez(tmp_path / "eval.npz", x=calib_samples(base_seed + 6, 4))
+    prefix = tmp_path / "m" / "model"
+    report = tmp_path / "r.json"
+    r = qcc(mlp, prefix, "-bits=4", "--group-size=32", "--eval", str(tmp_path / "eval.npz"),
+            f"--report={report}", target="host")
+    assert r.ok, r.first_error_line()
+    assert "quality vs float over 4 input sets" in r.stdout
+    q = json.loads(report.read_text())["quality"]
+    assert q["samples"] == 4
+    (out,) = q["outputs"]
+    assert out["name"] == "y"
+    assert 0.98 <= out["mean_cosine"] <= 1.0 and out["min_cosine"] <= out["mean_cosine"]
+    assert 0.0 < out["mean_rel_l2"] < 0.25
+    assert 0.5 <= out["top1_agreement"] <= 1.0
+
+    # The float compile agrees with itself.
+    r = qcc(mlp, tmp_path / "f" / "model", "--eval", str(tmp_path / "eval.npz"),
+            f"--report={tmp_path / 'f.json'}", target="host")
+    assert r.ok, r.first_error_line()
+
+
+BAD = [
+    # (what, files to write: name -> array or None for a folder, flags, expected message part)
+    ("missing input", {"a.npz": {"y": np.zeros((ROWS, 256), np.float32)}}, [], "no entry for model input 'x'"),
+    ("wrong dtype", {"a.npz": {"x": np.zeros((ROWS, 256), np.float64)}}, [], "is float64; the model expects float32"),
+    ("wrong shape", {"a.npz": {"x": np.zeros((ROWS, 128), np.float32)}}, [], "has shape [16x128]"),
+    ("extra tensor", {"a.npz": {"x": np.zeros((ROWS, 256), np.float32), "z": np.zeros(3, np.float32)}}, [],
+     "'z' is not an input of the model"),
+    ("empty folder", {}, [], "no input sets in"),
+]
+
+
+@pytest.mark.parametrize("what,files,flags,message", BAD, ids=[b[0] for b in BAD])
+def test_bad_calibration_data(mlp, tmp_path, what, files, flags, message):
+    data = tmp_path / "calib"
+    data.mkdir()
+    for name, arrays in files.items():
+        np.savez(data / name, **arrays)
+    r = qcc(mlp, tmp_path / "m" / "model", "-bits=8", "--calib", str(data), *flags)
+    assert not r.ok, f"{what}: qcc accepted bad calibration data"
+    line = r.first_error_line()
+    assert message in line, f"{what}: {line}"
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_bad_calibration_flags(mlp, tmp_path):
+    np.savez(tmp_path / "c.npz", x=calib_samples(1, 2))
+    cases = [(["-bits=8", "--act=static"], "--act=static needs calibration inputs"),
+             (["--calib", str(tmp_path / "c.npz")], "use it with -bits=8 or -bits=4"),
+             (["-bits=8", "--calib", str(tmp_path / "c.npz"), "--calib-method=best"], "unknown --calib-method"),
+             (["-bits=8", "--calib", str(tmp_path / "nope")], "cannot read"),
+             (["-bits=8", "--calib", str(tmp_path / "c.npz"), "--calib-percentile=0"], "--calib-percentile")]
+    for flags, message in cases:
+        r = qcc(mlp, tmp_path / "m" / "model", *flags)
+        assert not r.ok and message in r.first_error_line(), (flags, r.stderr)
