@@ -272,6 +272,12 @@ def weight_matmuls(model) -> list[str]:
     return names
 
 
+def ort_note(path: Path) -> str:
+    """What ort_model had to change in a model (e.g. per-tensor instead of per-channel), or ''."""
+    meta = Path(str(path) + ".meta.json")
+    return json.loads(meta.read_text()).get("note", "") if meta.is_file() else ""
+
+
 def ort_model(src: Path, kind: str, calib_reader_fn=None, calib_key: str = "", fresh: bool = False,
               log=print) -> tuple[Path, float]:
     """onnxruntime's own quantizers on `src` (cached); returns (path, seconds to quantize).
@@ -283,12 +289,16 @@ def ort_model(src: Path, kind: str, calib_reader_fn=None, calib_key: str = "", f
     if kind == "fp32":
         return src, 0.0
     import onnx
+    note = ""
     key = _sha(model_identity(src), kind, calib_key, _ort_version())[:16]
     d = CACHE / "ort"
     d.mkdir(parents=True, exist_ok=True)
     dst = d / f"{src.stem}-{kind}-{key}.onnx"
     if dst.is_file() and not fresh:
         return dst, json.loads(Path(str(dst) + ".meta.json").read_text())["seconds"]
+    for stale in d.glob(f"{src.stem}-{kind}-*.onnx"):  # other builds of this kind (an older key)
+        stale.unlink()
+        Path(str(stale) + ".meta.json").unlink(missing_ok=True)
     log(f"  onnxruntime quantizer: {src.name} -> {kind}")
     tmp = d / f"tmp-{os.getpid()}-{dst.name}"
     t0 = time.perf_counter()
@@ -299,6 +309,14 @@ def ort_model(src: Path, kind: str, calib_reader_fn=None, calib_key: str = "", f
         nodes = None if kind == "int8dyn_all" else weight_matmuls(onnx.load(str(src), load_external_data=False))
         quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8, nodes_to_quantize=nodes,
                          per_channel=kind == "int8dyn", use_external_data_format=big)
+        if kind == "int8dyn":
+            try:  # onnxruntime's per-channel MatMul output can fail its own shape inference
+                H.ort_session(str(tmp), threads=1, optimize=True)
+            except Exception as e:  # noqa: BLE001
+                note = f"per-tensor weights: onnxruntime cannot load its per-channel model ({str(e)[:80]})"
+                log(f"  {note}")
+                quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8, nodes_to_quantize=nodes,
+                                 per_channel=False, use_external_data_format=big)
     elif kind == "int8static":
         nodes = weight_matmuls(onnx.load(str(src), load_external_data=False))
         quantize_static(str(src), str(tmp), calib_reader_fn(), quant_format=QuantFormat.QDQ,
@@ -320,7 +338,7 @@ def ort_model(src: Path, kind: str, calib_reader_fn=None, calib_key: str = "", f
     os.replace(tmp, dst)
     if Path(str(tmp) + ".data").is_file():
         raise RuntimeError("external data for quantized models is not handled")
-    Path(str(dst) + ".meta.json").write_text(json.dumps({"kind": kind, "seconds": round(secs, 2)}))
+    Path(str(dst) + ".meta.json").write_text(json.dumps({"kind": kind, "seconds": round(secs, 2), "note": note}))
     return dst, secs
 
 

@@ -16,11 +16,14 @@ windows for every row); each window predicts its tokens 2..128 from the ones bef
 predictions per window). Calibration: 16 windows of valid.txt.
 
 Rows: qcc `-target=x86-64-vnni` -bits=32 / -bits=8 --act=dynamic|none|static / -bits=4
---group-size=128|32 (W4A8 = --act=dynamic, the default, and weight-only = --act=none); onnxruntime
-1.x quantize_dynamic (QInt8, the weight MatMul/Gemm nodes qcc quantizes; "all ops" = its default op
-set), quantize_static (QDQ, per-channel QInt8 weights, QUInt8 activations, MinMax on the same
-calibration text, weight MatMul/Gemm nodes), MatMulNBitsQuantizer RTN int4 symmetric (block 128
-and 32; accuracy_level unset = fp32 compute, and "a4" = accuracy_level 4, int8 activations).
+--group-size=128|32 (W4A8 = --act=dynamic, the default, and weight-only = --act=none); --act=static
+uses qcc's calibration defaults (minmax; layers whose static int8 SQNR would be below
+--calib-min-sqnr fall back to per-token dynamic). onnxruntime: quantize_dynamic (per-channel QInt8
+weights on the weight MatMul/Gemm nodes qcc quantizes; "defaults" = as shipped: its default op set
+and per-tensor weights), quantize_static (QDQ, per-channel QInt8 weights, QUInt8 activations,
+MinMax on the same calibration text, weight MatMul/Gemm nodes), MatMulNBitsQuantizer RTN int4
+symmetric (block 128 and 32; accuracy_level unset = fp32 compute, "a4" = accuracy_level 4, int8
+activations).
 
   .venv/bin/python bench/quality.py [--model minilm,smollm2] [--sentences 256] [--windows 64]
         [--rows PATTERN] [--quick] [--fresh] [--update]
@@ -121,6 +124,8 @@ class Runner:
             path, secs = E.ort_model(src, kind, calib_reader_fn=calib_reader_fn,
                                      calib_key=str(calib_dir and E.dir_digest(calib_dir)), fresh=fresh)
             self.compile_s = secs if kind != "fp32" else None
+            if E.ort_note(path):
+                self.label += " [" + E.ort_note(path).split(":")[0] + "]"
             self.size_mb = size_mb(path)
             sess = H.ort_session(path, threads=threads, optimize=True)
             names = [o.name for o in sess.get_outputs()]
