@@ -17,9 +17,11 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cstring>
 #include <cmath>
 
 using namespace mlir;
@@ -92,6 +94,88 @@ bool allocateOutputs(qcc_model_t *model, std::vector<OwnedTensor> &outputs,
       return false;
     }
   }
+  return true;
+}
+
+/// Writes `data` as a .npy of `dims`.
+bool writeNpy(const std::string &path, qcc_dtype dtype,
+              std::vector<int64_t> dims, const void *data, size_t bytes,
+              std::string &error) {
+  qcc_tensor t;
+  std::memset(&t, 0, sizeof(t));
+  t.dtype = dtype;
+  t.rank = static_cast<uint32_t>(dims.size());
+  std::copy(dims.begin(), dims.end(), t.dims);
+  t.data = const_cast<void *>(data);
+  t.byte_size = bytes;
+  if (qcc_status st = qcc_tensor_write_npy(path.c_str(), &t)) {
+    error = "--calib-stats: " + takeMessage(st);
+    return false;
+  }
+  return true;
+}
+
+/// The statistics of every observed activation, for later passes (GPTQ's
+/// Hessian, AWQ's channel scales): per layer `<i>.mean_abs.npy` [K] f64,
+/// `<i>.max_abs.npy` [K] f32, `<i>.mean_square.npy` [K] f64 and, when
+/// accumulated, `<i>.xtx.npy` [K, K] f64 (the mean of x^T x over rows), and
+/// index.json naming the layers each file describes.
+bool writeStatistics(
+    const std::string &dir, const CalibrationResult &result,
+    const std::vector<std::pair<size_t, std::vector<int64_t>>> &observed,
+    const std::vector<qnum::ChannelAbsObserver> &channels,
+    const std::vector<qnum::GramObserver> &grams, std::string &error) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+    error = "--calib-stats: cannot create '" + dir + "': " + ec.message();
+    return false;
+  }
+  std::string index;
+  llvm::raw_string_ostream os(index);
+  llvm::json::OStream json(os, 2);
+  json.object([&] {
+    json.attribute("samples", static_cast<int64_t>(result.numSamples));
+    json.attributeArray("activations", [&] {
+      for (size_t o = 0; o < observed.size(); ++o) {
+        std::string stem = dir + "/" + std::to_string(o);
+        int64_t k = channels[o].getNumChannels();
+        std::vector<double> meanAbs = channels[o].getMeanAbs();
+        std::vector<float> maxAbs = channels[o].getMaxAbs();
+        std::vector<double> meanSq = channels[o].getMeanSquare();
+        if (!error.empty())
+          return;
+        if (!writeNpy(stem + ".mean_abs.npy", QCC_DTYPE_FLOAT64, {k},
+                      meanAbs.data(), meanAbs.size() * 8, error) ||
+            !writeNpy(stem + ".max_abs.npy", QCC_DTYPE_FLOAT32, {k},
+                      maxAbs.data(), maxAbs.size() * 4, error) ||
+            !writeNpy(stem + ".mean_square.npy", QCC_DTYPE_FLOAT64, {k},
+                      meanSq.data(), meanSq.size() * 8, error))
+          return;
+        if (!grams.empty()) {
+          std::vector<double> xtx = grams[o].getMatrix(/*mean=*/true);
+          if (!writeNpy(stem + ".xtx.npy", QCC_DTYPE_FLOAT64, {k, k},
+                        xtx.data(), xtx.size() * 8, error))
+            return;
+        }
+        json.object([&] {
+          json.attribute("file_prefix", std::to_string(o));
+          json.attribute("rows", channels[o].getNumRows());
+          json.attributeArray("layers", [&] {
+            for (int64_t id : observed[o].second)
+              json.value(result.points[id].name);
+          });
+        });
+      }
+    });
+  });
+  if (!error.empty())
+    return false;
+  std::error_code ec;
+  llvm::raw_fd_ostream file(dir + "/index.json", ec);
+  if (ec) {
+    error = "--calib-stats: cannot write index.json: " + ec.message();
+    return false;
+  }
+  file << index << "\n";
   return true;
 }
 
@@ -305,6 +389,10 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
   std::vector<qnum::ChannelAbsObserver> channels;
   for (auto &[index, ids] : observed)
     channels.emplace_back(outs[index].shape.back());
+  std::vector<qnum::GramObserver> grams;
+  if (!options.statsDir.empty())
+    for (auto &[index, ids] : observed)
+      grams.emplace_back(outs[index].shape.back());
   std::vector<OwnedTensor> inputs, outputs;
   if (!allocateOutputs(model->get(), outputs, error))
     return failure();
@@ -332,6 +420,11 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
         error = "calibration: " + st.message;
         return failure();
       }
+      if (!grams.empty())
+        if (qnum::Status st = grams[o].observe(data, rows, cols); !st) {
+          error = "calibration: " + st.message;
+          return failure();
+        }
     }
     if (options.progress)
       drawProgress("calibrating", s + 1, total);
@@ -400,6 +493,10 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
       }
     }
   }
+  if (!options.statsDir.empty() &&
+      !writeStatistics(options.statsDir, result, observed, channels, grams,
+                       error))
+    return failure();
   if (reference)
     *reference = std::move(model);
   return success();

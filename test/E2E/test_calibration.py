@@ -240,3 +240,22 @@ def test_bad_calibration_flags(mlp, tmp_path):
     for flags, message in cases:
         r = qcc(mlp, tmp_path / "m" / "model", *flags)
         assert not r.ok and message in r.first_error_line(), (flags, r.stderr)
+
+
+def test_calibration_statistics_for_later_passes(mlp, base_seed, tmp_path):
+    """--calib-stats writes per-layer channel statistics and X^T X (GPTQ/AWQ inputs)."""
+    calib = calib_samples(base_seed + 9, 5)
+    np.savez(tmp_path / "calib.npz", x=calib)
+    stats = tmp_path / "stats"
+    r = qcc(mlp, tmp_path / "m" / "model", "-bits=8", "--calib", str(tmp_path / "calib.npz"),
+            "--calib-stats", str(stats))
+    assert r.ok, r.first_error_line()
+    index = json.loads((stats / "index.json").read_text())
+    assert index["samples"] == 5
+    entry = next(a for a in index["activations"] if a["layers"] == ["fc1"])
+    rows = calib.reshape(-1, 256).astype(np.float64)
+    assert entry["rows"] == rows.shape[0]
+    prefix = stats / entry["file_prefix"]
+    np.testing.assert_allclose(np.load(f"{prefix}.xtx.npy"), rows.T @ rows / rows.shape[0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(np.load(f"{prefix}.mean_abs.npy"), np.abs(rows).mean(axis=0), rtol=1e-9)
+    np.testing.assert_array_equal(np.load(f"{prefix}.max_abs.npy"), np.abs(calib).reshape(-1, 256).max(axis=0))

@@ -140,6 +140,11 @@ cl::opt<double> calibMinSqnr(
              "quantize per token at run time instead (default 25; 0 keeps "
              "all static)"),
     cl::value_desc("dB"), cl::init(25.0), cl::cat(qccCategory));
+cl::opt<std::string> calibStats(
+    "calib-stats",
+    cl::desc("Also accumulate X^T X per quantized matmul input and write all "
+             "calibration statistics (.npy per layer + index.json) to DIR"),
+    cl::value_desc("dir"), cl::cat(qccCategory));
 cl::opt<std::string> evalPath(
     "eval",
     cl::desc("Compare the artifact with the float model on the input sets in "
@@ -406,6 +411,9 @@ int main(int argc, char **argv) {
   if (calibMinSqnr < 0)
     return fail("--calib-min-sqnr must be >= 0");
   calibOptions.minSqnrDb = calibMinSqnr;
+  calibOptions.statsDir = calibStats;
+  if (!calibStats.empty() && calibPath.empty())
+    return fail("--calib-stats needs --calib PATH");
   calibOptions.progress = llvm::sys::Process::StandardErrIsDisplayed();
   if (!evalPath.empty() && (emitKind != EmitKind::So || target->kind != TargetKind::Cpu))
     return fail("--eval runs the artifact: it needs --emit=so and a CPU target");

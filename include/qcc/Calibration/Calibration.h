@@ -48,6 +48,10 @@ struct CalibrationOptions {
   /// ratio below this (dB) quantize per token at run time instead; 0 keeps
   /// every layer static.
   double minSqnrDb = 25.0;
+  /// When set, also accumulate X^T X per observed activation (what GPTQ and
+  /// AWQ need) and write every layer's statistics to this folder as .npy
+  /// files with an index.json.
+  std::string statsDir;
   /// Runtime threads (0 = all).
   unsigned numThreads = 0;
   /// Draw a progress bar on stderr (the driver sets it when stderr is a
