@@ -96,6 +96,11 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(cpu::createCpuApproximateMath());
   // After the last producer of scf.parallel, before anything lowers it.
   pm.addPass(cpu::createCpuOutlineParallel());
+  // One function per loop nest: LLVM's time grows faster than linearly with
+  // the size of a function, and a whole model is one entry function.
+  pm.addPass(cpu::createCpuOutlineKernels());
+  // Every layer's copy of a kernel is now the same function of its buffers.
+  pm.addPass(cpu::createCpuMergeFunctions());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createSCFToControlFlowPass());

@@ -114,6 +114,82 @@ def CpuOutlineParallel : Pass<"qcc-cpu-outline-parallel", "mlir::ModuleOp"> {
                            "mlir::scf::SCFDialect"];
 }
 
+def CpuOutlineKernels : Pass<"qcc-cpu-outline-kernels", "mlir::ModuleOp"> {
+  let summary = "Move each loop nest of the entry function into its own function";
+  let description = [{
+    LLVM's optimizer and code generator take time that grows faster than
+    linearly with the size of one function; a whole model in one entry
+    function made compile time quadratic in the number of layers. Every
+    top-level loop nest (`scf.for`, `scf.parallel`, `scf.while`, `scf.if`
+    and their affine forms) of the entry function with at least `min-ops`
+    operations becomes a call of a private function
+    `@<entry>_kernel(...)` with internal linkage and LLVM's `noinline`.
+
+    Values the nest uses from above are passed as arguments, except pure
+    operations (constants, memref views, index arithmetic), which are cloned
+    into the function together with what they use, so buffers are passed as
+    their allocations (static memrefs, one pointer each with the
+    bare-pointer convention). An argument rooted in an allocation of the
+    entry function that no other argument shares gets `llvm.noalias`,
+    unless the nest contains a call. Nests that use a value that cannot be
+    passed (a memref with a dynamic shape or layout) or that yield a memref
+    stay in place.
+
+    ```mlir
+    func.func @main(%in: memref<64xf32>) {
+      %buf = memref.alloc() : memref<64xf32>
+      scf.for %i = %c0 to %c64 step %c1 {
+        %x = memref.load %in[%i] : memref<64xf32>
+        memref.store %x, %buf[%i] : memref<64xf32>
+      }
+      ...
+    }
+    // becomes
+    func.func private @main_kernel(%arg0: memref<64xf32>,
+        %arg1: memref<64xf32> {llvm.noalias})
+        attributes {llvm.linkage = #llvm.linkage<internal>,
+                    passthrough = ["noinline"]}
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
+           "Name of the entry function">,
+    Option<"minOps", "min-ops", "int64_t", /*default=*/"0",
+           "Nests with fewer operations (the nest included) stay in place">
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::LLVM::LLVMDialect"];
+}
+
+def CpuMergeFunctions : Pass<"qcc-cpu-merge-functions", "mlir::ModuleOp"> {
+  let summary = "Keep one copy of identical private functions";
+  let description = [{
+    Every layer of a model runs the same kernels on other buffers; once
+    `qcc-cpu-outline-kernels` and `qcc-cpu-outline-parallel` made them
+    functions of their buffers, the copies are identical and LLVM would
+    compile each. Private functions with a body whose attributes other than
+    the name are equal and whose bodies are equivalent up to SSA names and
+    locations are merged into the first of them in module order: symbol
+    references to the others are redirected and the others erased. Merging
+    callees can make callers identical, so this repeats until nothing
+    merges.
+
+    ```mlir
+    func.func private @k(%a: memref<8xf32>) { ... }
+    func.func private @k_0(%a: memref<8xf32>) { ... }  // same body
+    func.func @main(%x: memref<8xf32>, %y: memref<8xf32>) {
+      call @k(%x) : (memref<8xf32>) -> ()
+      call @k_0(%y) : (memref<8xf32>) -> ()   // becomes call @k(%y)
+      return
+    }
+    ```
+  }];
+  let statistics = [
+    Statistic<"numMerged", "merged-functions",
+              "Functions merged into an identical one">
+  ];
+}
+
 def CpuEmitEntry : Pass<"qcc-cpu-emit-entry", "mlir::ModuleOp"> {
   let summary = "Emit the artifact's exported entry points";
   let description = [{
