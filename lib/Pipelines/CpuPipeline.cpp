@@ -47,6 +47,8 @@ void buildQuantizationPipeline(OpPassManager &pm,
   quantOptions.keepFloat.assign(options.keepFloat.begin(),
                                 options.keepFloat.end());
   pm.addNestedPass<func::FuncOp>(createQuantizeWeights(quantOptions));
+  if (options.quantizeEmbeddings)
+    pm.addNestedPass<func::FuncOp>(createQuantizeEmbeddings());
   pm.addPass(createCanonicalizerPass());
 }
 

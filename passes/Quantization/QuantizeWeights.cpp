@@ -2,6 +2,8 @@
 
 #include "qcc/Passes/Passes.h"
 
+#include "QuantUtils.h"
+
 #include "qcc/Dialect/Q/IR/QOps.h"
 #include "qcc/Quant/Metrics.h"
 #include "qcc/Quant/Packing.h"
@@ -27,28 +29,8 @@ namespace qnum = qcc::quant;
 
 namespace {
 
-/// The f32 values of a constant, whatever attribute holds them.
-static std::optional<std::vector<float>> floatValues(ElementsAttr attr) {
-  auto type = cast<ShapedType>(attr.getType());
-  if (!type.getElementType().isF32())
-    return std::nullopt;
-  std::vector<float> values(type.getNumElements());
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob || blob->getData().size() != values.size() * sizeof(float))
-      return std::nullopt;
-    std::memcpy(values.data(), blob->getData().data(),
-                values.size() * sizeof(float));
-    return values;
-  }
-  auto dense = dyn_cast<DenseElementsAttr>(attr);
-  if (!dense)
-    return std::nullopt;
-  int64_t i = 0;
-  for (float v : dense.getValues<float>())
-    values[i++] = v;
-  return values;
-}
+using qcc::getFloatValues;
+using qcc::getNodeName;
 
 static bool isZeroFill(Value init) {
   auto fill = init.getDefiningOp<linalg::FillOp>();
@@ -57,16 +39,6 @@ static bool isZeroFill(Value init) {
   auto cst = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
   auto value = cst ? dyn_cast<FloatAttr>(cst.getValue()) : FloatAttr();
   return value && value.getValue().isZero();
-}
-
-static std::string nodeName(Location loc) {
-  if (auto name = dyn_cast<NameLoc>(loc))
-    return name.getName().str();
-  if (auto fused = dyn_cast<FusedLoc>(loc))
-    for (Location inner : fused.getLocations())
-      if (auto name = dyn_cast<NameLoc>(inner))
-        return name.getName().str();
-  return "";
 }
 
 struct QuantizeWeightsPass
@@ -78,13 +50,7 @@ struct QuantizeWeightsPass
   void report(Operation *op, StringRef name, StringRef format, int64_t k,
               int64_t n, int64_t bytesAfter, double relError,
               StringRef note) {
-    ModuleOp module = op->getParentOfType<ModuleOp>();
-    if (!module)
-      return;
     Builder b(op->getContext());
-    SmallVector<Attribute> layers;
-    if (auto existing = module->getAttrOfType<ArrayAttr>("qcc.quant_report"))
-      layers.assign(existing.begin(), existing.end());
     SmallVector<NamedAttribute> fields = {
         b.getNamedAttr("name", b.getStringAttr(name)),
         b.getNamedAttr("format", b.getStringAttr(format)),
@@ -95,8 +61,7 @@ struct QuantizeWeightsPass
         b.getNamedAttr("weight_rel_error", b.getF64FloatAttr(relError)),
         b.getNamedAttr("activations", b.getStringAttr(activations(op, format))),
         b.getNamedAttr("note", b.getStringAttr(note))};
-    layers.push_back(b.getDictionaryAttr(fields));
-    module->setAttr("qcc.quant_report", b.getArrayAttr(layers));
+    qcc::appendQuantReport(op, fields);
   }
 
   /// Calibration found that one scale for the whole tensor loses too much
@@ -168,7 +133,7 @@ struct QuantizeWeightsPass
       return success();
     auto weightType = cast<RankedTensorType>(weightCst.getType());
     int64_t numK = weightType.getShape()[0], numN = weightType.getShape()[1];
-    std::string name = nodeName(op.getLoc());
+    std::string name = getNodeName(op.getLoc());
     auto keep = [&](StringRef why) {
       report(op, name, "f32", numK, numN, numK * numN * 4, 0.0, why);
       return success();
@@ -180,7 +145,7 @@ struct QuantizeWeightsPass
       if (!pattern.empty() && name.find(pattern) != std::string::npos)
         return keep("--keep-float=" + pattern);
     std::optional<std::vector<float>> values =
-        floatValues(cast<ElementsAttr>(weightCst.getValue()));
+        getFloatValues(cast<ElementsAttr>(weightCst.getValue()));
     if (!values)
       return success();
     // Static activation scales come from calibration, which records the

@@ -259,3 +259,40 @@ def test_calibration_statistics_for_later_passes(mlp, base_seed, tmp_path):
     np.testing.assert_allclose(np.load(f"{prefix}.xtx.npy"), rows.T @ rows / rows.shape[0], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(np.load(f"{prefix}.mean_abs.npy"), np.abs(rows).mean(axis=0), rtol=1e-9)
     np.testing.assert_array_equal(np.load(f"{prefix}.max_abs.npy"), np.abs(calib).reshape(-1, 256).max(axis=0))
+
+
+def test_quantized_embeddings(base_seed, tmp_path):
+    """--quantize-embeddings stores a Gather table as int8 rows: the output equals a numpy
+    simulation of per-row symmetric int8, and the weight file shrinks accordingly."""
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(base_seed + 10)
+    table = rng.standard_normal((512, 64)).astype(np.float32)
+    table[7] *= 50  # rows with very different ranges each get their own scale
+    w = (rng.standard_normal((64, 32)) / 8).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("Gather", ["table", "ids"], ["e"], name="embed"),
+         helper.make_node("Tanh", ["e"], ["y"], name="tanh")], "emb",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 64])],
+        [numpy_helper.from_array(table, "table"), numpy_helper.from_array(w, "w")])
+    path = tmp_path / "emb.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    ids = rng.integers(0, 512, (1, 16)).astype(np.int64)
+    ids[0, 0] = 7
+    report = tmp_path / "r.json"
+    prefix = tmp_path / "q" / "model"
+    r = qcc(path, prefix, "-bits=8", "--quantize-embeddings", f"--report={report}")
+    assert r.ok, r.first_error_line()
+    H.save_inputs({"ids": ids}, tmp_path / "in")
+    r = H.run_artifact(prefix, H.save_inputs({"ids": ids}, tmp_path / "in"), tmp_path / "out")
+    assert r.ok, r.first_error_line()
+    got = np.load(tmp_path / "out" / "y.npy")
+    s = (np.abs(table).max(axis=1) / np.float32(127)).astype(np.float32)
+    deq = (np.clip(rne(table / s[:, None]), -128, 127) * s[:, None]).astype(np.float32)
+    np.testing.assert_allclose(got, np.tanh(deq[ids]), rtol=2e-6, atol=2e-6)
+    layer = json.loads(report.read_text())["layers"][0]
+    assert layer["format"] == "int8 per-row (embedding)" and layer["name"] == "embed"
+    assert layer["weight_bytes_after"] == 512 * 64 + 512 * 4
+    assert (tmp_path / "q" / "model.weights").stat().st_size < table.nbytes / 3
+    r = qcc(path, tmp_path / "f" / "model", "--quantize-embeddings")
+    assert not r.ok and "needs -bits=8 or -bits=4" in r.first_error_line()

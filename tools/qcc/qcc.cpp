@@ -87,6 +87,11 @@ cl::list<std::string> keepFloat(
     cl::desc("Keep matmuls whose ONNX node name contains PATTERN in float "
              "(repeatable or comma-separated)"),
     cl::value_desc("pattern"), cl::CommaSeparated, cl::cat(qccCategory));
+cl::opt<bool> quantizeEmbeddings(
+    "quantize-embeddings",
+    cl::desc("With -bits=8|4, also store embedding tables (constant tables "
+             "read by Gather) as int8 with one scale per row"),
+    cl::cat(qccCategory));
 cl::list<std::string> inputShapes(
     "input-shape",
     cl::desc("Static shape of a model input, NAME:1x128 (repeatable)"),
@@ -395,6 +400,8 @@ int main(int argc, char **argv) {
     actMode = "static";
   if (actMode == "static" && calibPath.empty())
     return fail("--act=static needs calibration inputs: --calib PATH");
+  if (quantizeEmbeddings && bits == 32)
+    return fail("--quantize-embeddings needs -bits=8 or -bits=4");
   if (!calibPath.empty() && bits == 32)
     return fail("--calib calibrates quantized activations; use it with "
                 "-bits=8 or -bits=4");
@@ -537,6 +544,7 @@ int main(int argc, char **argv) {
   pipelineOptions.groupSize = groupSize;
   pipelineOptions.symmetric = !asymmetric;
   pipelineOptions.actQuant = actMode;
+  pipelineOptions.quantizeEmbeddings = quantizeEmbeddings;
   std::vector<std::string> keepPatterns(keepFloat.begin(), keepFloat.end());
   pipelineOptions.keepFloat = keepPatterns;
   // Calibration and evaluation need the float model after the tensor-level

@@ -99,6 +99,26 @@ def InsertObservers : Pass<"qcc-insert-observers", "mlir::ModuleOp"> {
   ];
 }
 
+def QuantizeEmbeddings : Pass<"qcc-quantize-embeddings", "mlir::func::FuncOp"> {
+  let summary = "Store embedding tables (gathered constants) as int8 rows";
+  let description = [{
+    A constant f32 `[V, D]` table of at least `min-elements` values that is
+    only read element-wise through `tensor.extract %table[%row, %col]` (how
+    the importer lowers Gather on an embedding table) becomes an int8 table
+    with one symmetric scale per row: each read fetches the int8 code and
+    its row's scale and multiplies them, so only the rows a token touches
+    are decoded and the weight file holds a quarter of the bytes. Tables
+    read any other way (a tied LM head's matmul, say) stay f32. Each table
+    is recorded in the module's `qcc.quant_report`.
+  }];
+  let options = [
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"4096",
+           "Smallest table (V * D) worth quantizing">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def ConvToMatmul : Pass<"qcc-conv-to-matmul", "mlir::func::FuncOp"> {
   let summary = "Rewrite 2-D convolutions as im2col + linalg.matmul";
   let description = [{

@@ -38,6 +38,10 @@ struct CpuPipelineOptions : public mlir::PassPipelineOptions<CpuPipelineOptions>
       llvm::cl::desc("Activations of quantized matmuls: none, dynamic or static "
                      "(static needs calibrated ranges)"),
       llvm::cl::init("dynamic")};
+  Option<bool> quantizeEmbeddings{
+      *this, "quantize-embeddings",
+      llvm::cl::desc("Store gathered embedding tables as int8 rows"),
+      llvm::cl::init(false)};
   ListOption<std::string> keepFloat{
       *this, "keep-float",
       llvm::cl::desc("Node-name substrings of matmuls kept in float")};

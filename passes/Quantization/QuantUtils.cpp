@@ -1,0 +1,56 @@
+//===- QuantUtils.cpp - helpers shared by the quantization passes ---------===//
+
+#include "QuantUtils.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <cstring>
+
+using namespace mlir;
+
+std::optional<std::vector<float>> qcc::getFloatValues(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  if (!type.getElementType().isF32())
+    return std::nullopt;
+  std::vector<float> values(type.getNumElements());
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != values.size() * sizeof(float))
+      return std::nullopt;
+    std::memcpy(values.data(), blob->getData().data(),
+                values.size() * sizeof(float));
+    return values;
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense)
+    return std::nullopt;
+  int64_t i = 0;
+  for (float v : dense.getValues<float>())
+    values[i++] = v;
+  return values;
+}
+
+std::string qcc::getNodeName(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location inner : fused.getLocations())
+      if (auto name = dyn_cast<NameLoc>(inner))
+        return name.getName().str();
+  return "";
+}
+
+void qcc::appendQuantReport(Operation *op, ArrayRef<NamedAttribute> fields) {
+  ModuleOp module = op->getParentOfType<ModuleOp>();
+  if (!module)
+    return;
+  Builder b(op->getContext());
+  SmallVector<Attribute> layers;
+  if (auto existing = module->getAttrOfType<ArrayAttr>("qcc.quant_report"))
+    layers.assign(existing.begin(), existing.end());
+  layers.push_back(b.getDictionaryAttr(fields));
+  module->setAttr("qcc.quant_report", b.getArrayAttr(layers));
+}

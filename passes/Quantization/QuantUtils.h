@@ -1,0 +1,30 @@
+//===- QuantUtils.h - helpers shared by the quantization passes -*- C++ -*-===//
+
+#ifndef QCC_PASSES_QUANTIZATION_QUANTUTILS_H
+#define QCC_PASSES_QUANTIZATION_QUANTUTILS_H
+
+#include "mlir/IR/BuiltinAttributeInterfaces.h"
+#include "mlir/IR/Location.h"
+#include "mlir/IR/Operation.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qcc {
+
+/// The f32 values of a constant held in a dense or dense-resource attribute;
+/// nullopt for other element types or a missing blob.
+std::optional<std::vector<float>> getFloatValues(mlir::ElementsAttr attr);
+
+/// The ONNX node name a location carries ("" if none).
+std::string getNodeName(mlir::Location loc);
+
+/// Appends one layer (a dictionary of `fields`) to the `qcc.quant_report`
+/// array attribute of the module holding `op`, which `qcc --report` prints.
+void appendQuantReport(mlir::Operation *op,
+                       llvm::ArrayRef<mlir::NamedAttribute> fields);
+
+} // namespace qcc
+
+#endif // QCC_PASSES_QUANTIZATION_QUANTUTILS_H
