@@ -54,6 +54,8 @@ void buildGpuCodegenPipeline(OpPassManager &pm,
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
+  // Quantized matmuls read their packed weights from the weight file too.
+  pm.addPass(gpu::createGpuLowerQMatmul());
   pm.addPass(createExternalizeWeights(weightOptions));
 
   // Everything becomes kernels; the arena plan replaces deallocation.

@@ -3,7 +3,8 @@
 
   prepare DIR   (development machine) for every case of models.py: DIR/<case>/model.onnx,
                 the sm_80 artifact DIR/<case>/model.*, inputs.npz and reference.npz
-                (onnxruntime CPU on the case's own inputs), with seed --seed.
+                (onnxruntime CPU on the case's own inputs), with seed --seed. With --bits 8|4
+                the reference is the CPU artifact of the same recipe run by qcc-run here.
   check DIR --runtime libqcc_runtime.so   (GPU machine) runs each artifact through the runtime's
                 host entry qcc_model_run twice (eager, then CUDA-graph replay), output buffers
                 poisoned first, and compares with the reference: relative L2 <= 2e-3 for float
@@ -14,6 +15,7 @@ Needs only numpy on the GPU machine (the runtime binding is bench/bench_gpu.py's
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -40,13 +42,29 @@ def prepare(args):
         folder.mkdir(parents=True, exist_ok=True)
         model, feeds = build_case(name, args.seed)
         onnx.save(model, folder / "model.onnx")
+        extra = [*CASES[name].qcc_args, *args.qcc_arg]
         r = H.compile_model(folder / "model.onnx", folder / "model", target=args.target,
-                            extra=CASES[name].qcc_args, qcc=args.qcc)
+                            bits=args.bits, extra=extra, qcc=args.qcc)
         if not r.ok:
             failed.append(f"{name}: {r.first_error_line()}")
             continue
         np.savez(folder / "inputs.npz", **feeds)
-        ref = H.ort_run(str(folder / "model.onnx"), feeds)
+        if args.bits == 32:
+            ref = H.ort_run(str(folder / "model.onnx"), feeds)
+        else:
+            # Quantized: the CPU artifact of the same recipe is the reference (every target
+            # computes the same numbers; test_quantized.py checks the CPU against float64).
+            cpu = folder / "cpu" / "model"
+            r = H.compile_model(folder / "model.onnx", cpu, target="host", bits=args.bits,
+                                extra=extra, qcc=args.qcc)
+            run = r.ok and H.run_artifact(cpu, H.save_inputs(feeds, folder / "cpu" / "in"),
+                                          folder / "cpu" / "out", qcc_run=Path(args.qcc).with_name("qcc-run"))
+            if not r.ok or not run.ok:
+                failed.append(f"{name}: CPU reference: {(run or r).first_error_line()}")
+                continue
+            out_names = [o.name for o in onnx.load(str(folder / "model.onnx")).graph.output]
+            ref = H.load_outputs(folder / "cpu" / "out", out_names)
+            shutil.rmtree(folder / "cpu")
         np.savez(folder / "reference.npz", **ref)
     for line in failed:
         print("compile failed:", line)
@@ -121,6 +139,9 @@ def main():
     p.add_argument("--target", default="sm_80")
     p.add_argument("--qcc", default=str(ROOT / os.environ.get("QCC_BUILD_DIR", "build") / "bin" / "qcc"))
     p.add_argument("-k", default="", help="comma list of case-name substrings")
+    p.add_argument("--bits", type=int, default=32,
+                   help="8 or 4: quantized, checked against the CPU artifact of the same recipe")
+    p.add_argument("--qcc-arg", action="append", default=[], help="extra qcc flag (repeatable)")
     c = sub.add_parser("check")
     c.add_argument("dir")
     c.add_argument("--runtime", required=True)

@@ -172,3 +172,24 @@ def test_emit_stages(tmp_path, base_seed):
     prefix = tmp_path / "ptxonly" / "model"
     r = H.run_tool([H.QCC, mpath, "-target=sm_86", "--emit=obj", "-o", prefix], timeout=COMPILE_TIMEOUT)
     assert r.ok and Path(f"{prefix}.ptx").is_file() and not Path(f"{prefix}.json").exists(), r.describe()
+
+
+# ----------------------------------------------------------------------------- quantized
+@pytest.mark.parametrize("recipe", [("-bits=8",), ("-bits=4", "--group-size=32"),
+                                    ("-bits=4", "--asym", "--act=none", "--group-size=32")])
+def test_quantized_compiles(recipe, tmp_path, base_seed):
+    # q.matmul dequantizes in the kernel: the packed weights stay packed in the weight file.
+    model, _ = build_case("llama_layer", base_seed)
+    mpath = tmp_path / "model.onnx"
+    onnx.save(model, mpath)
+    floats = tmp_path / "f32" / "model"
+    compile_gpu(mpath, floats)
+    prefix = tmp_path / "q" / "model"
+    bits = int(recipe[0].split("=")[1])
+    compile_gpu(mpath, prefix, bits=bits, extra=recipe[1:])
+    man, _, _ = check_artifact(prefix, 80)
+    assert man["bits"] == bits
+    float_bytes = Path(f"{floats}.weights").stat().st_size
+    assert man["weights_size"] < float_bytes * (0.4 if bits == 8 else 0.3), \
+        f"weights not packed: {man['weights_size']} vs {float_bytes} float bytes"
+    assemble(Path(f"{prefix}.ptx"), 80)

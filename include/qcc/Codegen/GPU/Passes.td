@@ -23,6 +23,26 @@ def GpuPrepareBuffers
                            "mlir::memref::MemRefDialect"];
 }
 
+def GpuLowerQMatmul : Pass<"qcc-gpu-lower-qmatmul", "mlir::ModuleOp"> {
+  let summary = "Bufferized q.matmul -> linalg that dequantizes in the kernel";
+  let description = [{
+    The GPU path of quantized matmuls, computing the numbers of the CPU's
+    portable path: the packed weight bytes (int8 `row_major` or int4
+    `packed_k`, two codes per byte along K, low nibble first) stay packed in
+    the weight file; one `linalg.generic` over (row, column, K) decodes each
+    code in the kernel (sign extension or zero point, per-channel or
+    per-group scale) and accumulates in f32. With per-token (dynamic) or
+    per-tensor (static) activation quantization, activations are first
+    rounded to int8 codes exactly like the CPU kernels (scale =
+    absmax / 127, round half to even, clamp to [-128, 127]) and used as
+    `code * scale`. A bias is added afterwards. Everything becomes kernels
+    through the usual GPU lowering.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 def GpuTileMatmul : Pass<"qcc-gpu-tile-matmul", "mlir::func::FuncOp"> {
   let summary = "Shared-memory tiled GPU kernels for f32 (batch) matmuls";
   let description = [{

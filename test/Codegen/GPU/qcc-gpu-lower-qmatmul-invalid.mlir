@@ -1,0 +1,16 @@
+// RUN: qcc-opt %s -split-input-file -qcc-gpu-lower-qmatmul -verify-diagnostics
+
+func.func @vnni_layout(%x: memref<1x8xf32>, %s: memref<16xf32>, %out: memref<1x16xf32>) {
+  %w = q.weight_constant dense<1> : tensor<128xi8> -> !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>
+  // expected-error @+1 {{the GPU lowering supports int8 row_major and int4 packed_k weights}}
+  q.matmul %x, %w scales(%s) outs(%out) : (memref<1x8xf32>, !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>, memref<16xf32>, memref<1x16xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @weight_argument(%x: memref<1x8xf32>, %w: !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, %s: memref<16xf32>, %out: memref<1x16xf32>) {
+  // expected-error @+1 {{weight must be a q.weight_constant when lowered for the GPU}}
+  q.matmul %x, %w scales(%s) outs(%out) : (memref<1x8xf32>, !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<16xf32>, memref<1x16xf32>) -> ()
+  return
+}
