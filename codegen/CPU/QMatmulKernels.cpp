@@ -18,9 +18,10 @@
 // For f32 activations (int4 weight-only), one dword lane of a 64-byte block
 // holds a column's 8 nibbles (K values 0,4,1,5,2,6,3,7 at bits 0,4,...,28):
 // shifting the block right by 4i puts one K value in the low 4 bits of
-// every lane, and `vpermps` with a 16-entry table (code values -8..7, or
-// 0..15 for asymmetric codes, whose zero point is removed per group through
-// the group sum of x) turns it into 16 floats.
+// every lane, `vpermps` with a 16-entry table (code values -8..7, or 0..15
+// for asymmetric codes) turns it into 16 floats, and one multiply (or FMA
+// with -zero point * scale) by the group's scales makes them the weights,
+// shared by all rows of the tile.
 //
 // A tile is `rows` x `blocks` x 16 outputs whose accumulators stay in zmm
 // registers over the K loop: per K block it loads `blocks` weight vectors
@@ -70,9 +71,14 @@ TileOptions QMatmulLowering::chooseTile(KernelKind kind) {
   if (kind == KernelKind::W8A8) {
     tile.rows = numRows >= 4 ? 4 : numRows;
     tile.colBlocks = 4;
-  } else {
+  } else if (kind == KernelKind::W4A8) {
     tile.rows = numRows >= 3 ? 4 : numRows;
     tile.colBlocks = numRows >= 3 ? 2 : 4;
+  } else {
+    // f32 accumulators only (the scales are applied to the decoded
+    // weights): up to 8 x 2 tiles, each decoded vector used by 8 FMAs.
+    tile.rows = numRows >= 8 ? 8 : numRows >= 4 ? 4 : numRows;
+    tile.colBlocks = numRows >= 8 ? 2 : numRows >= 4 ? 3 : 4;
   }
   if (tileOptions.rows > 0)
     tile.rows = tileOptions.rows;
@@ -110,39 +116,6 @@ void QMatmulLowering::emitKernel(KernelKind kind) {
     auto vf = VectorType::get({16}, b.getF32Type());
     lut = arith::ConstantOp::create(
         b, loc, vf, DenseElementsAttr::get(vf, ArrayRef<float>(table)));
-    if (op.getZeroPoints()) {
-      // Asymmetric codes: sum of x per (row, group), to remove the zero
-      // points once per group.
-      sums = alloc({numRows, groups}, b.getF32Type());
-      temporaries = {sums};
-      OpBuilder::InsertionGuard guard(b);
-      auto rows = scf::ForOp::create(b, loc, index(0), index(numRows), index(1));
-      b.setInsertionPointToStart(rows.getBody());
-      auto gLoop = scf::ForOp::create(b, loc, index(0), index(groups), index(1));
-      b.setInsertionPointToStart(gLoop.getBody());
-      Value k0 = arith::MulIOp::create(b, loc, gLoop.getInductionVar(),
-                                       index(group));
-      auto v8 = VectorType::get({8}, b.getF32Type());
-      Value zero = arith::ConstantOp::create(b, loc, v8,
-                                             DenseElementsAttr::get(v8, 0.0f));
-      auto kLoop = scf::ForOp::create(b, loc, index(0), index(group), index(8),
-                                      ValueRange{zero});
-      {
-        OpBuilder::InsertionGuard inner(b);
-        b.setInsertionPointToStart(kLoop.getBody());
-        Value k = arith::AddIOp::create(b, loc, k0, kLoop.getInductionVar());
-        Value v = vector::LoadOp::create(
-            b, loc, v8, x, ValueRange{rows.getInductionVar(), k});
-        scf::YieldOp::create(b, loc,
-                             Value(arith::AddFOp::create(
-                                 b, loc, v, kLoop.getRegionIterArgs()[0])));
-      }
-      Value total = vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::ADD, kLoop.getResult(0));
-      memref::StoreOp::create(
-          b, loc, total, sums,
-          ValueRange{rows.getInductionVar(), gLoop.getInductionVar()});
-    }
   }
 
   TileOptions tile = chooseTile(kind);
@@ -233,11 +206,11 @@ Value QMatmulLowering::broadcastCodes(Value codes, Value r, Value k) {
 
 void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
                                Value block0, int64_t blocks) {
+  if (kind == KernelKind::W4F32)
+    return emitTileF32(row0, rows, block0, blocks);
   auto vi32 = VectorType::get({16}, b.getI32Type());
   auto vf = VectorType::get({16}, b.getF32Type());
   auto v64i8 = VectorType::get({64}, b.getI8Type());
-  bool floatAct = kind == KernelKind::W4F32;
-  Type accType = floatAct ? Type(vf) : Type(vi32);
   int64_t blockBytes = numK / kStep * 64;
   auto splatI8 = [&](int8_t c) -> Value {
     return arith::ConstantOp::create(
@@ -255,9 +228,7 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
     return v[r * blocks + c];
   };
   Value zeroAcc = arith::ConstantOp::create(
-      b, loc, accType,
-      floatAct ? DenseElementsAttr::get(vf, 0.0f)
-               : DenseElementsAttr::get(vi32, APInt(32, 0)));
+      b, loc, vi32, DenseElementsAttr::get(vi32, APInt(32, 0)));
   Value zeroF =
       arith::ConstantOp::create(b, loc, vf, DenseElementsAttr::get(vf, 0.0f));
   int64_t tileSize = rows * blocks;
@@ -292,7 +263,7 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
           for (int64_t c = 0; c < blocks; ++c)
             at(accs, r, c) = dot(at(accs, r, c), w[c], a);
         }
-      } else if (kind == KernelKind::W4A8) {
+      } else {
         auto v32i16 = VectorType::get({32}, b.getI16Type());
         Value four = arith::ConstantOp::create(
             b, loc, v32i16, DenseElementsAttr::get(v32i16, APInt(16, 4)));
@@ -314,37 +285,6 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
             at(accs, r, c) = dot(at(accs, r, c), hi[c], aHi);
           }
         }
-      } else {
-        SmallVector<Value> lanes;
-        for (int64_t c = 0; c < blocks; ++c)
-          lanes.push_back(vector::BitCastOp::create(b, loc, vi32, w[c]));
-        for (int64_t i = 0; i < 8; ++i) {
-          // Nibble i of a lane is K value i / 2 (even i) or 4 + i / 2 (odd).
-          int64_t kOff = i % 2 == 0 ? i / 2 : 4 + i / 2;
-          SmallVector<Value> decoded;
-          for (int64_t c = 0; c < blocks; ++c) {
-            Value idx = lanes[c];
-            if (i > 0)
-              idx = arith::ShRUIOp::create(
-                  b, loc, idx,
-                  arith::ConstantOp::create(
-                      b, loc, vi32,
-                      DenseElementsAttr::get(vi32, APInt(32, 4 * i))));
-            decoded.push_back(
-                LLVM::CallIntrinsicOp::create(
-                    b, loc, vf, b.getStringAttr("llvm.x86.avx512.permvar.sf.512"),
-                    ValueRange{lut, idx})
-                    .getResult(0));
-          }
-          Value k = arith::AddIOp::create(b, loc, k0, index(kOff));
-          for (int64_t r = 0; r < rows; ++r) {
-            Value xs = memref::LoadOp::create(b, loc, x, ValueRange{rowIdx[r], k});
-            Value xv = vector::BroadcastOp::create(b, loc, vf, xs);
-            for (int64_t c = 0; c < blocks; ++c)
-              at(accs, r, c) =
-                  math::FmaOp::create(b, loc, decoded[c], xv, at(accs, r, c));
-          }
-        }
       }
       scf::YieldOp::create(b, loc, accs);
     }
@@ -360,10 +300,7 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
         auto zType = cast<MemRefType>(zeros.getType()).getElementType();
         Value z = vector::LoadOp::create(b, loc, VectorType::get({16}, zType),
                                          zeros, ValueRange{gi, colIdx[c]});
-        if (floatAct)
-          z = arith::NegFOp::create(
-              b, loc, arith::SIToFPOp::create(b, loc, vf, z));
-        else if (zType.getIntOrFloatBitWidth() < 32)
+        if (zType.getIntOrFloatBitWidth() < 32)
           z = arith::ExtSIOp::create(b, loc, vi32, z);
         else if (zType.getIntOrFloatBitWidth() > 32)
           z = arith::TruncIOp::create(b, loc, vi32, z);
@@ -372,11 +309,10 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
     }
     SmallVector<Value> next;
     for (int64_t r = 0; r < rows; ++r) {
-      Value sum;
-      if (!floatAct || zeros)
-        sum = memref::LoadOp::create(b, loc, sums, ValueRange{rowIdx[r], gi});
+      Value sum =
+          memref::LoadOp::create(b, loc, sums, ValueRange{rowIdx[r], gi});
       Value rowCorr;
-      if (!floatAct && !zeros) {
+      if (!zeros) {
         int64_t offset = kind == KernelKind::W8A8 ? 128 : 8;
         rowCorr = vector::BroadcastOp::create(
             b, loc, vi32,
@@ -384,18 +320,11 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
                 b, loc, sum,
                 arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(offset))));
       }
-      Value sumV = zeros ? Value(vector::BroadcastOp::create(
-                               b, loc, floatAct ? Type(vf) : Type(vi32), sum))
-                         : Value();
+      Value sumV =
+          zeros ? Value(vector::BroadcastOp::create(b, loc, vi32, sum)) : Value();
       for (int64_t c = 0; c < blocks; ++c) {
         Value acc = kLoop.getResult(r * blocks + c);
-        Value exact;
-        if (floatAct)
-          exact = zeros ? Value(math::FmaOp::create(b, loc, zeroPoint[c], sumV,
-                                                    acc))
-                        : acc;
-        else
-          exact = arith::SIToFPOp::create(
+        Value exact = arith::SIToFPOp::create(
               b, loc, vf,
               arith::SubIOp::create(
                   b, loc, acc,
@@ -416,19 +345,118 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
       bias.push_back(
           vector::LoadOp::create(b, loc, vf, op.getBias(), ValueRange{colIdx[c]}));
   for (int64_t r = 0; r < rows; ++r) {
-    Value rs;
-    if (!floatAct)
-      rs = vector::BroadcastOp::create(
-          b, loc, vf,
-          memref::LoadOp::create(b, loc, rowScale, ValueRange{rowIdx[r]}));
+    Value rs = vector::BroadcastOp::create(
+        b, loc, vf,
+        memref::LoadOp::create(b, loc, rowScale, ValueRange{rowIdx[r]}));
     for (int64_t c = 0; c < blocks; ++c) {
       Value result = groupLoop.getResult(r * blocks + c);
-      if (rs)
-        result = arith::MulFOp::create(b, loc, result, rs);
+      result = arith::MulFOp::create(b, loc, result, rs);
       if (!bias.empty())
         result = arith::AddFOp::create(b, loc, result, bias[c]);
       vector::StoreOp::create(b, loc, result, out,
                               ValueRange{rowIdx[r], colIdx[c]});
     }
   }
+}
+
+/// int4 weights x f32 activations: per group, the decoded codes are scaled
+/// (table[q] * s, or table[q] * s - z * s with zero points) into f32
+/// weights, so one set of f32 accumulators runs over all of K.
+void QMatmulLowering::emitTileF32(Value row0, int64_t rows, Value block0,
+                                  int64_t blocks) {
+  auto vi32 = VectorType::get({16}, b.getI32Type());
+  auto vf = VectorType::get({16}, b.getF32Type());
+  auto v64i8 = VectorType::get({64}, b.getI8Type());
+  int64_t blockBytes = numK / kStep * 64;
+  SmallVector<Value> rowIdx, colIdx, colBase;
+  for (int64_t r = 0; r < rows; ++r)
+    rowIdx.push_back(r == 0 ? row0 : arith::AddIOp::create(b, loc, row0, index(r)));
+  for (int64_t c = 0; c < blocks; ++c) {
+    Value blk = c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
+    colIdx.push_back(arith::MulIOp::create(b, loc, blk, index(16)));
+    colBase.push_back(arith::MulIOp::create(b, loc, blk, index(blockBytes)));
+  }
+  Value zeroF =
+      arith::ConstantOp::create(b, loc, vf, DenseElementsAttr::get(vf, 0.0f));
+  Value zeros = op.getZeroPoints();
+  auto groupLoop = scf::ForOp::create(b, loc, index(0), index(groups), index(1),
+                                      SmallVector<Value>(rows * blocks, zeroF));
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(groupLoop.getBody());
+    Value gi = groupLoop.getInductionVar();
+    SmallVector<Value> scale, offset;
+    for (int64_t c = 0; c < blocks; ++c) {
+      scale.push_back(vector::LoadOp::create(b, loc, vf, op.getScales(),
+                                             ValueRange{gi, colIdx[c]}));
+      if (zeros) {
+        auto zType = cast<MemRefType>(zeros.getType()).getElementType();
+        Value z = vector::LoadOp::create(b, loc, VectorType::get({16}, zType),
+                                         zeros, ValueRange{gi, colIdx[c]});
+        Value zs = arith::MulFOp::create(
+            b, loc, arith::SIToFPOp::create(b, loc, vf, z), scale[c]);
+        offset.push_back(arith::NegFOp::create(b, loc, zs));
+      }
+    }
+    Value kb0 = arith::MulIOp::create(b, loc, gi, index(group / kStep));
+    Value kb1 = arith::AddIOp::create(b, loc, kb0, index(group / kStep));
+    auto kLoop = scf::ForOp::create(b, loc, kb0, kb1, index(1),
+                                    groupLoop.getRegionIterArgs());
+    {
+      OpBuilder::InsertionGuard kg(b);
+      b.setInsertionPointToStart(kLoop.getBody());
+      Value kb = kLoop.getInductionVar();
+      Value kbBytes = arith::MulIOp::create(b, loc, kb, index(64));
+      Value k0 = arith::MulIOp::create(b, loc, kb, index(kStep));
+      SmallVector<Value> accs(kLoop.getRegionIterArgs());
+      SmallVector<Value> lanes;
+      for (int64_t c = 0; c < blocks; ++c) {
+        Value off = arith::AddIOp::create(b, loc, colBase[c], kbBytes);
+        Value bytes = vector::LoadOp::create(b, loc, v64i8, kernelWeights,
+                                             ValueRange{off});
+        lanes.push_back(vector::BitCastOp::create(b, loc, vi32, bytes));
+      }
+      for (int64_t i = 0; i < 8; ++i) {
+        // Nibble i of a lane is K value i / 2 (even i) or 4 + i / 2 (odd).
+        int64_t kOff = i % 2 == 0 ? i / 2 : 4 + i / 2;
+        SmallVector<Value> w;
+        for (int64_t c = 0; c < blocks; ++c) {
+          Value idx = lanes[c];
+          if (i > 0)
+            idx = arith::ShRUIOp::create(
+                b, loc, idx,
+                arith::ConstantOp::create(
+                    b, loc, vi32, DenseElementsAttr::get(vi32, APInt(32, 4 * i))));
+          Value code =
+              LLVM::CallIntrinsicOp::create(
+                  b, loc, vf, b.getStringAttr("llvm.x86.avx512.permvar.sf.512"),
+                  ValueRange{lut, idx})
+                  .getResult(0);
+          w.push_back(zeros ? Value(math::FmaOp::create(b, loc, code, scale[c],
+                                                        offset[c]))
+                            : Value(arith::MulFOp::create(b, loc, code, scale[c])));
+        }
+        Value k = arith::AddIOp::create(b, loc, k0, index(kOff));
+        for (int64_t r = 0; r < rows; ++r) {
+          Value xs = memref::LoadOp::create(b, loc, x, ValueRange{rowIdx[r], k});
+          Value xv = vector::BroadcastOp::create(b, loc, vf, xs);
+          for (int64_t c = 0; c < blocks; ++c)
+            accs[r * blocks + c] =
+                math::FmaOp::create(b, loc, w[c], xv, accs[r * blocks + c]);
+        }
+      }
+      scf::YieldOp::create(b, loc, accs);
+    }
+    scf::YieldOp::create(b, loc, kLoop.getResults());
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < blocks; ++c) {
+      Value result = groupLoop.getResult(r * blocks + c);
+      if (op.getBias())
+        result = arith::AddFOp::create(
+            b, loc, result,
+            vector::LoadOp::create(b, loc, vf, op.getBias(), ValueRange{colIdx[c]}));
+      vector::StoreOp::create(b, loc, result, out,
+                              ValueRange{rowIdx[r], colIdx[c]});
+    }
 }

@@ -29,7 +29,7 @@ enum class KernelKind {
   /// activations (vpdpbusd on nibbles, 8 K per block).
   W4A8,
   /// int4 grouped weights x f32 activations (nibbles decoded to f32 in
-  /// registers with a 16-entry vpermps table, FMA).
+  /// registers with a 16-entry vpermps table and scaled, FMA).
   W4F32,
 };
 
@@ -85,6 +85,8 @@ private:
   TileOptions chooseTile(KernelKind kind);
   void emitTile(KernelKind kind, mlir::Value row0, int64_t rows,
                 mlir::Value block0, int64_t blocks);
+  void emitTileF32(mlir::Value row0, int64_t rows, mlir::Value block0,
+                   int64_t blocks);
   void emitRowTiles(KernelKind kind, mlir::Value rowTile, int64_t rows,
                     mlir::Value block0, int64_t blocks);
   mlir::Value dot(mlir::Value acc, mlir::Value u8, mlir::Value s8);

@@ -40,6 +40,25 @@ ScaleZeroPoint qcc::quant::chooseScaleZeroPoint(double minVal, double maxVal,
   return {fscale, zeroPoint};
 }
 
+ScaleZeroPoint qcc::quant::chooseFullRangeScale(double minVal, double maxVal,
+                                                const Scheme &scheme) {
+  if (!scheme.symmetric || !scheme.isSigned)
+    return chooseScaleZeroPoint(minVal, maxVal, scheme);
+  if (!(minVal == minVal))
+    minVal = 0;
+  if (!(maxVal == maxVal))
+    maxVal = 0;
+  double end = std::fabs(minVal) >= std::fabs(maxVal) ? minVal : maxVal;
+  double scale = end / double(scheme.getMinCode());
+  if (scale == 0 || !std::isfinite(scale))
+    return chooseScaleZeroPoint(minVal, maxVal, scheme);
+  float fscale = float(scale);
+  float tiny = std::numeric_limits<float>::min();
+  if (std::fabs(fscale) < tiny)
+    fscale = std::copysign(tiny, fscale);
+  return {fscale, 0};
+}
+
 int32_t qcc::quant::quantizeValue(float x, ScaleZeroPoint p,
                                   const Scheme &scheme) {
   const double qmin = double(scheme.getMinCode());
@@ -190,8 +209,11 @@ Status qcc::quant::searchClip(const float *x, int64_t k, int64_t n,
   for (int64_t i = 0; i < steps; ++i) {
     double ratio = 1.0 - double(i) / double(options.gridSize);
     for (size_t p = 0; p < count; ++p)
-      cand[p] = chooseScaleZeroPoint(double(lo[p]) * ratio,
-                                     double(hi[p]) * ratio, scheme);
+      cand[p] = options.fullRange
+                    ? chooseFullRangeScale(double(lo[p]) * ratio,
+                                           double(hi[p]) * ratio, scheme)
+                    : chooseScaleZeroPoint(double(lo[p]) * ratio,
+                                           double(hi[p]) * ratio, scheme);
     std::fill(err.begin(), err.end(), 0.0);
     for (int64_t r = 0; r < k; ++r) {
       double w = options.rowImportance ? double(options.rowImportance[r]) : 1;
@@ -217,4 +239,19 @@ Status qcc::quant::searchClip(const float *x, int64_t k, int64_t n,
   if (ratios)
     *ratios = std::move(bestRatio);
   return Status::success();
+}
+
+Status qcc::quant::quantizeWeightRtn(const float *x, int64_t k, int64_t n,
+                                     const Scheme &scheme, QuantParams &params,
+                                     std::vector<int32_t> &codes) {
+  if (scheme.bits > 4)
+    return quantizeRtn(x, k, n, scheme, params, codes);
+  ClipSearchOptions options;
+  options.gridSize = 50;
+  options.maxShrink = 0.2;
+  options.fullRange = true;
+  if (Status s = searchClip(x, k, n, scheme, options, params); !s)
+    return s;
+  codes.resize(size_t(k * n));
+  return quantize(x, k, n, scheme, params, codes.data());
 }

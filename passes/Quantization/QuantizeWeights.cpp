@@ -187,8 +187,8 @@ struct QuantizeWeightsPass
     }
     qnum::QuantParams params;
     std::vector<int32_t> codes;
-    if (qnum::Status st =
-            qnum::quantizeRtn(values->data(), numK, numN, scheme, params, codes);
+    if (qnum::Status st = qnum::quantizeWeightRtn(values->data(), numK, numN,
+                                                  scheme, params, codes);
         !st)
       return op.emitOpError("quantization failed: ") << st.message;
     std::vector<uint8_t> bytes;

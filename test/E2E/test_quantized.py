@@ -64,7 +64,10 @@ def rne(x: np.ndarray) -> np.ndarray:
 
 
 def fake_quant_weight(w: np.ndarray, recipe: str) -> np.ndarray:
-    """RTN of a [K, N] weight as lib/Quant does it, dequantized (float32 math)."""
+    """RTN of a [K, N] weight as lib/Quant does it, dequantized (float32 math). int4
+    (quantizeWeightRtn): per group, the clip ratio in 1, 0.98, ..., 0.82 with the smallest squared
+    error; symmetric scales are "full range" (the larger end of the shrunk range maps to -8, so the
+    scale is negative when that end is positive)."""
     flags = RECIPES[recipe][0]
     if "-bits=8" in flags:
         s = np.abs(w).max(axis=0) / np.float32(127)
@@ -73,18 +76,34 @@ def fake_quant_weight(w: np.ndarray, recipe: str) -> np.ndarray:
     g = next((int(f.split("=")[1]) for f in flags if f.startswith("--group-size")), 128)
     k, n = w.shape
     wg = w.reshape(k // g, g, n)
-    if "--asym" in flags:
-        lo = np.minimum(wg.min(axis=1), 0).astype(np.float64)
-        hi = np.maximum(wg.max(axis=1), 0).astype(np.float64)
-        s = ((hi - lo) / 15).astype(np.float32)
-        s = np.where(s == 0, np.float32(1), s)
-        z = np.clip(rne(-lo / s), 0, 15)
-        q = np.clip(rne(wg / s[:, None, :]) + z[:, None, :], 0, 15)
-        return ((q - z[:, None, :]) * s[:, None, :]).astype(np.float32).reshape(k, n)
-    s = (np.abs(wg).max(axis=1) / np.float32(7)).astype(np.float32)
-    s = np.where(s == 0, np.float32(1), s)
-    q = np.clip(rne(wg / s[:, None, :]), -8, 7)
-    return (q * s[:, None, :]).astype(np.float32).reshape(k, n)
+    asym = "--asym" in flags
+    qmin, qmax = (0, 15) if asym else (-8, 7)
+    lo0 = wg.min(axis=1).astype(np.float64)
+    hi0 = wg.max(axis=1).astype(np.float64)
+    best = best_err = None
+    for i in range(10):
+        ratio = 1 - i / 50
+        lo, hi = lo0 * ratio, hi0 * ratio
+        if asym:
+            lo, hi = np.minimum(lo, 0), np.maximum(hi, 0)
+            s = ((hi - lo) / 15).astype(np.float32)
+            s = np.where(s > 0, s, np.float32(1))
+            z = np.clip(rne(-lo / s.astype(np.float64)), 0, 15)
+        else:
+            end = np.where(np.abs(lo) >= np.abs(hi), lo, hi)
+            s = (end / -8).astype(np.float32)
+            s = np.where(s == 0, np.float32(1), s)
+            z = np.zeros_like(lo)
+        q = np.clip(rne(wg.astype(np.float64) / s[:, None, :]) + z[:, None, :], qmin, qmax)
+        d = ((q - z[:, None, :]).astype(np.float32) * s[:, None, :]).astype(np.float32)
+        err = ((wg.astype(np.float64) - d) ** 2).sum(axis=1)
+        if best is None:
+            best, best_err = d, err
+        else:
+            better = err < best_err
+            best_err = np.where(better, err, best_err)
+            best = np.where(better[:, None, :], d, best)
+    return best.reshape(k, n)
 
 
 def fake_quant_rows(x: np.ndarray) -> np.ndarray:

@@ -51,6 +51,15 @@ struct QuantParams {
 ScaleZeroPoint chooseScaleZeroPoint(double minVal, double maxVal,
                                     const Scheme &scheme);
 
+/// The "full range" choice for signed symmetric schemes (onnxruntime's
+/// MatMulNBits RTN does the same): the end of [minVal, maxVal] with the
+/// larger magnitude maps exactly to qmin = -2^(bits-1), so the scale is
+/// negative when that end is positive; all 2^bits codes are used, and the
+/// other end (at most as large) reaches at most qmax + 1 before clamping.
+/// Other schemes: chooseScaleZeroPoint.
+ScaleZeroPoint chooseFullRangeScale(double minVal, double maxVal,
+                                    const Scheme &scheme);
+
 /// Quantizes one value: clamp(rne(x / scale) + zeroPoint, qmin, qmax).
 int32_t quantizeValue(float x, ScaleZeroPoint p, const Scheme &scheme);
 
@@ -94,6 +103,9 @@ struct ClipSearchOptions {
   /// input channel k, the diagonal of X^T X / rows): the error minimized is
   /// sum_k importance[k] * (w - deq(q(w)))^2. Null means all 1.
   const float *rowImportance = nullptr;
+  /// Signed symmetric schemes: candidates from chooseFullRangeScale instead
+  /// of chooseScaleZeroPoint.
+  bool fullRange = false;
 };
 
 /// For each parameter (tensor, channel or group), tries ranges shrunk by the
@@ -105,6 +117,17 @@ struct ClipSearchOptions {
 Status searchClip(const float *x, int64_t k, int64_t n, const Scheme &scheme,
                   const ClipSearchOptions &options, QuantParams &params,
                   std::vector<float> *ratios = nullptr);
+
+/// qcc's weight quantizer. Schemes of <= 4 bits: searchClip with
+/// full-range scales (signed symmetric schemes) over the ratios 1, 0.98, ...,
+/// 0.82 per parameter, then quantize. Measured on all-MiniLM-L6-v2 (int4,
+/// groups of 128 along K, every MatMul weight): weight relative L2 0.128
+/// with max|w| / 7, 0.112 full range, 0.105 full range + search; float
+/// activations, mean embedding cosine over 200 WikiText-2 sentences 0.936,
+/// 0.948, 0.959. Wider schemes: quantizeRtn.
+Status quantizeWeightRtn(const float *x, int64_t k, int64_t n,
+                         const Scheme &scheme, QuantParams &params,
+                         std::vector<int32_t> &codes);
 
 } // namespace quant
 } // namespace qcc
