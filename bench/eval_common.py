@@ -263,10 +263,18 @@ class QccModel:
 
 # ----------------------------------------------------------------------------- onnxruntime peers
 def weight_matmuls(model) -> list[str]:
-    """Names of the MatMul/Gemm nodes whose B operand is an initializer (what qcc quantizes)."""
+    """Names of the MatMul/Gemm nodes whose B operand is an initializer (what qcc quantizes), less
+    those whose B also feeds another node (SmolLM2's LM head shares the tied embedding table with
+    the Gather): onnxruntime's quantize_dynamic/static rewrite a shared initializer for every
+    consumer and the model then fails to load, so those stay float in the onnxruntime int8 rows."""
     inits = {i.name for i in model.graph.initializer}
+    uses: dict[str, int] = {}
+    for n in model.graph.node:
+        for i in n.input:
+            uses[i] = uses.get(i, 0) + 1
     names = [n.name for n in model.graph.node
-             if n.op_type in ("MatMul", "Gemm") and len(n.input) > 1 and n.input[1] in inits]
+             if n.op_type in ("MatMul", "Gemm") and len(n.input) > 1 and n.input[1] in inits
+             and uses[n.input[1]] == 1]
     if len(set(names)) != len(names) or not all(names):
         raise RuntimeError("weight matmuls need unique node names")
     return names
@@ -290,7 +298,7 @@ def ort_model(src: Path, kind: str, calib_reader_fn=None, calib_key: str = "", f
         return src, 0.0
     import onnx
     note = ""
-    key = _sha(model_identity(src), kind, calib_key, _ort_version())[:16]
+    key = _sha(model_identity(src), kind, calib_key, _ort_version(), "v2")[:16]
     d = CACHE / "ort"
     d.mkdir(parents=True, exist_ok=True)
     dst = d / f"{src.stem}-{kind}-{key}.onnx"

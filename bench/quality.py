@@ -340,6 +340,8 @@ def main(argv=None) -> int:
     ap.add_argument("--fresh", action="store_true", help="recompile / requantize instead of using the cache")
     ap.add_argument("--update", action="store_true", help="replace the block in BENCHMARKS.md")
     ap.add_argument("--md", type=Path, default=E.ROOT / "build" / "quality.md")
+    ap.add_argument("--render", action="store_true",
+                    help="measure nothing: write the tables from the stored results (build/eval-cache/results)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     a = ap.parse_args(argv)
     a.sentences = a.sentences or (16 if a.quick else 256)
@@ -365,7 +367,7 @@ def main(argv=None) -> int:
     results_dir.mkdir(parents=True, exist_ok=True)
     suffix = "-quick" if a.quick else ""
     for m, fn, order in (("minilm", eval_minilm, MINILM_ROWS), ("smollm2", eval_smollm2, SMOL_ROWS)):
-        if m in models:
+        if m in models and not a.render:
             res = {**stamp, **fn(a, log)}
             path = results_dir / f"quality-{m}{suffix}.json"
             res = merge_stored(path, res, ["ort-fp32"] + [r[0] for r in order]) if a.rows else res
@@ -380,8 +382,9 @@ def main(argv=None) -> int:
         a.json.write_text(json.dumps(out, indent=1))
     lines = ["Sentences / windows: see the docstring of bench/quality.py (deterministic, spread over the "
              "test split). qcc: `-target=x86-64-vnni`, rows quantize MatMul/Gemm weights as `-bits`/`--act`/"
-             "`--group-size` say; the onnxruntime int8 rows quantize the same weight MatMul/Gemm nodes with "
-             "per-channel weights (\"defaults\": quantize_dynamic as shipped: its default op set, which also "
+             "`--group-size` say; the onnxruntime int8 rows quantize the same weight MatMul/Gemm nodes (but not "
+             "one whose weight feeds another node too, i.e. SmolLM2's tied LM head, which its quantizers "
+             "mishandle) with per-channel weights (\"defaults\": quantize_dynamic as shipped: its default op set, which also "
              "quantizes activation x activation MatMuls, and per-tensor weights); "
              "MatMulNBits quantizes MatMul nodes only (a Gemm, e.g. SmolLM2's LM head, stays float). weights "
              "MB: the qcc artifact's .weights file / the onnxruntime model file.", ""]
