@@ -135,7 +135,8 @@ class Runner:
 def build_rows(rows, src, calib_dir, calib_reader_fn, fresh, threads, pattern, log):
     out = []
     for spec in rows:
-        if pattern and not any(p in spec[0] for p in pattern.split(",")):
+        ids = {r[0] for r in rows}  # a token that is a row id selects that row only, else a substring
+        if pattern and not any(p == spec[0] or (p not in ids and p in spec[0]) for p in pattern.split(",")):
             continue
         try:
             out.append(Runner(spec, src, calib_dir, calib_reader_fn, fresh, threads))
@@ -288,6 +289,7 @@ def smol_table(res) -> list[str]:
     rows = res["rows"]
     ref = next((r["ppl"] for r in rows if r["id"] == "ort-fp32" and "ppl" in r), None)
     ort_int4 = {r["id"][len("ort-"):]: r["ppl"] for r in rows if r["id"].startswith("ort-int4") and "ppl" in r}
+    ort_int4_mb = {r["id"][len("ort-"):]: r["size"] for r in rows if r["id"].startswith("ort-int4") and "ppl" in r}
     lines = [f"**SmolLM2-135M** (s128 model): WikiText-2 test perplexity over {res['windows']} windows of 128 "
              f"tokens ({res['tokens']} predicted tokens; the same windows for every row); static rows "
              f"calibrated on {res['calib']} valid.txt windows. Delta vs the float model in onnxruntime. Goals "
@@ -306,6 +308,9 @@ def smol_table(res) -> list[str]:
         elif r["id"].startswith("qcc-int4") and r["id"][4:] in ort_int4:
             o = ort_int4[r["id"][4:]]
             goal = f"{'met' if r['ppl'] < o else 'MISSED'} (ort {o:.2f})"
+            if r["size"] > 1.5 * ort_int4_mb[r["id"][4:]]:  # qcc left many layers in float
+                goal += (f"; not like-for-like: {r['size']:.0f} MB of weights vs onnxruntime's "
+                         f"{ort_int4_mb[r['id'][4:]]:.0f} MB, qcc kept layers in float")
         lines.append(f"| {r['label']} | {r['ppl']:.3f} | {fmt(d, '+.2f')}% | {goal} | {r['size']:.1f} | "
                      f"{fmt(r['compile_s'], '.1f')} |")
     return lines
