@@ -167,16 +167,27 @@ struct QuantizeWeightsPass
 
     qnum::Scheme scheme;
     q::Layout layout;
+    std::string groupNote;
     if (bits == 8) {
       scheme = qnum::Scheme::perChannel(8, /*symmetric=*/true, /*axis=*/1);
       layout = vnni && numK % 4 == 0 && numN % 16 == 0 ? q::Layout::VnniK4N16
                                                        : q::Layout::RowMajor;
     } else {
+      // A K that the group size does not divide (SmolLM2's 576 with 128)
+      // takes the largest smaller power-of-two group (>= 8) that divides it,
+      // rather than leaving the layer in float; the report says so.
       int64_t group = groupSize;
+      while (group > 8 && numK % group != 0)
+        group /= 2;
       if (numK % group != 0)
         return keep("K = " + std::to_string(numK) +
                     " is not a multiple of the group size " +
-                    std::to_string(group));
+                    std::to_string(static_cast<int64_t>(groupSize)) +
+                    " or of a smaller power of two >= 8");
+      if (group != groupSize)
+        groupNote = "group size " + std::to_string(group) + ": K = " +
+                    std::to_string(numK) + " is not a multiple of " +
+                    std::to_string(static_cast<int64_t>(groupSize)) + "; ";
       scheme = qnum::Scheme::perGroup(4, group, symmetric, /*axis=*/0);
       if (!symmetric)
         scheme.isSigned = false;
@@ -209,14 +220,21 @@ struct QuantizeWeightsPass
     int64_t scaleBytes = static_cast<int64_t>(params.scales.size()) * 4 *
                          (scheme.symmetric ? 1 : 2);
     std::string format = bits == 8 ? "int8 per-channel" : "int4 g" + std::to_string(scheme.groupSize) + (scheme.symmetric ? " sym" : " asym");
-    bool fastKernel = vnni && (layout == q::Layout::VnniK4N16 ||
-                               layout == q::Layout::VnniK8N16) &&
-                      actQuant != "none";
+    // Which kernel codegen/CPU picks (QMatmulLowering::selectKernel).
+    bool weightOnly = actQuant == "none";
+    std::string kernel =
+        "portable path (decodes to f32 at run time; not fast on this "
+        "target/recipe)";
+    if (vnni && numN % 16 == 0) {
+      if (bits == 8 && layout == q::Layout::VnniK4N16 && !weightOnly)
+        kernel = "vpdpbusd kernel";
+      else if (bits == 4 && scheme.groupSize % 8 == 0)
+        kernel = weightOnly ? "AVX-512 kernel (int4 decoded in registers, FMA)"
+                            : "vpdpbusd kernel";
+    }
     report(op, name, format, numK, numN,
            static_cast<int64_t>(bytes.size()) + scaleBytes, relError,
-           fastKernel ? "vpdpbusd kernel"
-                      : "portable path (decodes to f32 at run time; not fast "
-                        "on this target/recipe)");
+           groupNote + kernel);
 
     OpBuilder b(op);
     Location loc = op.getLoc();

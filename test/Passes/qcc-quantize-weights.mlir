@@ -3,6 +3,7 @@
 // RUN: qcc-opt %s -split-input-file -qcc-quantize-weights="bits=4 group-size=16 symmetric=false act=none min-elements=16" | FileCheck %s --check-prefix=ASYM
 // RUN: qcc-opt %s -split-input-file -qcc-quantize-weights="bits=8 vnni=false keep-float=attn min-elements=16" | FileCheck %s --check-prefix=KEEP
 // RUN: qcc-opt %S/Inputs/quantize-static.mlir -qcc-quantize-weights="bits=8 act=static min-elements=16" | FileCheck %S/Inputs/quantize-static.mlir --check-prefix=STATIC
+// RUN: qcc-opt %s -split-input-file -qcc-quantize-weights="bits=4 group-size=32 min-elements=16" | FileCheck %s --check-prefix=UNEVEN
 
 // INT8-LABEL: func @linear
 // INT8: %[[FILL:.+]] = linalg.fill
@@ -43,6 +44,20 @@ func.func @kept(%x: tensor<4x32xf32>, %v: tensor<32x32xf32>) -> (tensor<4x32xf32
   %y = linalg.matmul ins(%x, %w : tensor<4x32xf32>, tensor<32x32xf32>) outs(%f : tensor<4x32xf32>) -> tensor<4x32xf32> loc("attn.q_proj")
   %u = linalg.matmul ins(%x, %v : tensor<4x32xf32>, tensor<32x32xf32>) outs(%f : tensor<4x32xf32>) -> tensor<4x32xf32>
   return %y, %u : tensor<4x32xf32>, tensor<4x32xf32>
+}
+
+// K = 48 is not a multiple of 32: the layer takes groups of 16 instead of
+// staying float.
+// UNEVEN-LABEL: func @uneven_k
+// UNEVEN: !q.weight<48x32xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 16, symmetric = true>
+// UNEVEN-NOT: linalg.matmul
+func.func @uneven_k(%x: tensor<4x48xf32>) -> tensor<4x32xf32> {
+  %w = arith.constant dense<0.5> : tensor<48x32xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x32xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<4x32xf32>) -> tensor<4x32xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<4x48xf32>, tensor<48x32xf32>) outs(%f : tensor<4x32xf32>) -> tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
 }
 
 {-#
