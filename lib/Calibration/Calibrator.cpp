@@ -4,6 +4,7 @@
 
 #include "qcc/Calibration/InputSets.h"
 #include "qcc/Passes/Passes.h"
+#include "qcc/Passes/QuantUtils.h"
 #include "qcc/Quant/Histogram.h"
 #include "qcc/Quant/Observers.h"
 #include "qcc/Target/Target.h"
@@ -40,17 +41,6 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                        start)
       .count();
-}
-
-/// The ONNX node name a location carries ("" if none).
-std::string nodeName(Location loc) {
-  if (auto name = dyn_cast<NameLoc>(loc))
-    return name.getName().str();
-  if (auto fused = dyn_cast<FusedLoc>(loc))
-    for (Location inner : fused.getLocations())
-      if (auto name = dyn_cast<NameLoc>(inner))
-        return name.getName().str();
-  return "";
 }
 
 /// A matmul that qcc-quantize-weights may quantize: a constant f32 right
@@ -328,7 +318,7 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
     op->setAttr("qcc.calib_id", b.getI64IntegerAttr(matmuls.size()));
     CalibrationPoint point;
     point.id = static_cast<int64_t>(matmuls.size());
-    point.name = nodeName(op.getLoc());
+    point.name = getNodeName(op.getLoc());
     point.channels =
         cast<RankedTensorType>(op.getInputs()[0].getType()).getShape().back();
     result.points.push_back(point);

@@ -1,6 +1,6 @@
 //===- QuantUtils.cpp - helpers shared by the quantization passes ---------===//
 
-#include "QuantUtils.h"
+#include "qcc/Passes/QuantUtils.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"

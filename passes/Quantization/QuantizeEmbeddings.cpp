@@ -8,7 +8,7 @@
 
 #include "qcc/Passes/Passes.h"
 
-#include "QuantUtils.h"
+#include "qcc/Passes/QuantUtils.h"
 
 #include "qcc/Quant/Metrics.h"
 #include "qcc/Quant/Rtn.h"

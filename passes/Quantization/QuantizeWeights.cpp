@@ -2,7 +2,7 @@
 
 #include "qcc/Passes/Passes.h"
 
-#include "QuantUtils.h"
+#include "qcc/Passes/QuantUtils.h"
 
 #include "qcc/Dialect/Q/IR/QOps.h"
 #include "qcc/Quant/Metrics.h"

@@ -1,7 +1,7 @@
 //===- QuantUtils.h - helpers shared by the quantization passes -*- C++ -*-===//
 
-#ifndef QCC_PASSES_QUANTIZATION_QUANTUTILS_H
-#define QCC_PASSES_QUANTIZATION_QUANTUTILS_H
+#ifndef QCC_PASSES_QUANTUTILS_H
+#define QCC_PASSES_QUANTUTILS_H
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/Location.h"
@@ -27,4 +27,4 @@ void appendQuantReport(mlir::Operation *op,
 
 } // namespace qcc
 
-#endif // QCC_PASSES_QUANTIZATION_QUANTUTILS_H
+#endif // QCC_PASSES_QUANTUTILS_H
