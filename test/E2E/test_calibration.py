@@ -296,3 +296,38 @@ def test_quantized_embeddings(base_seed, tmp_path):
     assert (tmp_path / "q" / "model.weights").stat().st_size < table.nbytes / 3
     r = qcc(path, tmp_path / "f" / "model", "--quantize-embeddings")
     assert not r.ok and "needs -bits=8 or -bits=4" in r.first_error_line()
+
+
+def test_tied_embedding_head_is_transposed_at_compile_time(base_seed, tmp_path):
+    """A table read by a Gather and, transposed, by the LM head's Gemm (tied embeddings, as in
+    SmolLM2) is permuted once at compile time: no transpose runs per call (it cost SmolLM2's
+    one-token forward 1.4 s), and the head is an ordinary quantizable matmul."""
+    from onnx import TensorProto, helper
+    import onnxruntime as ort
+    rng = np.random.default_rng(base_seed + 11)
+    table = (rng.standard_normal((256, 64)) / 4).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("Gather", ["table", "ids"], ["e"], name="embed"),
+         helper.make_node("Reshape", ["e", "shape"], ["h"], name="flat"),
+         helper.make_node("Gemm", ["h", "table"], ["y"], transB=1, name="lm_head")], "tied",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 256])],
+        [numpy_helper.from_array(table, "table"), numpy_helper.from_array(np.array([4, 64], np.int64), "shape")])
+    path = tmp_path / "tied.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    r = H.run_tool([H.QCC, path, "--emit=mlir", "-o", "-"])
+    assert r.ok, r.first_error_line()
+    assert "linalg.transpose" not in r.stdout
+    ids = rng.integers(0, 256, (1, 4)).astype(np.int64)
+    ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"ids": ids})[0]
+    for flags, tol in (([], 1e-5), (["-bits=8", f"--report={tmp_path / 'r.json'}"], 0.05)):
+        prefix = tmp_path / ("q" if flags else "f") / "model"
+        r = qcc(path, prefix, *flags)
+        assert r.ok, r.first_error_line()
+        out = tmp_path / ("oq" if flags else "of")
+        r = H.run_artifact(prefix, H.save_inputs({"ids": ids}, tmp_path / "in"), out)
+        assert r.ok, r.first_error_line()
+        _, rel = metrics(np.load(out / "y.npy"), ref)
+        assert rel <= tol, f"{flags}: rel L2 {rel:.2e}"
+    layers = json.loads((tmp_path / "r.json").read_text())["layers"]
+    assert any(layer["name"] == "lm_head" and layer["format"] == "int8 per-channel" for layer in layers)

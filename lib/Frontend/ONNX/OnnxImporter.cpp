@@ -104,9 +104,13 @@ Value NodeContext::transposedValue(size_t i, ArrayRef<int64_t> perm) {
   bool identity = true;
   for (size_t k = 0; k < perm.size(); ++k)
     identity &= perm[k] == (int64_t)k;
-  if (identity || !t.isConstant() || t.value)
+  if (identity || !t.isConstant())
     return transposeValue(b, loc, value(i), perm);
-  // Permute the bytes on the host: weights stay plain constants.
+  // Permute the bytes on the host: weights stay plain constants. This holds
+  // even when the constant is already in the IR (a tied embedding that a
+  // Gather read before the LM head's Gemm transposes it): a second, permuted
+  // copy in the weight file costs bytes once, a transpose in the code costs
+  // a pass over the whole table on every run.
   const std::vector<int64_t> &s = t.shape;
   int64_t r = s.size(), n = numElements(s), eb = dtypeBytes(t.dtype);
   std::shared_ptr<RawBuffer> src = t.raw ? t.raw : hostToRaw(*t.host);
