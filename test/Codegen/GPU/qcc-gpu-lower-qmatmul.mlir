@@ -59,3 +59,72 @@ func.func @int4_sym(%x: memref<1x8xf32>, %s: memref<1x16xf32>, %out: memref<1x16
   q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<1x8xf32>, !q.weight<8x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, packed_k>, memref<1x16xf32>, memref<1x16xf32>) -> ()
   return
 }
+
+// -----
+
+// W4A16 GEMV: one row, signed int4 groups of 32, constant scales. The codes
+// are repacked per column into 16-byte chunks of 32 K values stored
+// unsigned (0xF9 -> nibbles 9, 15 -> 1, 7: every byte 0x71), the group
+// parameters into (scale, 2^23 + 8) pairs; one launch of 2 blocks of 4 warps
+// reads them with 128-bit invariant loads and sums over the warp.
+// CHECK-DAG: memref.global "private" constant @__qcc_gpu_gemv_codes : memref<256xi8> = dense<113>
+// CHECK-DAG: memref.global "private" constant @__qcc_gpu_gemv_params : memref<32xf32> = dense<[5.000000e-01, 0x4B000008,
+// CHECK-LABEL: func @gemv_sym
+// CHECK-NOT: linalg.generic
+// CHECK: %[[W:.+]] = memref.get_global @__qcc_gpu_gemv_codes
+// CHECK: %[[P:.+]] = memref.get_global @__qcc_gpu_gemv_params
+// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c2{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c128
+// CHECK: memref.extract_aligned_pointer_as_index %[[W]]
+// CHECK: scf.for
+// CHECK: llvm.load {{.+}} invariant {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
+// CHECK: llvm.load {{.+}} invariant {alignment = 8 : i64} : !llvm.ptr<1> -> vector<2xf32>
+// CHECK: arith.ori {{.+}}, %{{.+}} : i32
+// CHECK: arith.bitcast {{.+}} : i32 to f32
+// CHECK: llvm.intr.fma
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK: memref.store
+// CHECK-NOT: q.matmul
+func.func @gemv_sym(%x: memref<1x64xf32>, %out: memref<1x8xf32>) {
+  %s = memref.get_global @gemv_scales : memref<2x8xf32>
+  %w = q.weight_constant dense<-7> : tensor<256xi8> -> !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<1x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<1x8xf32>) -> ()
+  return
+}
+memref.global "private" constant @gemv_scales : memref<2x8xf32> = dense<0.5>
+
+// -----
+
+// Three rows, unsigned codes with zero points (2^23 + z), a bias, and 3
+// chunks per column (fewer than a warp's lanes): out-of-range lanes skip.
+// CHECK-DAG: memref.global "private" constant @__qcc_gpu_gemv_params : memref<24xf32> = dense<[2.500000e-01, 0x4B000003,
+// CHECK-LABEL: func @gemv_asym_bias
+// CHECK: gpu.launch
+// CHECK: scf.for
+// CHECK: arith.cmpi ult
+// CHECK: scf.if
+// CHECK: gpu.shuffle  xor
+// CHECK: memref.load %{{.+}}[%{{.+}}] : memref<4xf32>
+// CHECK-COUNT-3: memref.store
+func.func @gemv_asym_bias(%x: memref<3x96xf32>, %bias: memref<4xf32>, %out: memref<3x4xf32>) {
+  %s = memref.get_global @asym_scales : memref<3x4xf32>
+  %z = memref.get_global @asym_zeros : memref<3x4xi32>
+  %w = q.weight_constant dense<17> : tensor<192xi8> -> !q.weight<96x4xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 32, symmetric = false>, packed_k>
+  q.matmul %x, %w scales(%s) zero_points(%z) bias(%bias) outs(%out) {act_quant = #q.act_quant<none>} : (memref<3x96xf32>, !q.weight<96x4xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 32, symmetric = false>, packed_k>, memref<3x4xf32>, memref<3x4xi32>, memref<4xf32>, memref<3x4xf32>) -> ()
+  return
+}
+memref.global "private" constant @asym_scales : memref<3x4xf32> = dense<0.25>
+memref.global "private" constant @asym_zeros : memref<3x4xi32> = dense<3>
+
+// -----
+
+// Nine rows, or scales that are not constants, keep the generic kernel.
+// CHECK-LABEL: func @gemv_too_many_rows
+// CHECK-NOT: gpu.launch
+// CHECK: linalg.generic
+func.func @gemv_too_many_rows(%x: memref<9x64xf32>, %out: memref<9x8xf32>) {
+  %s = memref.get_global @rows_scales : memref<2x8xf32>
+  %w = q.weight_constant dense<-7> : tensor<256xi8> -> !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<9x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<9x8xf32>) -> ()
+  return
+}
+memref.global "private" constant @rows_scales : memref<2x8xf32> = dense<0.5>

@@ -37,10 +37,24 @@ def GpuLowerQMatmul : Pass<"qcc-gpu-lower-qmatmul", "mlir::ModuleOp"> {
     absmax / 127, round half to even, clamp to [-128, 127]) and used as
     `code * scale`. A bias is added afterwards. Everything becomes kernels
     through the usual GPU lowering.
+
+    W4A16 GEMV: with at most 8 rows, int4 groups of a multiple of 32 along
+    K, float activations (`act_quant = none`) and constant scales and zero
+    points (a constant global or an externalized weight argument), the
+    matmul becomes one `gpu.launch` instead: one warp per output column,
+    the codes repacked at compile time per column in 16-byte chunks of 32 K
+    values (each lane issues 128-bit loads, a warp reads 512 contiguous
+    bytes), each chunk's (scale, 2^23 + zero point) pair repacked next to
+    them, codes turned into floats in registers, and the lanes' partial sums
+    combined with xor shuffles.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::math::MathDialect",
-                           "mlir::memref::MemRefDialect"];
+                           "mlir::memref::MemRefDialect",
+                           "mlir::gpu::GPUDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect"];
 }
 
 def GpuTileMatmul : Pass<"qcc-gpu-tile-matmul", "mlir::func::FuncOp"> {
