@@ -289,7 +289,7 @@ private:
 
   //===--------------------------------------------------------------------===//
   // W4A16 GEMV (rows <= 8, int4 groups along K, float activations): one warp
-  // per output column. The codes are repacked at compile time column by
+  // per 1-4 output columns. The codes are repacked at compile time column by
   // column in chunks of 32 K values (16 bytes, nibble i of word j holds
   // k = 32 c + 8 j + i, stored unsigned), so lane l of a warp reads chunks
   // l, l + 32, ... with one 128-bit load each and a warp reads 512
@@ -455,9 +455,12 @@ private:
     auto cst = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
-    int64_t warps = numN % 4 == 0 ? 4 : numN % 2 == 0 ? 2 : 1;
+    // Each warp computes `cols` columns, reusing its activation loads.
+    int64_t cols = numN % 4 == 0 ? 4 : numN % 2 == 0 ? 2 : 1;
+    int64_t warps = (numN / cols) % 4 == 0 ? 4 : (numN / cols) % 2 == 0 ? 2 : 1;
     Value one = cst(1);
-    auto launch = mlir::gpu::LaunchOp::create(b, loc, cst(numN / warps), one,
+    auto launch = mlir::gpu::LaunchOp::create(b, loc, cst(numN / cols / warps),
+                                              one,
                                               one, cst(32 * warps), one, one);
     Block &body = launch.getBody().front();
     OpBuilder::InsertionGuard guard(b);
@@ -503,31 +506,44 @@ private:
     Value tid = launch.getThreadIds().x;
     Value lane = arith::RemUIOp::create(b, loc, tid, cst(32));
     Value warp = arith::DivUIOp::create(b, loc, tid, cst(32));
-    Value col = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, cst(warps)),
-        warp);
+    Value col = arith::MulIOp::create(
+        b, loc,
+        arith::AddIOp::create(
+            b, loc,
+            arith::MulIOp::create(b, loc, launch.getBlockIds().x, cst(warps)),
+            warp),
+        cst(cols));
     Value col64 = toI64(col), lane64 = toI64(lane);
     Value wPtr = pointer(wBuf), pPtr = pointer(pBuf), xPtr = pointer(x);
     auto v4i32 = VectorType::get({4}, i32);
     auto v4f32 = VectorType::get({4}, f32);
     auto v2f32 = VectorType::get({2}, f32);
-    Value wBase = mul64(col64, chunks), pBase = mul64(col64, groups);
+    SmallVector<Value> wBase, pBase;
+    for (int64_t cc = 0; cc < cols; ++cc) {
+      wBase.push_back(mul64(add64(col64, c64(cc)), chunks));
+      pBase.push_back(mul64(add64(col64, c64(cc)), groups));
+    }
 
-    // acc[r] += scale * sum over the chunks' 32 K values.
+    // acc[cc * rows + r] += scale * sum over the chunks' 32 K values.
     auto chunkStep = [&](ArrayRef<Value> chunkIds,
                          SmallVector<Value> acc) -> SmallVector<Value> {
       SmallVector<Value> wv, pv;
       for (Value c : chunkIds) {
-        wv.push_back(vecLoad(wPtr, v4i32, add64(wBase, c), true));
         Value g = arith::DivUIOp::create(b, loc, c, c64(gs / 32));
-        pv.push_back(vecLoad(pPtr, v2f32, add64(pBase, g), true));
+        for (int64_t cc = 0; cc < cols; ++cc) {
+          wv.push_back(vecLoad(wPtr, v4i32, add64(wBase[cc], c), true));
+          pv.push_back(vecLoad(pPtr, v2f32, add64(pBase[cc], g), true));
+        }
       }
       Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
       for (auto [u, c] : llvm::enumerate(chunkIds)) {
-        Value scale = extract(pv[u], 0), offset = extract(pv[u], 1);
-        SmallVector<Value> part(numRows, zero);
+        SmallVector<Value> scale, offset;
+        for (int64_t cc = 0; cc < cols; ++cc) {
+          scale.push_back(extract(pv[u * cols + cc], 0));
+          offset.push_back(extract(pv[u * cols + cc], 1));
+        }
+        SmallVector<Value> part(cols * numRows, zero);
         for (int64_t j = 0; j < 4; ++j) {
-          Value word = extract(wv[u], j);
           SmallVector<Value> xs;
           for (int64_t r = 0; r < numRows; ++r)
             for (int64_t q = 0; q < 2; ++q) {
@@ -536,26 +552,34 @@ private:
               for (int64_t e = 0; e < 4; ++e)
                 xs.push_back(extract(v, e));
             }
-          for (int64_t i = 0; i < 8; ++i) {
-            Value t = i == 0 ? word
-                             : Value(arith::ShRUIOp::create(b, loc, word,
-                                                            c32(4 * i)));
-            t = arith::AndIOp::create(b, loc, t, c32(15));
-            t = arith::OrIOp::create(b, loc, t, c32(0x4B000000));
-            Value f = arith::BitcastOp::create(b, loc, f32, t);
-            f = arith::SubFOp::create(b, loc, f, offset);
-            for (int64_t r = 0; r < numRows; ++r)
-              part[r] = LLVM::FMAOp::create(b, loc, xs[r * 8 + i], f, part[r]);
+          for (int64_t cc = 0; cc < cols; ++cc) {
+            Value word = extract(wv[u * cols + cc], j);
+            for (int64_t i = 0; i < 8; ++i) {
+              Value t = i == 0 ? word
+                               : Value(arith::ShRUIOp::create(b, loc, word,
+                                                              c32(4 * i)));
+              t = arith::AndIOp::create(b, loc, t, c32(15));
+              t = arith::OrIOp::create(b, loc, t, c32(0x4B000000));
+              Value f = arith::BitcastOp::create(b, loc, f32, t);
+              f = arith::SubFOp::create(b, loc, f, offset[cc]);
+              for (int64_t r = 0; r < numRows; ++r) {
+                Value &p = part[cc * numRows + r];
+                p = LLVM::FMAOp::create(b, loc, xs[r * 8 + i], f, p);
+              }
+            }
           }
         }
-        for (int64_t r = 0; r < numRows; ++r)
-          acc[r] = LLVM::FMAOp::create(b, loc, part[r], scale, acc[r]);
+        for (int64_t cc = 0; cc < cols; ++cc)
+          for (int64_t r = 0; r < numRows; ++r)
+            acc[cc * numRows + r] =
+                LLVM::FMAOp::create(b, loc, part[cc * numRows + r], scale[cc],
+                                    acc[cc * numRows + r]);
       }
       return acc;
     };
 
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    SmallVector<Value> init(numRows, zero);
+    SmallVector<Value> init(cols * numRows, zero);
     int64_t iters = (chunks + 31) / 32;
     bool exact = chunks % 32 == 0;
     int64_t unroll = !exact ? 1 : iters % 4 == 0 ? 4 : iters % 2 == 0 ? 2 : 1;
@@ -600,14 +624,17 @@ private:
                                         cst(0));
     auto ifOp = scf::IfOp::create(b, loc, first, /*withElse=*/false);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    Value biasValue =
-        bias ? Value(memref::LoadOp::create(b, loc, bias, ValueRange{col}))
-             : Value();
-    for (int64_t r = 0; r < numRows; ++r) {
-      Value v = sums[r];
-      if (biasValue)
-        v = arith::AddFOp::create(b, loc, v, biasValue);
-      memref::StoreOp::create(b, loc, v, out, ValueRange{cst(r), col});
+    for (int64_t cc = 0; cc < cols; ++cc) {
+      Value column = arith::AddIOp::create(b, loc, col, cst(cc));
+      Value biasValue =
+          bias ? Value(memref::LoadOp::create(b, loc, bias, ValueRange{column}))
+               : Value();
+      for (int64_t r = 0; r < numRows; ++r) {
+        Value v = sums[cc * numRows + r];
+        if (biasValue)
+          v = arith::AddFOp::create(b, loc, v, biasValue);
+        memref::StoreOp::create(b, loc, v, out, ValueRange{cst(r), column});
+      }
     }
     return success();
   }

@@ -65,15 +65,16 @@ func.func @int4_sym(%x: memref<1x8xf32>, %s: memref<1x16xf32>, %out: memref<1x16
 // W4A16 GEMV: one row, signed int4 groups of 32, constant scales. The codes
 // are repacked per column into 16-byte chunks of 32 K values stored
 // unsigned (0xF9 -> nibbles 9, 15 -> 1, 7: every byte 0x71), the group
-// parameters into (scale, 2^23 + 8) pairs; one launch of 2 blocks of 4 warps
-// reads them with 128-bit invariant loads and sums over the warp.
+// parameters into (scale, 2^23 + 8) pairs; one launch of 1 block of 2 warps
+// (4 columns each) reads them with 128-bit invariant loads and sums over
+// the warp.
 // CHECK-DAG: memref.global "private" constant @__qcc_gpu_gemv_codes : memref<256xi8> = dense<113>
 // CHECK-DAG: memref.global "private" constant @__qcc_gpu_gemv_params : memref<32xf32> = dense<[5.000000e-01, 0x4B000008,
 // CHECK-LABEL: func @gemv_sym
 // CHECK-NOT: linalg.generic
 // CHECK: %[[W:.+]] = memref.get_global @__qcc_gpu_gemv_codes
 // CHECK: %[[P:.+]] = memref.get_global @__qcc_gpu_gemv_params
-// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c2{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c128
+// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c1{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c64
 // CHECK: memref.extract_aligned_pointer_as_index %[[W]]
 // CHECK: scf.for
 // CHECK: llvm.load {{.+}} invariant {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
@@ -104,7 +105,7 @@ memref.global "private" constant @gemv_scales : memref<2x8xf32> = dense<0.5>
 // CHECK: scf.if
 // CHECK: gpu.shuffle  xor
 // CHECK: memref.load %{{.+}}[%{{.+}}] : memref<4xf32>
-// CHECK-COUNT-3: memref.store
+// CHECK-COUNT-12: memref.store
 func.func @gemv_asym_bias(%x: memref<3x96xf32>, %bias: memref<4xf32>, %out: memref<3x4xf32>) {
   %s = memref.get_global @asym_scales : memref<3x4xf32>
   %z = memref.get_global @asym_zeros : memref<3x4xi32>

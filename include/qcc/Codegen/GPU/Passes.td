@@ -41,7 +41,8 @@ def GpuLowerQMatmul : Pass<"qcc-gpu-lower-qmatmul", "mlir::ModuleOp"> {
     W4A16 GEMV: with at most 8 rows, int4 groups of a multiple of 32 along
     K, float activations (`act_quant = none`) and constant scales and zero
     points (a constant global or an externalized weight argument), the
-    matmul becomes one `gpu.launch` instead: one warp per output column,
+    matmul becomes one `gpu.launch` instead: one warp per 1-4 output
+    columns (sharing its activation loads),
     the codes repacked at compile time per column in 16-byte chunks of 32 K
     values (each lane issues 128-bit loads, a warp reads 512 contiguous
     bytes), each chunk's (scale, 2^23 + zero point) pair repacked next to
