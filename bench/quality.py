@@ -84,6 +84,10 @@ SMOL_ROWS = [
     ("qcc-int8-dyn", "qcc int8, act dynamic (W8A8)", ["-bits=8", "--act=dynamic"], None, "int8"),
     ("qcc-int4g128", "qcc int4 g128, W4A8", ["-bits=4", "--group-size=128"], None, "int4g128"),
     ("qcc-int4g32", "qcc int4 g32, W4A8", ["-bits=4", "--group-size=32"], None, "int4g32"),
+    # Like-for-like with MatMulNBits: fp32 activations and the LM head (the only Gemm) in float.
+    ("qcc-wo-int8", "qcc int8 weight-only, LM head float", ["-bits=8", "--act=none", "--keep-float=Gemm"], None, "int8"),
+    ("qcc-wo-int4g128", "qcc int4 g128 weight-only, LM head float", ["-bits=4", "--group-size=128", "--act=none", "--keep-float=Gemm"], None, "int4g128"),
+    ("qcc-wo-int4g32", "qcc int4 g32 weight-only, LM head float", ["-bits=4", "--group-size=32", "--act=none", "--keep-float=Gemm"], None, "int4g32"),
     ("ort-int8dyn", "ort quantize_dynamic int8 (per-channel)", None, "int8dyn", "int8"),
     ("ort-int8static", "ort quantize_static int8 (QDQ)", None, "int8static", "int8"),
     ("ort-int4g128", "ort MatMulNBits int4 g128", None, "int4g128", None),
