@@ -121,7 +121,7 @@ static LogicalResult appendWeightBytes(ElementsAttr value, std::string &out,
   return success();
 }
 
-static std::string dimsString(ArrayRef<int64_t> shape) {
+std::string qcc::dimsString(ArrayRef<int64_t> shape) {
   if (shape.empty())
     return "scalar";
   std::string text;
@@ -130,8 +130,8 @@ static std::string dimsString(ArrayRef<int64_t> shape) {
   return text;
 }
 
-static LogicalResult writeFile(StringRef path, StringRef bytes,
-                               std::string &error) {
+LogicalResult qcc::writeFile(StringRef path, StringRef bytes,
+                             std::string &error) {
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
   if (ec) {

@@ -247,31 +247,6 @@ private:
   int64_t numInputs;
 };
 
-std::string dimsString(ArrayRef<int64_t> shape) {
-  if (shape.empty())
-    return "scalar";
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  llvm::interleave(shape, os, "x");
-  return text;
-}
-
-LogicalResult writeFile(StringRef path, StringRef bytes, std::string &error) {
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
-  if (ec) {
-    error = "cannot write '" + path.str() + "': " + ec.message();
-    return failure();
-  }
-  os << bytes;
-  os.close();
-  if (os.has_error()) {
-    error = "error writing '" + path.str() + "'";
-    return failure();
-  }
-  return success();
-}
-
 } // namespace
 
 FailureOr<std::string> qcc::buildGpuPlan(ModuleOp module, std::string &error) {

@@ -81,6 +81,14 @@ mlir::LogicalResult collectWeightBytes(mlir::ModuleOp module,
                                        std::string &weights,
                                        std::string &error);
 
+/// A shape as the content hash writes it: dimensions joined by "x"
+/// ("1x128"), "scalar" for rank 0.
+std::string dimsString(llvm::ArrayRef<int64_t> shape);
+
+/// Writes `bytes` to `path`, replacing it.
+mlir::LogicalResult writeFile(llvm::StringRef path, llvm::StringRef bytes,
+                              std::string &error);
+
 /// SHA-256 of `bytes` as lowercase hex (the runtime's implementation).
 std::string sha256Hex(llvm::StringRef bytes);
 
