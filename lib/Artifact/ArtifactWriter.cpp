@@ -130,6 +130,20 @@ std::string qcc::dimsString(ArrayRef<int64_t> shape) {
   return text;
 }
 
+std::string qcc::computeContentHash(const ArtifactSpec &spec,
+                                   StringRef libraryHash,
+                                   StringRef weightsHash, StringRef planHash) {
+  std::string text = "qcc-artifact-v1\n" + libraryHash.str() + "\n" +
+                     weightsHash.str() + "\n";
+  if (!planHash.empty())
+    text += "plan " + planHash.str() + "\n";
+  for (const TensorSignature &t : spec.inputs)
+    text += "in " + t.name + " " + t.dtype + " " + dimsString(t.shape) + "\n";
+  for (const TensorSignature &t : spec.outputs)
+    text += "out " + t.name + " " + t.dtype + " " + dimsString(t.shape) + "\n";
+  return sha256Hex(text);
+}
+
 LogicalResult qcc::writeFile(StringRef path, StringRef bytes,
                              std::string &error) {
   std::error_code ec;
@@ -225,13 +239,7 @@ LogicalResult qcc::writeArtifactFiles(ModuleOp module, const ArtifactSpec &spec,
     return failure();
   std::string weightsHash = sha256Hex(weights);
 
-  std::string io;
-  for (const TensorSignature &t : spec.inputs)
-    io += "in " + t.name + " " + t.dtype + " " + dimsString(t.shape) + "\n";
-  for (const TensorSignature &t : spec.outputs)
-    io += "out " + t.name + " " + t.dtype + " " + dimsString(t.shape) + "\n";
-  std::string contentHash = sha256Hex("qcc-artifact-v1\n" + *soHash + "\n" +
-                                      weightsHash + "\n" + io);
+  std::string contentHash = computeContentHash(spec, *soHash, weightsHash);
 
   StringRef base = llvm::sys::path::filename(prefix);
   std::string manifest;

@@ -281,14 +281,8 @@ LogicalResult qcc::writeGpuArtifactFiles(ModuleOp module,
   std::string ptxHash = sha256Hex(ptx);
   std::string planHash = sha256Hex(plan);
   std::string weightsHash = sha256Hex(weights);
-  std::string io;
-  for (const TensorSignature &t : spec.inputs)
-    io += "in " + t.name + " " + t.dtype + " " + dimsString(t.shape) + "\n";
-  for (const TensorSignature &t : spec.outputs)
-    io += "out " + t.name + " " + t.dtype + " " + dimsString(t.shape) + "\n";
   std::string contentHash =
-      sha256Hex("qcc-artifact-v1\n" + ptxHash + "\n" + weightsHash + "\n" +
-                "plan " + planHash + "\n" + io);
+      computeContentHash(spec, ptxHash, weightsHash, planHash);
 
   const TargetInfo &target = *spec.target;
   std::string ptxIsa = "8.0";

@@ -85,6 +85,14 @@ mlir::LogicalResult collectWeightBytes(mlir::ModuleOp module,
 /// ("1x128"), "scalar" for rank 0.
 std::string dimsString(llvm::ArrayRef<int64_t> shape);
 
+/// The manifest's content hash (docs/ARTIFACT.md): over the library and
+/// weights digests, the plan digest for GPU artifacts (empty for CPU ones)
+/// and the I/O signature.
+std::string computeContentHash(const ArtifactSpec &spec,
+                               llvm::StringRef libraryHash,
+                               llvm::StringRef weightsHash,
+                               llvm::StringRef planHash = "");
+
 /// Writes `bytes` to `path`, replacing it.
 mlir::LogicalResult writeFile(llvm::StringRef path, llvm::StringRef bytes,
                               std::string &error);
