@@ -2,9 +2,11 @@
 
 #include "qcc/Passes/Passes.h"
 
+#include "qcc/Passes/CalibrationStats.h"
 #include "qcc/Passes/QuantUtils.h"
 
 #include "qcc/Dialect/Q/IR/QOps.h"
+#include "qcc/Quant/Gptq.h"
 #include "qcc/Quant/Metrics.h"
 #include "qcc/Quant/Packing.h"
 #include "qcc/Quant/Rtn.h"
@@ -17,6 +19,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <deque>
 
 namespace qcc {
 #define GEN_PASS_DEF_QUANTIZEWEIGHTS
@@ -41,15 +44,66 @@ static bool isZeroFill(Value init) {
   return value && value.getValue().isZero();
 }
 
+/// What calibration measured of one activation: X^T X and, once GPTQ needed
+/// it, the factor of its damped inverse. Layers reading the same activation
+/// (q/k/v, gate/up) share one.
+struct ActivationStats {
+  std::string prefix;
+  std::vector<double> gram;
+  std::optional<qnum::GptqHessian> gptq;
+};
+
 struct QuantizeWeightsPass
     : public qcc::impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   using Base::Base;
 
+  std::shared_ptr<qcc::CalibrationStats> stats;
+  /// The last few activations' statistics, most recent last: consecutive
+  /// matmuls often read the same activation.
+  std::deque<std::shared_ptr<ActivationStats>> recentStats;
+  qnum::GptqOptions gptqOptions;
+
+  /// The statistics of the activation feeding the matmul named `name`, with
+  /// K input channels.
+  FailureOr<std::shared_ptr<ActivationStats>>
+  getActivationStats(Operation *op, StringRef name, int64_t k) {
+    std::string error;
+    std::string prefix = stats->lookup(name, error);
+    if (!error.empty())
+      return op->emitOpError(error);
+    for (const std::shared_ptr<ActivationStats> &entry : recentStats)
+      if (entry->prefix == prefix)
+        return entry;
+    auto entry = std::make_shared<ActivationStats>();
+    entry->prefix = prefix;
+    if (!stats->loadGram(prefix, k, entry->gram, error))
+      return op->emitOpError("calibration statistics of '")
+             << name << "': " << error;
+    recentStats.push_back(entry);
+    if (recentStats.size() > 2)
+      recentStats.pop_front();
+    return entry;
+  }
+
+  /// Scale choice of `clip` for `bits`-bit weights; nullopt for "auto" with
+  /// RTN (quantizeWeightRtn's own choice).
+  std::optional<qnum::ClipMode> getClipMode() const {
+    if (clip == "none")
+      return qnum::ClipMode::None;
+    if (clip == "mse")
+      return qnum::ClipMode::Mse;
+    if (clip == "act")
+      return qnum::ClipMode::Activation;
+    if (weightAlgo == "gptq")
+      return qnum::ClipMode::None;
+    return std::nullopt;
+  }
+
   /// Appends one layer to the `qcc.quant_report` attribute of the module:
   /// what happened to the matmul named `name` and why.
   void report(Operation *op, StringRef name, StringRef format, int64_t k,
-              int64_t n, int64_t bytesAfter, double relError,
-              StringRef note) {
+              int64_t n, int64_t bytesAfter, double relError, StringRef note,
+              ArrayRef<NamedAttribute> extra = {}) {
     Builder b(op->getContext());
     SmallVector<NamedAttribute> fields = {
         b.getNamedAttr("name", b.getStringAttr(name)),
@@ -61,6 +115,7 @@ struct QuantizeWeightsPass
         b.getNamedAttr("weight_rel_error", b.getF64FloatAttr(relError)),
         b.getNamedAttr("activations", b.getStringAttr(activations(op, format))),
         b.getNamedAttr("note", b.getStringAttr(note))};
+    fields.append(extra.begin(), extra.end());
     qcc::appendQuantReport(op, fields);
   }
 
@@ -108,11 +163,119 @@ struct QuantizeWeightsPass
           << static_cast<int64_t>(groupSize);
       return signalPassFailure();
     }
+    if (weightAlgo != "rtn" && weightAlgo != "gptq") {
+      getOperation().emitError("unsupported weight algorithm '")
+          << weightAlgo << "' (rtn or gptq)";
+      return signalPassFailure();
+    }
+    if (clip != "auto" && clip != "none" && clip != "mse" && clip != "act") {
+      getOperation().emitError("unsupported clip '")
+          << clip << "' (auto, none, mse or act)";
+      return signalPassFailure();
+    }
+    if (statsDir.empty() && (weightAlgo == "gptq" || clip == "act")) {
+      getOperation().emitError(weightAlgo == "gptq" ? "weight-algo=gptq"
+                                                    : "clip=act")
+          << " needs calibration statistics (stats=DIR, as written by qcc "
+             "--calib-stats)";
+      return signalPassFailure();
+    }
+    if (!(dampening > 0.0) || !std::isfinite(dampening)) {
+      getOperation().emitError("dampening must be positive, got ")
+          << static_cast<double>(dampening);
+      return signalPassFailure();
+    }
+    if (!statsDir.empty()) {
+      std::string error;
+      stats = qcc::CalibrationStats::open(statsDir, error);
+      if (!stats) {
+        getOperation().emitError(error);
+        return signalPassFailure();
+      }
+    }
+    gptqOptions.dampening = dampening;
+    gptqOptions.actOrder = actOrder;
+    if (std::optional<qnum::ClipMode> mode = getClipMode())
+      gptqOptions.clip = *mode;
     SmallVector<linalg::MatmulOp> candidates;
     getOperation().walk([&](linalg::MatmulOp op) { candidates.push_back(op); });
     for (linalg::MatmulOp op : candidates)
       if (failed(quantize(op)))
         return signalPassFailure();
+  }
+
+  /// Rounds the [k, n] weight `w` with the pass's algorithm and clip choice
+  /// into `params` / `codes`. With calibration statistics, the report gets
+  /// the relative output error sqrt(tr(dW^T H dW) / tr(W^T H W)) of the
+  /// result and, for GPTQ, of plain RTN.
+  LogicalResult round(Operation *op, const std::vector<float> &w, int64_t k,
+                      int64_t n, const qnum::Scheme &scheme,
+                      ActivationStats *act, qnum::QuantParams &params,
+                      std::vector<int32_t> &codes,
+                      SmallVectorImpl<NamedAttribute> &extraFields,
+                      std::string &note) {
+    std::optional<qnum::ClipMode> mode = getClipMode();
+    std::vector<double> diagonal;
+    if (act) {
+      diagonal.resize(k);
+      for (int64_t i = 0; i < k; ++i)
+        diagonal[i] = act->gram[i * k + i];
+    }
+    auto rtn = [&](qnum::QuantParams &p, std::vector<int32_t> &c) {
+      if (mode && weightAlgo == "rtn")
+        return qnum::quantizeWeightRtnClip(w.data(), k, n, scheme, *mode,
+                                           diagonal.data(), p, c);
+      return qnum::quantizeWeightRtn(w.data(), k, n, scheme, p, c);
+    };
+    if (weightAlgo == "gptq") {
+      if (!act->gptq) {
+        qnum::GptqHessian factor;
+        if (qnum::Status st = qnum::prepareGptqHessian(act->gram.data(), k,
+                                                       gptqOptions, factor);
+            !st)
+          return op->emitOpError("gptq: ") << st.message;
+        act->gptq = std::move(factor);
+      }
+      if (qnum::Status st = qnum::quantizeWeightGptq(
+              w.data(), k, n, scheme, *act->gptq, gptqOptions, params, codes);
+          !st)
+        return op->emitOpError("gptq: ") << st.message;
+    } else if (qnum::Status st = rtn(params, codes); !st) {
+      return op->emitOpError("quantization failed: ") << st.message;
+    }
+    Builder b(op->getContext());
+    extraFields.push_back(
+        b.getNamedAttr("weight_algo", b.getStringAttr(weightAlgo)));
+    if (!act)
+      return success();
+    // Output error proxies from X^T X.
+    auto outputError = [&](const qnum::QuantParams &p,
+                           const std::vector<int32_t> &c, double reference) {
+      std::vector<float> deq(w.size());
+      if (!qnum::dequantize(c.data(), k, n, scheme, p, deq.data()))
+        return 0.0;
+      double err = qnum::hessianQuadraticError(w.data(), deq.data(), k, n,
+                                               act->gram.data());
+      return reference > 0 ? std::sqrt(std::max(err, 0.0) / reference) : 0.0;
+    };
+    double reference =
+        qnum::hessianQuadraticError(w.data(), nullptr, k, n, act->gram.data());
+    double mine = outputError(params, codes, reference);
+    extraFields.push_back(
+        b.getNamedAttr("output_rel_error", b.getF64FloatAttr(mine)));
+    note = llvm::formatv("{0}: output error {1:F4}", weightAlgo, mine).str();
+    if (weightAlgo == "gptq") {
+      qnum::QuantParams rtnParams;
+      std::vector<int32_t> rtnCodes;
+      if (qnum::Status st = rtn(rtnParams, rtnCodes); !st)
+        return op->emitOpError("quantization failed: ") << st.message;
+      double base = outputError(rtnParams, rtnCodes, reference);
+      extraFields.push_back(
+          b.getNamedAttr("output_rel_error_rtn", b.getF64FloatAttr(base)));
+      note += llvm::formatv(" (rtn {0:F4})", base).str();
+    }
+    note += "; ";
+    return success();
   }
 
   LogicalResult quantize(linalg::MatmulOp op) {
@@ -196,12 +359,21 @@ struct QuantizeWeightsPass
                    ? q::Layout::VnniK8N16
                    : q::Layout::PackedK;
     }
+    std::shared_ptr<ActivationStats> actStats;
+    if (stats) {
+      FailureOr<std::shared_ptr<ActivationStats>> found =
+          getActivationStats(op, name, numK);
+      if (failed(found))
+        return failure();
+      actStats = *found;
+    }
     qnum::QuantParams params;
     std::vector<int32_t> codes;
-    if (qnum::Status st = qnum::quantizeWeightRtn(values->data(), numK, numN,
-                                                  scheme, params, codes);
-        !st)
-      return op.emitOpError("quantization failed: ") << st.message;
+    SmallVector<NamedAttribute> extraFields;
+    std::string algoNote;
+    if (failed(round(op, *values, numK, numN, scheme, actStats.get(), params,
+                     codes, extraFields, algoNote)))
+      return failure();
     std::vector<uint8_t> bytes;
     if (qnum::Status st = qnum::packCodes(
             codes.data(), numK, numN, scheme,
@@ -234,7 +406,7 @@ struct QuantizeWeightsPass
     }
     report(op, name, format, numK, numN,
            static_cast<int64_t>(bytes.size()) + scaleBytes, relError,
-           groupNote + kernel);
+           algoNote + groupNote + kernel, extraFields);
 
     OpBuilder b(op);
     Location loc = op.getLoc();

@@ -57,6 +57,14 @@ def QuantizeWeights : Pass<"qcc-quantize-weights", "mlir::func::FuncOp"> {
     back to the plain ones. Matmuls named by `keep-float` (substrings of the
     ONNX node name) and matrices under `min-elements` stay in float.
     Numerics come from lib/Quant.
+
+    `weight-algo=gptq` rounds output-aware instead (GPTQ, lib/Quant/Gptq.h):
+    each weight minimizes tr(dW^T H dW) for the X^T X of its activations,
+    read by node name from the calibration statistics folder `stats` (the
+    `qcc --calib-stats` format: index.json + `<prefix>.xtx.npy`). `clip`
+    picks how each group's or channel's scale is chosen. With `stats`, the
+    report also gives each layer's relative output error
+    sqrt(tr(dW^T H dW) / tr(W^T H W)), and RTN's beside GPTQ's.
   }];
   let options = [
     Option<"bits", "bits", "unsigned", /*default=*/"8", "Weight bits (8 or 4)">,
@@ -73,7 +81,21 @@ def QuantizeWeights : Pass<"qcc-quantize-weights", "mlir::func::FuncOp"> {
     Option<"minElements", "min-elements", "int64_t", /*default=*/"4096",
            "Smallest weight (K * N) worth quantizing">,
     ListOption<"keepFloat", "keep-float", "std::string",
-               "Node-name substrings of matmuls to keep in float">
+               "Node-name substrings of matmuls to keep in float">,
+    Option<"weightAlgo", "weight-algo", "std::string", /*default=*/"\"rtn\"",
+           "Rounding: rtn (round to nearest) or gptq (output-aware; needs "
+           "stats)">,
+    Option<"clip", "clip", "std::string", /*default=*/"\"auto\"",
+           "Scale per group/channel: auto (rtn: mse for 4 bits, none for 8; "
+           "gptq: none), none (full range), mse (least weight error) or act "
+           "(least weight error weighted by E[x^2]; needs stats)">,
+    Option<"statsDir", "stats", "std::string", /*default=*/"\"\"",
+           "Calibration statistics folder (qcc --calib-stats format)">,
+    Option<"actOrder", "act-order", "bool", /*default=*/"false",
+           "gptq: quantize input channels by decreasing E[x^2] (group "
+           "scales then fixed up front)">,
+    Option<"dampening", "dampening", "double", /*default=*/"0.01",
+           "gptq: damping added to H's diagonal, as a fraction of its mean">
   ];
   let dependentDialects = ["qcc::q::QDialect", "mlir::tensor::TensorDialect",
                            "mlir::linalg::LinalgDialect"];
