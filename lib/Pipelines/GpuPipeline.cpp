@@ -55,6 +55,8 @@ void buildGpuCodegenPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
   // Quantized matmuls read their packed weights from the weight file too.
+  // W8A8 ones go to the int8 tensor cores (qcc-gpu-mma-qmatmul) first.
+  pm.addPass(gpu::createGpuMmaQMatmul());
   pm.addPass(gpu::createGpuLowerQMatmul());
   pm.addPass(createExternalizeWeights(weightOptions));
 

@@ -193,3 +193,20 @@ def test_quantized_compiles(recipe, tmp_path, base_seed):
     assert man["weights_size"] < float_bytes * (0.4 if bits == 8 else 0.3), \
         f"weights not packed: {man['weights_size']} vs {float_bytes} float bytes"
     assemble(Path(f"{prefix}.ptx"), 80)
+
+
+@pytest.mark.parametrize("sm", [80, 90])
+def test_w8a8_uses_int8_tensor_cores(sm, tmp_path, base_seed):
+    # W8A8 (the default -bits=8 recipe) goes to qcc-gpu-mma-qmatmul: per-token quantization,
+    # then cp.async + ldmatrix + int8 mma.sync m16n8k32; the PTX assembles for the target.
+    model, _ = build_case("llama_layer", base_seed)
+    mpath = tmp_path / "model.onnx"
+    onnx.save(model, mpath)
+    prefix = tmp_path / "q" / "model"
+    compile_gpu(mpath, prefix, target=f"sm_{sm}", bits=8)
+    man, _, ptx = check_artifact(prefix, sm)
+    for needle in ("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32",
+                   "ldmatrix.sync.aligned.m8n8.x4.shared.b16", "cp.async.cg.shared.global",
+                   "cp.async.wait_group"):
+        assert needle in ptx, f"{needle} missing from the W8A8 PTX"
+    assemble(Path(f"{prefix}.ptx"), sm)

@@ -58,6 +58,33 @@ def GpuLowerQMatmul : Pass<"qcc-gpu-lower-qmatmul", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect"];
 }
 
+def GpuMmaQMatmul : Pass<"qcc-gpu-mma-qmatmul", "mlir::ModuleOp"> {
+  let summary = "W8A8 q.matmul -> int8 tensor-core kernels (mma.sync m16n8k32)";
+  let description = [{
+    Runs before `qcc-gpu-lower-qmatmul` and takes the bufferized q.matmul ops
+    with int8 activations (per-token or static per-tensor `act_quant`) and
+    symmetric signed int8 `row_major` weights (per output channel or per
+    tensor; K a multiple of 4, N even). Each becomes two launches: a
+    quantization kernel (one block per row: absmax, scale = absmax / 127,
+    codes rounded half to even and clamped exactly as on the CPU) writing
+    an int8 [M, K] buffer padded to the tiles plus one scale per row, and a
+    GEMM on the tensor cores: per block a 128x128, 64x128 or 64x64 output
+    tile (the largest that still gives about one block per SM), K in stages
+    of 64 bytes copied with `cp.async` into a 3-4 stage ring of shared
+    memory (16-byte chunks XOR-swizzled so `ldmatrix` is conflict-free),
+    fragments loaded with `ldmatrix.x4`, `mma.sync.m16n8k32.s8.s8.s32`
+    accumulating in int32, and a fused epilogue
+    `acc * a_scale[row] * w_scale[col] + bias[col]` in f32. The weights are
+    prepacked at compile time into the GEMM's tile order (K-major per output
+    column, swizzled), so each stage's weight tile is one contiguous block.
+    Other q.matmul ops are left for `qcc-gpu-lower-qmatmul`.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::NVVM::NVVMDialect",
+                           "mlir::LLVM::LLVMDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 def GpuTileMatmul : Pass<"qcc-gpu-tile-matmul", "mlir::func::FuncOp"> {
   let summary = "Shared-memory tiled GPU kernels for f32 (batch) matmuls";
   let description = [{

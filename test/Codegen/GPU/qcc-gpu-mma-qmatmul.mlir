@@ -1,0 +1,88 @@
+// RUN: qcc-opt %s -split-input-file -qcc-gpu-mma-qmatmul | FileCheck %s
+
+// W8A8 with per-token activations, per-channel weights and a bias: K = 40
+// and N = 10 pad to one 64-byte stage and one 64-column tile (rows: 64).
+// The weights are prepacked K-major per column, zero padded: column 0's 40
+// codes then 24 zeros. Two launches: the quantization (64 rows, 128
+// threads, absmax reduced through shuffles and shared memory) and the GEMM
+// (cp.async ring of 4 stages, ldmatrix.x4, int8 mma.sync m16n8k32). The
+// fill of the output before it is dead (q.matmul overwrites it): erased.
+// CHECK: memref.global "private" constant @__qcc_gpu_mma_weight : memref<4096xi8> = dense<"0x030303030303030303030303030303030303030303030303030303030303030303030303030303030000000000000000000000000000000000000000000000000303
+// CHECK-LABEL: func @w8a8_dynamic
+// CHECK-NOT: linalg.fill
+// CHECK: %[[W:.+]] = memref.get_global @__qcc_gpu_mma_weight
+// CHECK: %[[A:.+]] = memref.alloc() : memref<4096xi8>
+// CHECK: %[[SA:.+]] = memref.alloc() : memref<64xf32>
+// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c64{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c128
+// CHECK-SAME: workgroup(%{{.+}} : memref<4xf32, #gpu.address_space<workgroup>>)
+// CHECK: math.absf
+// CHECK: gpu.shuffle  xor
+// CHECK: gpu.barrier
+// CHECK: math.roundeven
+// CHECK: arith.fptosi
+// CHECK: memref.store %{{.+}}, %[[SA]]
+// CHECK: gpu.launch
+// CHECK-SAME: workgroup(%{{.+}} : memref<16384xi8, #gpu.address_space<workgroup>>, %{{.+}} : memref<16384xi8, #gpu.address_space<workgroup>>)
+// CHECK: nvvm.cp.async.shared.global %{{.+}}, %{{.+}}, 16, cache =  cg
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: scf.for
+// CHECK: nvvm.cp.async.wait.group 2
+// CHECK: gpu.barrier
+// CHECK: nvvm.ldmatrix {{.+}}num = 4 : i32
+// CHECK: nvvm.mma.sync
+// CHECK-SAME: multiplicandAPtxType = #nvvm.mma_type<s8>
+// CHECK-SAME: shape = #nvvm.shape<m = 16, n = 8, k = 32>
+// CHECK: arith.sitofp
+// CHECK: llvm.store {{.+}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>
+// CHECK-NOT: q.matmul
+// CHECK-NOT: q.weight_constant
+func.func @w8a8_dynamic(%x: memref<3x40xf32>, %s: memref<10xf32>, %bias: memref<10xf32>, %out: memref<3x10xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<3x10xf32>)
+  %w = q.weight_constant dense<3> : tensor<400xi8> -> !q.weight<40x10xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  q.matmul %x, %w scales(%s) bias(%bias) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<3x40xf32>, !q.weight<40x10xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<10xf32>, memref<10xf32>, memref<3x10xf32>) -> ()
+  return
+}
+
+// -----
+
+// Static per-tensor activations: the scale is read from its buffer instead
+// of an absmax; per-tensor weight scale. A 3-D input is collapsed to rows.
+// CHECK-LABEL: func @w8a8_static
+// CHECK: memref.collapse_shape %{{.+}} {{\[\[}}0, 1], [2]] : memref<2x4x64xf32> into memref<8x64xf32>
+// CHECK: gpu.launch
+// CHECK-NOT: math.absf
+// CHECK-NOT: gpu.shuffle
+// CHECK: memref.load %{{.+}}[] : memref<f32>
+// CHECK: math.roundeven
+// CHECK: gpu.launch
+// CHECK: nvvm.mma.sync
+func.func @w8a8_static(%x: memref<2x4x64xf32>, %s: memref<f32>, %as: memref<f32>, %out: memref<2x4x16xf32>) {
+  %w = q.weight_constant dense<-2> : tensor<1024xi8> -> !q.weight<64x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_tensor, axis = 0, group_size = 0, symmetric = true>, row_major>
+  q.matmul %x, %w scales(%s) act_scale(%as) outs(%out) {act_quant = #q.act_quant<static_per_tensor>} : (memref<2x4x64xf32>, !q.weight<64x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_tensor, axis = 0, group_size = 0, symmetric = true>, row_major>, memref<f32>, memref<f32>, memref<2x4x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// Not W8A8 (weight-only int8, int4, zero points): left for
+// qcc-gpu-lower-qmatmul.
+// CHECK-LABEL: func @weight_only
+// CHECK-NOT: gpu.launch
+// CHECK: q.matmul
+func.func @weight_only(%x: memref<2x64xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>) {
+  %w = q.weight_constant dense<1> : tensor<1024xi8> -> !q.weight<64x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<2x64xf32>, !q.weight<64x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<16xf32>, memref<2x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func @odd_columns
+// CHECK-NOT: gpu.launch
+// CHECK: q.matmul
+func.func @odd_columns(%x: memref<2x64xf32>, %s: memref<15xf32>, %out: memref<2x15xf32>) {
+  %w = q.weight_constant dense<1> : tensor<960xi8> -> !q.weight<64x15xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x64xf32>, !q.weight<64x15xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<15xf32>, memref<2x15xf32>) -> ()
+  return
+}
