@@ -443,6 +443,12 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
       absMax = h.getMseRange(int8).hi;
       break;
     }
+    // Per input channel max |x|: what qcc-smooth-activations balances.
+    std::vector<float> channelMax = channels[o].getMaxAbs();
+    auto channelMaxAttr = DenseElementsAttr::get(
+        RankedTensorType::get({static_cast<int64_t>(channelMax.size())},
+                              b.getF32Type()),
+        llvm::ArrayRef<float>(channelMax));
     std::vector<double> meanAbs = channels[o].getMeanAbs();
     double sum = 0, peak = 0;
     for (double v : meanAbs) {
@@ -474,6 +480,7 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
       matmuls[id]->setAttr("qcc.act_absmax",
                            b.getF32FloatAttr(static_cast<float>(absMax)));
       matmuls[id]->setAttr("qcc.act_source", b.getStringAttr(source));
+      matmuls[id]->setAttr("qcc.act_channel_absmax", channelMaxAttr);
       matmuls[id]->setAttr("qcc.act_sqnr_db", b.getF32FloatAttr(sqnrDb));
       // Where one scale for the whole tensor loses too much (outlier
       // channels, long tails), the layer quantizes per token at run time.

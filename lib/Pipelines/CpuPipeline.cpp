@@ -34,10 +34,21 @@ void CpuPipelineOptions::setTarget(const TargetInfo &target) {
   vnni = target.hasVnni;
 }
 
+void buildSmoothingPipeline(OpPassManager &pm,
+                            const CpuPipelineOptions &options) {
+  if (!options.smooth)
+    return;
+  SmoothActivationsOptions smoothOptions;
+  smoothOptions.alpha = options.smoothAlpha;
+  pm.addNestedPass<func::FuncOp>(createSmoothActivations(smoothOptions));
+}
+
 void buildQuantizationPipeline(OpPassManager &pm,
                                const CpuPipelineOptions &options) {
   if (options.bits != 8 && options.bits != 4)
     return;
+  // Matmuls smoothed before calibration are marked and left alone here.
+  buildSmoothingPipeline(pm, options);
   QuantizeWeightsOptions quantOptions;
   quantOptions.bits = options.bits;
   quantOptions.groupSize = options.groupSize;

@@ -150,6 +150,12 @@ cl::opt<std::string> calibStats(
     cl::desc("Also accumulate X^T X per quantized matmul input and write all "
              "calibration statistics (.npy per layer + index.json) to DIR"),
     cl::value_desc("dir"), cl::cat(qccCategory));
+cl::opt<std::string> smoothFlag(
+    "smooth",
+    cl::desc("SmoothQuant: before quantizing, move outlier activation "
+             "channels into the weights with strength ALPHA in [0, 1] "
+             "(default 0.5); needs --calib and int8 activations"),
+    cl::value_desc("alpha"), cl::ValueOptional, cl::cat(qccCategory));
 cl::opt<std::string> evalPath(
     "eval",
     cl::desc("Compare the artifact with the float model on the input sets in "
@@ -182,6 +188,7 @@ private:
 
 int writeText(llvm::StringRef path,
               llvm::function_ref<void(llvm::raw_ostream &)> fn);
+void writeSmoothReport(ModuleOp module, llvm::json::OStream &out);
 
 /// Writes the per-layer quantization report (the `qcc.quant_report` module
 /// attribute that qcc-quantize-weights fills) as JSON to `path`, and a table
@@ -272,6 +279,7 @@ int writeReport(ModuleOp module, llvm::StringRef path, double compileSeconds,
             });
         });
       });
+    writeSmoothReport(module, out);
     if (eval)
       out.attributeObject("quality", [&] {
         out.attribute("samples", (int64_t)eval->numSamples);
@@ -299,6 +307,44 @@ int writeReport(ModuleOp module, llvm::StringRef path, double compileSeconds,
       elements ? 8.0 * after / elements : 0.0, (long long)weightFileBytes,
       compileSeconds);
   return writeText(path, [&](llvm::raw_ostream &file) { file << json; });
+}
+
+/// The `qcc.smooth_report` module attribute (qcc-smooth-activations) as a
+/// JSON array and a table on stdout.
+void writeSmoothReport(ModuleOp module, llvm::json::OStream &out) {
+  auto layers = module->getAttrOfType<ArrayAttr>("qcc.smooth_report");
+  if (!layers)
+    return;
+  llvm::outs() << llvm::format("%-40s %6s %10s %10s %12s %12s  %s\n",
+                               "smoothed layer", "alpha", "s min", "s max",
+                               "|x| before", "|x| after", "1/s placed");
+  out.attributeArray("smoothing", [&] {
+    for (Attribute attr : layers) {
+      auto d = cast<DictionaryAttr>(attr);
+      auto num = [&](StringRef key) {
+        return d.getAs<FloatAttr>(key).getValueAsDouble();
+      };
+      StringRef name = d.getAs<StringAttr>("name").getValue();
+      StringRef placement = d.getAs<StringAttr>("placement").getValue();
+      llvm::outs() << llvm::format(
+          "%-40s %6.2f %10.4g %10.4g %12.4g %12.4g  %s\n", name.str().c_str(),
+          num("alpha"), num("scale_min"), num("scale_max"),
+          num("act_absmax_before"), num("act_absmax_after"),
+          placement.str().c_str());
+      out.object([&] {
+        out.attribute("name", name);
+        out.attribute("alpha", num("alpha"));
+        out.attribute("k", d.getAs<IntegerAttr>("k").getInt());
+        out.attribute("matmuls_sharing_s",
+                      d.getAs<IntegerAttr>("shared_with").getInt() + 1);
+        out.attribute("scale_min", num("scale_min"));
+        out.attribute("scale_max", num("scale_max"));
+        out.attribute("act_absmax_before", num("act_absmax_before"));
+        out.attribute("act_absmax_after", num("act_absmax_after"));
+        out.attribute("placement", placement);
+      });
+    }
+  });
 }
 
 /// Prints the float-vs-artifact comparison of --eval.
@@ -426,6 +472,21 @@ int main(int argc, char **argv) {
     return fail("--eval runs the artifact: it needs --emit=so and a CPU target");
   if (actMode != "dynamic" && actMode != "none" && actMode != "static")
     return fail("unknown --act='" + actMode + "' (dynamic, none or static)");
+  bool smooth = smoothFlag.getNumOccurrences() > 0;
+  double smoothAlpha = 0.5;
+  if (smooth) {
+    if (!smoothFlag.empty() &&
+        (llvm::StringRef(smoothFlag).getAsDouble(smoothAlpha) ||
+         !(smoothAlpha >= 0.0 && smoothAlpha <= 1.0)))
+      return fail("--smooth=ALPHA needs a number in [0, 1], got '" +
+                  smoothFlag + "'");
+    if (calibPath.empty())
+      return fail("--smooth needs per-channel activation ranges: calibrate "
+                  "with --calib PATH");
+    if (actMode == "none")
+      return fail("--smooth balances int8 activations; it needs "
+                  "--act=dynamic or --act=static");
+  }
   if (groupSize != 32 && groupSize != 64 && groupSize != 128)
     return fail("--group-size=" + llvm::Twine(groupSize.getValue()) +
                 " is not supported (32, 64 or 128)");
@@ -547,6 +608,8 @@ int main(int argc, char **argv) {
   pipelineOptions.quantizeEmbeddings = quantizeEmbeddings;
   std::vector<std::string> keepPatterns(keepFloat.begin(), keepFloat.end());
   pipelineOptions.keepFloat = keepPatterns;
+  pipelineOptions.smooth = smooth;
+  pipelineOptions.smoothAlpha = smoothAlpha;
   // Calibration and evaluation need the float model after the tensor-level
   // optimizations, so the pipeline runs in two parts around them.
   std::unique_ptr<FloatModel> floatModel;
@@ -575,6 +638,21 @@ int main(int argc, char **argv) {
         return fail(error);
       calibrated = true;
       timer.done("calibrate");
+      // Static scales (and --calib-stats, which GPTQ reads) must describe
+      // the smoothed activations: smooth, then calibrate again (smoothed
+      // matmuls are marked, so the quantization pipeline leaves them be).
+      if (smooth && (actMode == "static" || !calibStats.empty())) {
+        PassManager smoothing(&context);
+        buildSmoothingPipeline(smoothing, pipelineOptions);
+        if (failed(smoothing.run(*module)))
+          return fail("smoothing failed: " + (firstDiagnostic.empty()
+                                                  ? std::string("unknown error")
+                                                  : firstDiagnostic));
+        if (failed(calibrate(*module, *target, pipelineOptions, *sets,
+                             calibOptions, calibResult, nullptr, error)))
+          return fail(error);
+        timer.done("recalibrate");
+      }
     }
     if (evalSets && !floatModel) {
       OwningOpRef<ModuleOp> copy = module->clone();

@@ -155,4 +155,33 @@ def ConvToMatmul : Pass<"qcc-conv-to-matmul", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def SmoothActivations : Pass<"qcc-smooth-activations", "mlir::func::FuncOp"> {
+  let summary = "SmoothQuant: move activation outlier channels into the weights";
+  let description = [{
+    For every `linalg.matmul` with a constant f32 `[K, N]` weight and a
+    calibrated `qcc.act_channel_absmax` attribute (max |x| of each of the K
+    input channels, set by calibration), computes per input channel
+    `s_j = max|X_j|^alpha / max|W_j|^(1 - alpha)` (max |W_j| over the rows of
+    every matmul reading the same activations, which share one s; channels
+    with a zero bound keep s = 1), scales the weight rows by s and the
+    activations by 1/s, so the product is unchanged and int8 activations
+    lose less to outlier channels. 1/s is folded into the producer of the
+    activations when it is an all-parallel `linalg.generic` read only by
+    these matmuls (into its per-channel constant factor, e.g. a norm's gamma,
+    or as one more per-channel operand); otherwise a small elementwise op
+    scales the matmul input. Smoothed matmuls are marked `qcc.smoothed` (a
+    second run leaves them alone) and listed in the module's
+    `qcc.smooth_report`. Runs before qcc-quantize-weights; static activation
+    ranges must be calibrated on the smoothed model.
+  }];
+  let options = [
+    Option<"alpha", "alpha", "double", /*default=*/"0.5",
+           "Migration strength in [0, 1]: 0 leaves activations alone, 1 "
+           "moves all their range into the weights">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 #endif // QCC_PASSES_PASSES_TD

@@ -45,6 +45,15 @@ struct CpuPipelineOptions : public mlir::PassPipelineOptions<CpuPipelineOptions>
   ListOption<std::string> keepFloat{
       *this, "keep-float",
       llvm::cl::desc("Node-name substrings of matmuls kept in float")};
+  Option<bool> smooth{
+      *this, "smooth",
+      llvm::cl::desc("SmoothQuant before weight quantization (needs the "
+                     "calibrated qcc.act_channel_absmax of each matmul)"),
+      llvm::cl::init(false)};
+  Option<double> smoothAlpha{
+      *this, "smooth-alpha",
+      llvm::cl::desc("SmoothQuant migration strength in [0, 1]"),
+      llvm::cl::init(0.5)};
 
   /// Sets the options that follow from `target`.
   void setTarget(const TargetInfo &target);
@@ -66,6 +75,12 @@ void buildCpuCodegenPipeline(mlir::OpPassManager &pm,
 /// weights become q.matmul.
 void buildQuantizationPipeline(mlir::OpPassManager &pm,
                                const CpuPipelineOptions &options);
+
+/// SmoothQuant channel smoothing (when `smooth` is set): part of the
+/// quantization pipeline; the driver also runs it alone before calibrating
+/// static activation ranges on the smoothed model.
+void buildSmoothingPipeline(mlir::OpPassManager &pm,
+                            const CpuPipelineOptions &options);
 
 /// Tensor optimization, quantization and codegen: what `qcc -target=x86-64*`
 /// runs.
