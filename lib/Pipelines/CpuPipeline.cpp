@@ -55,6 +55,11 @@ void buildQuantizationPipeline(OpPassManager &pm,
   quantOptions.symmetric = options.symmetric;
   quantOptions.actQuant = options.actQuant;
   quantOptions.vnni = options.vnni;
+  quantOptions.weightAlgo = options.weightAlgo;
+  quantOptions.clip = options.weightClip;
+  quantOptions.statsDir = options.weightStats;
+  quantOptions.actOrder = options.gptqActOrder;
+  quantOptions.dampening = options.gptqDampening;
   quantOptions.keepFloat.assign(options.keepFloat.begin(),
                                 options.keepFloat.end());
   pm.addNestedPass<func::FuncOp>(createQuantizeWeights(quantOptions));

@@ -73,19 +73,22 @@ QCC_MULTIVERSION void axpy(float *__restrict y, const float *__restrict x,
     y[c] += a * x[c];
 }
 
+/// Independent partial sums, so the reduction vectorizes without
+/// reassociation (a fixed order: the same bits on every run).
 QCC_MULTIVERSION double dot(const double *__restrict a,
                             const double *__restrict b, int64_t n) {
+  constexpr int64_t lanes = 16;
+  double part[lanes] = {};
+  int64_t i = 0;
+  for (; i + lanes <= n; i += lanes)
+    for (int64_t l = 0; l < lanes; ++l)
+      part[l] += a[i + l] * b[i + l];
   double s = 0;
-  for (int64_t i = 0; i < n; ++i)
+  for (; i < n; ++i)
     s += a[i] * b[i];
+  for (int64_t l = 0; l < lanes; ++l)
+    s += part[l];
   return s;
-}
-
-/// y[0, n) -= a * x[0, n), doubles.
-QCC_MULTIVERSION void axpyNegD(double *__restrict y, const double *__restrict x,
-                               double a, int64_t n) {
-  for (int64_t c = 0; c < n; ++c)
-    y[c] -= a * x[c];
 }
 
 /// In-place lower Cholesky factor of the row-major [k, k] `a` (only the
@@ -103,25 +106,6 @@ bool choleskyLower(std::vector<double> &a, int64_t k) {
     ri[i] = std::sqrt(d);
   }
   return true;
-}
-
-/// The inverse of the lower triangular `l` (row-major [k, k]), lower.
-std::vector<double> invertLower(const std::vector<double> &l, int64_t k) {
-  std::vector<double> x(size_t(k * k), 0.0);
-  // Row i of L X = I: X_i = (e_i - sum_{m < i} L_im X_m) / L_ii, where row m
-  // of X is zero past column m.
-  for (int64_t i = 0; i < k; ++i) {
-    double *xi = x.data() + i * k;
-    const double *li = l.data() + i * k;
-    for (int64_t m = 0; m < i; ++m)
-      if (li[m] != 0)
-        axpyNegD(xi, x.data() + m * k, li[m], m + 1);
-    xi[i] += 1.0;
-    double inv = 1.0 / li[i];
-    for (int64_t j = 0; j <= i; ++j)
-      xi[j] *= inv;
-  }
-  return x;
 }
 
 /// The shrink ratios the clip search tries (as quantizeWeightRtn).
@@ -229,7 +213,9 @@ Status qcc::quant::prepareGptqHessian(const double *h, int64_t k,
     });
   double lambda = options.dampening * diagSum / double(k);
   // B = J P H P^T J (J reverses the order): with B = L L^T,
-  // (P H P^T)^-1 = U^T U for the upper U = J L^-1 J.
+  // (P H P^T)^-1 = U^T U for the upper U = J L^-1 J, so U^-T = J L^T J and
+  // GPTQ's coefficients U_ij / U_ii = -L_{k-1-i, k-1-j} / L_{k-1-j, k-1-j}
+  // and 1 / U_ii = L_{k-1-i, k-1-i} come from L alone: no inverse.
   std::vector<double> b(size_t(k * k));
   for (int attempt = 0; attempt < 7; ++attempt, lambda *= 10) {
     for (int64_t i = 0; i < k; ++i) {
@@ -246,11 +232,14 @@ Status qcc::quant::prepareGptqHessian(const double *h, int64_t k,
     }
     if (!choleskyLower(b, k))
       continue;
-    std::vector<double> linv = invertLower(b, k);
-    out.u.assign(size_t(k * k), 0.0);
-    for (int64_t i = 0; i < k; ++i)
-      for (int64_t j = i; j < k; ++j)
-        out.u[i * k + j] = linv[(k - 1 - i) * k + (k - 1 - j)];
+    out.coef.assign(static_cast<size_t>(k * k), 0.0);
+    out.errorScale.resize(static_cast<size_t>(k));
+    for (int64_t i = 0; i < k; ++i) {
+      const double *li = b.data() + (k - 1 - i) * k;
+      out.errorScale[i] = li[k - 1 - i];
+      for (int64_t j = i + 1; j < k; ++j)
+        out.coef[i * k + j] = -li[k - 1 - j] / b[(k - 1 - j) * k + (k - 1 - j)];
+    }
     out.damping = lambda;
     return Status::success();
   }
@@ -263,10 +252,11 @@ Status qcc::quant::quantizeWeightGptq(const float *w, int64_t k, int64_t n,
                                       const GptqOptions &options,
                                       QuantParams &params,
                                       std::vector<int32_t> &codes,
-                                      double *dampedLoss) {
+                                      double *objective) {
   if (Status s = checkGptqScheme(k, n, scheme); !s)
     return s;
-  if (hessian.k != k || hessian.u.size() != size_t(k * k) ||
+  if (hessian.k != k || hessian.coef.size() != size_t(k * k) ||
+      hessian.errorScale.size() != size_t(k) ||
       hessian.order.size() != size_t(k))
     return Status::error("the hessian is " + std::to_string(hessian.k) + "x" +
                          std::to_string(hessian.k) + ", the weight has K = " +
@@ -338,34 +328,47 @@ Status qcc::quant::quantizeWeightGptq(const float *w, int64_t k, int64_t n,
           int64_t idx = scheme.getParamIndex(row, n0 + c, k, n);
           rowParams[c] = {params.scales[idx], params.zeroPoints[idx]};
         }
-        const double d = hessian.u[i * k + i];
+        const double scale = hessian.errorScale[i];
         float *e = err.data() + (i - b0) * nc;
         int32_t *out = codes.data() + row * n + n0;
+        const float *original = w + row * n + n0;
         for (int64_t c = 0; c < nc; ++c) {
           float v = std::isfinite(wi[c]) ? wi[c] : 0.0f;
           int32_t q = quantizeValue(v, rowParams[c], scheme);
           out[c] = q;
-          double r = (double(v) - double(dequantizeValue(q, rowParams[c]))) / d;
-          e[c] = float(r);
-          loss += r * r;
+          double deq = double(dequantizeValue(q, rowParams[c]));
+          // The objective's share is this step's residual; what later rows
+          // compensate is the residual against the original weight.
+          double residual = (double(v) - deq) * scale;
+          loss += residual * residual;
+          e[c] = std::isfinite(original[c]) ? float(double(original[c]) - deq)
+                                            : 0.0f;
         }
+        // The damped objective counts lambda (and 1 for a dead channel) on
+        // this row's diagonal; the output error does not.
+        double extra = hessian.damping + (hessian.diagonal[row] > 0 ? 0.0 : 1.0);
+        double rowSquares = 0;
+        for (int64_t c = 0; c < nc; ++c)
+          rowSquares += double(e[c]) * double(e[c]);
+        loss -= extra * rowSquares;
         // Spread this row's error over the block's later rows.
-        const double *ui = hessian.u.data() + i * k;
+        const double *ci = hessian.coef.data() + i * k;
         for (int64_t j = i + 1; j < b1; ++j)
-          axpyNeg(wc.data() + j * nc, e, float(ui[j]), nc);
+          axpyNeg(wc.data() + j * nc, e, float(ci[j]), nc);
       }
       // Lazy update of the rows after the block.
       for (int64_t j = b1; j < k; ++j) {
         float *wj = wc.data() + j * nc;
         for (int64_t i = b0; i < b1; ++i)
-          axpyNeg(wj, err.data() + (i - b0) * nc, float(hessian.u[i * k + j]),
-                  nc);
+          axpyNeg(wj, err.data() + (i - b0) * nc,
+                  float(hessian.coef[i * k + j]), nc);
       }
     }
     chunkLoss[chunk] = loss;
   });
-  if (dampedLoss)
-    *dampedLoss = std::accumulate(chunkLoss.begin(), chunkLoss.end(), 0.0);
+  if (objective)
+    *objective = std::max(
+        0.0, std::accumulate(chunkLoss.begin(), chunkLoss.end(), 0.0));
   return Status::success();
 }
 
@@ -397,32 +400,50 @@ Status qcc::quant::quantizeWeightRtnClip(const float *w, int64_t k, int64_t n,
   return quantize(w, k, n, scheme, params, codes.data());
 }
 
+std::vector<double> qcc::quant::hessianQuadraticErrors(
+    const float *a, const std::vector<const float *> &bs, int64_t k, int64_t n,
+    const double *h, unsigned numThreads) {
+  const size_t m = bs.size();
+  if (k <= 0 || n <= 0 || m == 0)
+    return std::vector<double>(m, 0.0);
+  // Twice the strict upper triangle, so each row's sum runs over j > i only.
+  std::vector<float> upper(static_cast<size_t>(k * k), 0.0f);
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = i; j < k; ++j)
+      upper[i * k + j] = float(j == i ? h[i * k + j] : 2.0 * h[i * k + j]);
+  const int64_t numChunks = (n + kChunk - 1) / kChunk;
+  std::vector<double> partial(static_cast<size_t>(numChunks) * m, 0.0);
+  parallelFor(numChunks, numThreads, [&](int64_t chunk) {
+    const int64_t n0 = chunk * kChunk, nc = std::min(kChunk, n - n0);
+    std::vector<float> d(static_cast<size_t>(k * nc)), y(static_cast<size_t>(nc));
+    for (size_t mi = 0; mi < m; ++mi) {
+      const float *b = bs[mi];
+      for (int64_t i = 0; i < k; ++i)
+        for (int64_t c = 0; c < nc; ++c)
+          d[i * nc + c] = a[i * n + n0 + c] - (b ? b[i * n + n0 + c] : 0.0f);
+      double sum = 0;
+      for (int64_t i = 0; i < k; ++i) {
+        std::fill(y.begin(), y.end(), 0.0f);
+        const float *hi = upper.data() + i * k;
+        for (int64_t j = i; j < k; ++j)
+          if (hi[j] != 0)
+            axpy(y.data(), d.data() + j * nc, hi[j], nc);
+        const float *di = d.data() + i * nc;
+        for (int64_t c = 0; c < nc; ++c)
+          sum += double(di[c]) * double(y[c]);
+      }
+      partial[chunk * m + mi] = sum;
+    }
+  });
+  std::vector<double> out(m, 0.0);
+  for (int64_t chunk = 0; chunk < numChunks; ++chunk)
+    for (size_t mi = 0; mi < m; ++mi)
+      out[mi] += partial[chunk * m + mi];
+  return out;
+}
+
 double qcc::quant::hessianQuadraticError(const float *a, const float *b,
                                          int64_t k, int64_t n, const double *h,
                                          unsigned numThreads) {
-  if (k <= 0 || n <= 0)
-    return 0;
-  std::vector<float> hf(h, h + k * k);
-  const int64_t numChunks = (n + kChunk - 1) / kChunk;
-  std::vector<double> partial(size_t(numChunks), 0.0);
-  parallelFor(numChunks, numThreads, [&](int64_t chunk) {
-    const int64_t n0 = chunk * kChunk, nc = std::min(kChunk, n - n0);
-    std::vector<float> d(size_t(k * nc)), y(static_cast<size_t>(nc));
-    for (int64_t i = 0; i < k; ++i)
-      for (int64_t c = 0; c < nc; ++c)
-        d[i * nc + c] = a[i * n + n0 + c] - (b ? b[i * n + n0 + c] : 0.0f);
-    double sum = 0;
-    for (int64_t i = 0; i < k; ++i) {
-      std::fill(y.begin(), y.end(), 0.0f);
-      const float *hi = hf.data() + i * k;
-      for (int64_t j = 0; j < k; ++j)
-        if (hi[j] != 0)
-          axpy(y.data(), d.data() + j * nc, hi[j], nc);
-      const float *di = d.data() + i * nc;
-      for (int64_t c = 0; c < nc; ++c)
-        sum += double(di[c]) * double(y[c]);
-    }
-    partial[chunk] = sum;
-  });
-  return std::accumulate(partial.begin(), partial.end(), 0.0);
+  return hessianQuadraticErrors(a, {b}, k, n, h, numThreads)[0];
 }

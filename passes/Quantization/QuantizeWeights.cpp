@@ -227,6 +227,7 @@ struct QuantizeWeightsPass
                                            diagonal.data(), p, c);
       return qnum::quantizeWeightRtn(w.data(), k, n, scheme, p, c);
     };
+    double gptqError = 0;
     if (weightAlgo == "gptq") {
       if (!act->gptq) {
         qnum::GptqHessian factor;
@@ -236,8 +237,9 @@ struct QuantizeWeightsPass
           return op->emitOpError("gptq: ") << st.message;
         act->gptq = std::move(factor);
       }
-      if (qnum::Status st = qnum::quantizeWeightGptq(
-              w.data(), k, n, scheme, *act->gptq, gptqOptions, params, codes);
+      if (qnum::Status st =
+              qnum::quantizeWeightGptq(w.data(), k, n, scheme, *act->gptq,
+                                       gptqOptions, params, codes, &gptqError);
           !st)
         return op->emitOpError("gptq: ") << st.message;
     } else if (qnum::Status st = rtn(params, codes); !st) {
@@ -248,28 +250,32 @@ struct QuantizeWeightsPass
         b.getNamedAttr("weight_algo", b.getStringAttr(weightAlgo)));
     if (!act)
       return success();
-    // Output error proxies from X^T X.
-    auto outputError = [&](const qnum::QuantParams &p,
-                           const std::vector<int32_t> &c, double reference) {
-      std::vector<float> deq(w.size());
-      if (!qnum::dequantize(c.data(), k, n, scheme, p, deq.data()))
-        return 0.0;
-      double err = qnum::hessianQuadraticError(w.data(), deq.data(), k, n,
-                                               act->gram.data());
-      return reference > 0 ? std::sqrt(std::max(err, 0.0) / reference) : 0.0;
+    // Output error proxies from X^T X: GPTQ's comes with its result; RTN's
+    // and the reference tr(W^T H W) take one pass over H.
+    qnum::QuantParams rtnParams;
+    std::vector<int32_t> rtnCodes;
+    const qnum::QuantParams &shownParams =
+        weightAlgo == "gptq" ? rtnParams : params;
+    const std::vector<int32_t> &shownCodes =
+        weightAlgo == "gptq" ? rtnCodes : codes;
+    if (weightAlgo == "gptq")
+      if (qnum::Status st = rtn(rtnParams, rtnCodes); !st)
+        return op->emitOpError("quantization failed: ") << st.message;
+    std::vector<float> deq(w.size());
+    if (!qnum::dequantize(shownCodes.data(), k, n, scheme, shownParams,
+                          deq.data()))
+      return op->emitOpError("dequantization failed");
+    std::vector<double> forms = qnum::hessianQuadraticErrors(
+        w.data(), {nullptr, deq.data()}, k, n, act->gram.data());
+    auto relative = [&](double err) {
+      return forms[0] > 0 ? std::sqrt(std::max(err, 0.0) / forms[0]) : 0.0;
     };
-    double reference =
-        qnum::hessianQuadraticError(w.data(), nullptr, k, n, act->gram.data());
-    double mine = outputError(params, codes, reference);
+    double mine = relative(weightAlgo == "gptq" ? gptqError : forms[1]);
     extraFields.push_back(
         b.getNamedAttr("output_rel_error", b.getF64FloatAttr(mine)));
     note = llvm::formatv("{0}: output error {1:F4}", weightAlgo, mine).str();
     if (weightAlgo == "gptq") {
-      qnum::QuantParams rtnParams;
-      std::vector<int32_t> rtnCodes;
-      if (qnum::Status st = rtn(rtnParams, rtnCodes); !st)
-        return op->emitOpError("quantization failed: ") << st.message;
-      double base = outputError(rtnParams, rtnCodes, reference);
+      double base = relative(forms[1]);
       extraFields.push_back(
           b.getNamedAttr("output_rel_error_rtn", b.getF64FloatAttr(base)));
       note += llvm::formatv(" (rtn {0:F4})", base).str();

@@ -125,9 +125,11 @@ TEST(Gptq, OutputErrorBelowRtnOnCorrelatedActivations) {
   }
 }
 
-TEST(Gptq, DampedLossIsTheDampedObjective) {
+TEST(Gptq, ObjectiveIsTheOutputError) {
   const int64_t rows = 300, k = 64, n = 40;
   std::vector<float> x = correlatedX(rows, k, 21);
+  for (int64_t r = 0; r < rows; ++r)
+    x[r * k + 9] = 0.0f; // A dead channel.
   std::vector<float> w = gaussian(k * n, 22);
   std::vector<double> h = gram(x, rows, k);
   GptqOptions options;
@@ -135,9 +137,6 @@ TEST(Gptq, DampedLossIsTheDampedObjective) {
   GptqHessian hessian;
   ASSERT_TRUE(prepareGptqHessian(h.data(), k, options, hessian).ok);
   EXPECT_GT(hessian.damping, 0);
-  std::vector<double> damped = h;
-  for (int64_t i = 0; i < k; ++i)
-    damped[i * k + i] += hessian.damping;
   for (const Case &c : schemes()) {
     if (k % std::max<int64_t>(c.scheme.groupSize, 1) != 0)
       continue;
@@ -149,9 +148,13 @@ TEST(Gptq, DampedLossIsTheDampedObjective) {
                                    p, codes, &loss)
                     .ok);
     std::vector<float> deq = decode(codes, k, n, c.scheme, p);
-    double direct = hessianQuadraticError(w.data(), deq.data(), k, n,
-                                          damped.data());
+    double direct = outputError(x, rows, k, w, deq, n);
     EXPECT_NEAR(loss, direct, 1e-3 * direct);
+    std::vector<double> both = hessianQuadraticErrors(
+        w.data(), {nullptr, deq.data()}, k, n, h.data());
+    EXPECT_NEAR(both[1], direct, 1e-4 * direct);
+    EXPECT_NEAR(both[0], outputError(x, rows, k, w, std::vector<float>(w.size()), n),
+                1e-4 * both[0]);
   }
 }
 

@@ -164,6 +164,44 @@ cl::opt<std::string> evalPath(
     cl::value_desc("path"), cl::cat(qccCategory));
 cl::opt<bool> verbose("v", cl::desc("Print the time of each stage on stderr"),
                       cl::cat(qccCategory));
+cl::opt<std::string> weightAlgo(
+    "weight-algo",
+    cl::desc("How weights are rounded: rtn (round to nearest, default) or "
+             "gptq (output-aware, from the calibrated X^T X of each layer's "
+             "input; needs --calib)"),
+    cl::init("rtn"), cl::cat(qccCategory));
+cl::opt<std::string> weightClip(
+    "weight-clip",
+    cl::desc("Scale of each weight group/channel: auto (default: rtn int4 "
+             "searches the least weight error, otherwise the full range), "
+             "none (full range), mse (least weight error) or act (least "
+             "weight error weighted by the calibrated E[x^2]; needs --calib)"),
+    cl::init("auto"), cl::cat(qccCategory));
+cl::opt<bool> gptqActOrder(
+    "gptq-act-order",
+    cl::desc("GPTQ: quantize input channels by decreasing E[x^2]"),
+    cl::Hidden, cl::cat(qccCategory));
+cl::opt<double> gptqDampening(
+    "gptq-dampening",
+    cl::desc("GPTQ: damping added to the diagonal of X^T X, as a fraction of "
+             "its mean (default 0.01)"),
+    cl::init(0.01), cl::Hidden, cl::cat(qccCategory));
+
+/// A folder removed with its contents when this goes out of scope.
+struct TemporaryDirectory {
+  std::string path;
+  std::error_code create(llvm::StringRef prefix) {
+    llvm::SmallString<128> dir;
+    std::error_code ec = llvm::sys::fs::createUniqueDirectory(prefix, dir);
+    if (!ec)
+      path = dir.str().str();
+    return ec;
+  }
+  ~TemporaryDirectory() {
+    if (!path.empty())
+      llvm::sys::fs::remove_directories(path);
+  }
+};
 
 /// Prints `qcc: error: ...` and returns the exit code.
 int fail(const llvm::Twine &message) {
@@ -237,6 +275,11 @@ int writeReport(ModuleOp module, llvm::StringRef path, double compileSeconds,
           out.attribute("weight_rel_error", err);
           out.attribute("activations", str("activations"));
           out.attribute("note", str("note"));
+          if (auto algo = d.getAs<StringAttr>("weight_algo"))
+            out.attribute("weight_algo", algo.getValue());
+          for (StringRef key : {"output_rel_error", "output_rel_error_rtn"})
+            if (auto value = d.getAs<FloatAttr>(key))
+              out.attribute(key, value.getValueAsDouble());
         });
       }
     });
@@ -467,6 +510,28 @@ int main(int argc, char **argv) {
   calibOptions.statsDir = calibStats;
   if (!calibStats.empty() && calibPath.empty())
     return fail("--calib-stats needs --calib PATH");
+  if (weightAlgo != "rtn" && weightAlgo != "gptq")
+    return fail("unknown --weight-algo='" + weightAlgo + "' (rtn or gptq)");
+  if (weightClip != "auto" && weightClip != "none" && weightClip != "mse" &&
+      weightClip != "act")
+    return fail("unknown --weight-clip='" + weightClip +
+                "' (auto, none, mse or act)");
+  if ((weightAlgo != "rtn" || weightClip != "auto") && bits == 32)
+    return fail("--weight-algo and --weight-clip need -bits=8 or -bits=4");
+  if (weightAlgo == "gptq" && calibPath.empty())
+    return fail("--weight-algo=gptq needs calibration inputs: --calib PATH");
+  if (weightClip == "act" && calibPath.empty())
+    return fail("--weight-clip=act needs calibration inputs: --calib PATH");
+  if (!(gptqDampening > 0.0))
+    return fail("--gptq-dampening must be > 0");
+  // GPTQ and the activation-weighted clip read X^T X from calibration's
+  // statistics folder: the user's --calib-stats, else a temporary one.
+  TemporaryDirectory statsTemp;
+  if ((weightAlgo == "gptq" || weightClip == "act") && calibStats.empty()) {
+    if (std::error_code ec = statsTemp.create("qcc-calib-stats"))
+      return fail("cannot create a temporary folder: " + ec.message());
+    calibOptions.statsDir = statsTemp.path;
+  }
   calibOptions.progress = llvm::sys::Process::StandardErrIsDisplayed();
   if (!evalPath.empty() && (emitKind != EmitKind::So || target->kind != TargetKind::Cpu))
     return fail("--eval runs the artifact: it needs --emit=so and a CPU target");
@@ -608,6 +673,11 @@ int main(int argc, char **argv) {
   pipelineOptions.quantizeEmbeddings = quantizeEmbeddings;
   std::vector<std::string> keepPatterns(keepFloat.begin(), keepFloat.end());
   pipelineOptions.keepFloat = keepPatterns;
+  pipelineOptions.weightAlgo = weightAlgo;
+  pipelineOptions.weightClip = weightClip;
+  pipelineOptions.weightStats = calibOptions.statsDir;
+  pipelineOptions.gptqActOrder = gptqActOrder;
+  pipelineOptions.gptqDampening = gptqDampening;
   pipelineOptions.smooth = smooth;
   pipelineOptions.smoothAlpha = smoothAlpha;
   // Calibration and evaluation need the float model after the tensor-level

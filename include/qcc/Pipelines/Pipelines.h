@@ -54,6 +54,29 @@ struct CpuPipelineOptions : public mlir::PassPipelineOptions<CpuPipelineOptions>
       *this, "smooth-alpha",
       llvm::cl::desc("SmoothQuant migration strength in [0, 1]"),
       llvm::cl::init(0.5)};
+  Option<std::string> weightAlgo{
+      *this, "weight-algo",
+      llvm::cl::desc("Weight rounding: rtn or gptq (needs weight-stats)"),
+      llvm::cl::init("rtn")};
+  Option<std::string> weightClip{
+      *this, "weight-clip",
+      llvm::cl::desc("Weight scale choice: auto, none, mse or act (needs "
+                     "weight-stats)"),
+      llvm::cl::init("auto")};
+  Option<std::string> weightStats{
+      *this, "weight-stats",
+      llvm::cl::desc("Calibration statistics folder (--calib-stats format) "
+                     "for gptq, weight-clip=act and the report's output "
+                     "errors"),
+      llvm::cl::init("")};
+  Option<bool> gptqActOrder{
+      *this, "gptq-act-order",
+      llvm::cl::desc("GPTQ: input channels by decreasing E[x^2]"),
+      llvm::cl::init(false)};
+  Option<double> gptqDampening{
+      *this, "gptq-dampening",
+      llvm::cl::desc("GPTQ: damping as a fraction of mean(diag(X^T X))"),
+      llvm::cl::init(0.01)};
 
   /// Sets the options that follow from `target`.
   void setTarget(const TargetInfo &target);

@@ -18,7 +18,8 @@
 //
 // With U from a damped H (H + lambda I), the final objective on the damped
 // H is exactly the sum of the squared scaled errors (err_k / U_kk)^2 GPTQ
-// computes on the way, since dW = U^T E and U H U^T = I.
+// computes on the way, since dW = U^T E and U H U^T = I. (U itself is never
+// formed: see GptqHessian.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,16 +49,22 @@ enum class ClipMode {
   Activation,
 };
 
-/// The factor GPTQ needs from a Hessian: the upper Cholesky factor of the
-/// damped inverse, for one row order.
+/// What GPTQ needs from a Hessian, for one row order: with U the upper
+/// Cholesky factor of the damped inverse, (P (H + lambda I) P^T)^-1 = U^T U,
+/// the coefficients U_ij / U_ii and 1 / U_ii. Both come from the Cholesky
+/// factor of the (reversed) Hessian itself, without an inverse.
 struct GptqHessian {
   int64_t k = 0;
   /// Row order: `order[i]` is the weight row quantized at step i (the
   /// identity unless act-order).
   std::vector<int64_t> order;
-  /// Upper triangular [k, k], row-major, in the permuted order:
-  /// (P (H + lambda I) P^T)^-1 = U^T U.
-  std::vector<double> u;
+  /// [k, k], row-major, in the permuted order: U_ij / U_ii above the
+  /// diagonal (what row i's rounding error, times this, takes off row j),
+  /// 0 elsewhere.
+  std::vector<double> coef;
+  /// 1 / U_ii: row i's rounding error times this is its share of the
+  /// damped objective's square root.
+  std::vector<double> errorScale;
   /// The undamped diagonal of H, in the original order (for
   /// ClipMode::Activation and reports).
   std::vector<double> diagonal;
@@ -97,13 +104,14 @@ Status prepareGptqHessian(const double *h, int64_t k,
 /// prepareGptqHessian with the same actOrder). Supports the schemes the
 /// weight kernels read: per-channel along axis 1 and per-group along
 /// axis 0, symmetric (signed) or asymmetric (unsigned); `params` and `codes`
-/// (k * n entries) are as quantizeRtn's. `dampedLoss`, when not null,
-/// receives tr(dW^T (H + lambda I) dW) as GPTQ accumulated it.
+/// (k * n entries) are as quantizeRtn's. `objective`, when not null,
+/// receives tr(dW^T H dW) for the undamped H (dead channels at 0), from
+/// what GPTQ accumulated on the way (no extra pass over H).
 Status quantizeWeightGptq(const float *w, int64_t k, int64_t n,
                           const Scheme &scheme, const GptqHessian &hessian,
                           const GptqOptions &options, QuantParams &params,
                           std::vector<int32_t> &codes,
-                          double *dampedLoss = nullptr);
+                          double *objective = nullptr);
 
 /// RTN with the scale choice `clip` (ClipMode::Activation needs `rowWeight`,
 /// k entries, e.g. the diagonal of X^T X; the others ignore it).
@@ -112,12 +120,20 @@ Status quantizeWeightRtnClip(const float *w, int64_t k, int64_t n,
                              const double *rowWeight, QuantParams &params,
                              std::vector<int32_t> &codes);
 
-/// tr(D^T H D) for the row-major [k, n] matrix D = `a - b` and the
+/// tr(D^T H D) for the row-major [k, n] matrix D = `a - b` (`a` when `b` is
+/// null) and the
 /// symmetric [k, k] `h`: the squared output error ||X (a - b)||^2 when
 /// H = X^T X. `numThreads` as GptqOptions.
 double hessianQuadraticError(const float *a, const float *b, int64_t k,
                              int64_t n, const double *h,
                              unsigned numThreads = 0);
+
+/// hessianQuadraticError for several `b` (null: D = a) in one pass.
+std::vector<double> hessianQuadraticErrors(const float *a,
+                                           const std::vector<const float *> &bs,
+                                           int64_t k, int64_t n,
+                                           const double *h,
+                                           unsigned numThreads = 0);
 
 } // namespace quant
 } // namespace qcc
