@@ -25,6 +25,13 @@ static bool fusesWithoutRecomputation(OpOperand *operand) {
     return false;
   if (producer.getNumParallelLoops() != producer.getNumLoops())
     return false;
+  // A value that other ops read too stays materialized: fusing would keep
+  // the producer for them and compute every element once more in the
+  // consumer. Chained, this recomputed a transformer's whole residual stream
+  // in each LayerNorm's three loops (work quadratic in the depth).
+  for (Operation *user : operand->get().getUsers())
+    if (user != consumer.getOperation())
+      return false;
   AffineMap map = consumer.getMatchingIndexingMap(operand);
   return map.isPermutation();
 }

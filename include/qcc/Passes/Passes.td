@@ -38,8 +38,11 @@ def FuseElementwise : Pass<"qcc-fuse-elementwise", "mlir::func::FuncOp"> {
     of a matmul, a broadcast): the producer's work, an `erf` of GELU say, is
     then repeated for every reuse. This pass fuses only all-parallel
     `linalg.generic` producers whose value the consumer indexes through a
-    permutation of its loops, so no work is duplicated, and keeps named ops
-    (matmuls, convolutions) named for the microkernels.
+    permutation of its loops and that no other op reads (a value with
+    several readers, e.g. the residual stream feeding LayerNorm's mean,
+    variance and normalization, stays materialized), so no work is
+    duplicated, and keeps named ops (matmuls, convolutions) named for the
+    microkernels.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect"];
