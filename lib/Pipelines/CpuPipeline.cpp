@@ -110,6 +110,7 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
   kernelOptions.vectorWidth = options.vectorWidth;
   pm.addNestedPass<func::FuncOp>(cpu::createCpuMatmulMicrokernel(kernelOptions));
   pm.addNestedPass<func::FuncOp>(cpu::createCpuLowerStridedCopies());
+  pm.addNestedPass<func::FuncOp>(cpu::createCpuReassociateReductions());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addNestedPass<func::FuncOp>(cpu::createCpuApproximateMath());
   // After the last producer of scf.parallel, before anything lowers it.
@@ -119,6 +120,9 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
   pm.addPass(cpu::createCpuOutlineKernels());
   // Every layer's copy of a kernel is now the same function of its buffers.
   pm.addPass(cpu::createCpuMergeFunctions());
+  // After outlining, so kernels still receive distinct allocations (and
+  // their noalias arguments); buffers then share one arena per call.
+  pm.addPass(cpu::createCpuPlanBuffers());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createSCFToControlFlowPass());

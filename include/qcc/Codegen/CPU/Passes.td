@@ -72,6 +72,33 @@ def CpuApproximateMath
                            "mlir::vector::VectorDialect"];
 }
 
+def CpuReassociateReductions
+    : Pass<"qcc-cpu-reassociate-reductions", "mlir::func::FuncOp"> {
+  let summary = "Allow f32 sum and product reductions to be reordered";
+  let description = [{
+    A `linalg.generic` with reduction loops lowers to a loop that combines
+    one element at a time into its accumulator; without leave to reorder
+    the floating-point additions LLVM keeps that loop scalar (one add per
+    add latency). The operation that combines a reduction's accumulator
+    (`arith.addf` or `arith.mulf` taking the output block argument) gets the
+    `reassoc` fast-math flag, so the loop vectorizer can keep one partial
+    result per vector lane. Only that operation changes; the computation of
+    each element keeps its rounding. The result may differ from the
+    sequential order in the last bits, as any vectorized or threaded sum.
+
+    ```mlir
+    ^bb0(%in: f32, %acc: f32):
+      %s = arith.addf %acc, %in : f32      // becomes
+      %s = arith.addf %acc, %in fastmath<reassoc> : f32
+    ```
+  }];
+  let statistics = [
+    Statistic<"numReassociated", "reassociated",
+              "Reduction combiners marked reassoc">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 def CpuOutlineParallel : Pass<"qcc-cpu-outline-parallel", "mlir::ModuleOp"> {
   let summary = "Run parallel loops on the runtime's thread pool";
   let description = [{
@@ -188,6 +215,47 @@ def CpuMergeFunctions : Pass<"qcc-cpu-merge-functions", "mlir::ModuleOp"> {
     Statistic<"numMerged", "merged-functions",
               "Functions merged into an identical one">
   ];
+}
+
+def CpuPlanBuffers : Pass<"qcc-cpu-plan-buffers", "mlir::ModuleOp"> {
+  let summary = "Place the entry function's buffers in one arena allocation";
+  let description = [{
+    Bufferization leaves one `memref.alloc`/`memref.dealloc` pair per
+    intermediate tensor in the entry function: hundreds of `malloc` calls
+    per inference, and buffers above the C library's mmap threshold are
+    fresh pages that fault on first touch in every call. Every top-level
+    allocation of the entry block with a static shape, an identity layout
+    and exactly one `memref.dealloc` in that block becomes a `memref.view`
+    at a fixed offset of a single `memref.alloc` of bytes made at the top
+    of the function and freed before it returns. The lifetime of a buffer
+    runs from its allocation to its dealloc (the deallocation pipeline put
+    that after the last use); buffers whose lifetimes overlap get disjoint,
+    `alignment`-aligned bytes (placed largest first at the lowest free
+    offset), so arguments a kernel call received as distinct allocations
+    stay distinct memory.
+
+    ```mlir
+    %a = memref.alloc() {alignment = 64 : i64} : memref<128x384xf32>
+    ...
+    memref.dealloc %a : memref<128x384xf32>
+    // becomes
+    %arena = memref.alloc() {alignment = 64 : i64} : memref<786432xi8>
+    %a = memref.view %arena[%c0][] : memref<786432xi8> to memref<128x384xf32>
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
+           "Name of the entry function">,
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64",
+           "Byte alignment of every buffer in the arena (a power of two)">
+  ];
+  let statistics = [
+    Statistic<"numPlanned", "planned-buffers",
+              "Allocations placed in the arena">,
+    Statistic<"arenaSize", "arena-bytes", "Bytes of the arena">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
 }
 
 def CpuEmitEntry : Pass<"qcc-cpu-emit-entry", "mlir::ModuleOp"> {
