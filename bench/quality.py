@@ -18,7 +18,9 @@ predictions per window). Calibration: 16 windows of valid.txt.
 Rows: qcc `-target=x86-64-vnni` -bits=32 / -bits=8 --act=dynamic|none|static / -bits=4
 --group-size=128|32 (W4A8 = --act=dynamic, the default, and weight-only = --act=none); --act=static
 uses qcc's calibration defaults (minmax; layers whose static int8 SQNR would be below
---calib-min-sqnr fall back to per-token dynamic). onnxruntime: quantize_dynamic (per-channel QInt8
+--calib-min-sqnr fall back to per-token dynamic); "+ SmoothQuant" rows add --smooth=ALPHA
+(qcc-smooth-activations, channel ranges from the same calibration; ALPHA per model below).
+onnxruntime: quantize_dynamic (per-channel QInt8
 weights on the weight MatMul/Gemm nodes qcc quantizes; "defaults" = as shipped: its default op set
 and per-tensor weights), quantize_static (QDQ, per-channel QInt8 weights, QUInt8 activations,
 MinMax on the same calibration text, weight MatMul/Gemm nodes), MatMulNBitsQuantizer RTN int4
@@ -58,6 +60,8 @@ Command: `.venv/bin/python bench/quality.py --update`
 {END}
 """
 GOALS = {"int8": 0.999, "int4g128": 0.99}  # MiniLM mean cosine (issue 3)
+# SmoothQuant strength of the "+ SmoothQuant" rows, per model (picked by measurement, BENCHMARKS.md).
+SMOOTH_MINILM, SMOOTH_SMOL = "0.7", "0.5"
 
 # (row id, label, qcc flags or None, onnxruntime kind or None, goal key or None)
 MINILM_ROWS = [
@@ -65,6 +69,10 @@ MINILM_ROWS = [
     ("qcc-int8-dyn", "qcc int8, act dynamic (W8A8)", ["-bits=8", "--act=dynamic"], None, "int8"),
     ("qcc-int8-none", "qcc int8, weight-only", ["-bits=8", "--act=none"], None, "int8"),
     ("qcc-int8-static", "qcc int8, act static (calibrated)", ["-bits=8", "--act=static", "CALIB"], None, "int8"),
+    ("qcc-int8-dyn-smooth", f"qcc int8, act dynamic + SmoothQuant a={SMOOTH_MINILM}",
+     ["-bits=8", "--act=dynamic", "CALIB", f"--smooth={SMOOTH_MINILM}"], None, "int8"),
+    ("qcc-int8-static-smooth", f"qcc int8, act static + SmoothQuant a={SMOOTH_MINILM}",
+     ["-bits=8", "--act=static", "CALIB", f"--smooth={SMOOTH_MINILM}"], None, "int8"),
     ("qcc-int4g128", "qcc int4 g128, W4A8", ["-bits=4", "--group-size=128"], None, "int4g128"),
     ("qcc-int4g128-none", "qcc int4 g128, weight-only", ["-bits=4", "--group-size=128", "--act=none"], None, "int4g128"),
     ("qcc-int4g32", "qcc int4 g32, W4A8", ["-bits=4", "--group-size=32"], None, None),
@@ -82,6 +90,10 @@ SMOL_ROWS = [
     ("qcc-fp32", "qcc fp32", ["-bits=32"], None, None),
     ("qcc-int8-static", "qcc int8, act static (calibrated)", ["-bits=8", "--act=static", "CALIB"], None, "int8"),
     ("qcc-int8-dyn", "qcc int8, act dynamic (W8A8)", ["-bits=8", "--act=dynamic"], None, "int8"),
+    ("qcc-int8-static-smooth", f"qcc int8, act static + SmoothQuant a={SMOOTH_SMOL}",
+     ["-bits=8", "--act=static", "CALIB", f"--smooth={SMOOTH_SMOL}"], None, "int8"),
+    ("qcc-int8-dyn-smooth", f"qcc int8, act dynamic + SmoothQuant a={SMOOTH_SMOL}",
+     ["-bits=8", "--act=dynamic", "CALIB", f"--smooth={SMOOTH_SMOL}"], None, "int8"),
     ("qcc-int4g128", "qcc int4 g128, W4A8", ["-bits=4", "--group-size=128"], None, "int4g128"),
     ("qcc-int4g32", "qcc int4 g32, W4A8", ["-bits=4", "--group-size=32"], None, "int4g32"),
     # Like-for-like with MatMulNBits: fp32 activations and the LM head (the only Gemm) in float.
