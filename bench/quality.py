@@ -25,7 +25,8 @@ weights on the weight MatMul/Gemm nodes qcc quantizes; "defaults" = as shipped: 
 and per-tensor weights), quantize_static (QDQ, per-channel QInt8 weights, QUInt8 activations,
 MinMax on the same calibration text, weight MatMul/Gemm nodes), MatMulNBitsQuantizer RTN int4
 symmetric (block 128 and 32; accuracy_level unset = fp32 compute, "a4" = accuracy_level 4, int8
-activations).
+activations). GPTQ rows: --weight-algo=gptq, X^T X from the same calibration sets as the static
+rows.
 
   .venv/bin/python bench/quality.py [--model minilm,smollm2] [--sentences 256] [--windows 64]
         [--rows PATTERN] [--quick] [--fresh] [--update]
@@ -39,6 +40,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import math
+import re
 import shlex
 import sys
 import time
@@ -77,6 +79,12 @@ MINILM_ROWS = [
     ("qcc-int4g128-none", "qcc int4 g128, weight-only", ["-bits=4", "--group-size=128", "--act=none"], None, "int4g128"),
     ("qcc-int4g32", "qcc int4 g32, W4A8", ["-bits=4", "--group-size=32"], None, None),
     ("qcc-int4g32-none", "qcc int4 g32, weight-only", ["-bits=4", "--group-size=32", "--act=none"], None, None),
+    ("qcc-int4g128-clipnone-none", "qcc int4 g128, weight-only, full-range RTN (--weight-clip=none)",
+     ["-bits=4", "--group-size=128", "--weight-clip=none", "--act=none"], None, "int4g128"),
+    ("qcc-int4g128-gptq-none", "qcc int4 g128, weight-only, GPTQ",
+     ["-bits=4", "--group-size=128", "--weight-algo=gptq", "--act=none", "CALIB"], None, "int4g128"),
+    ("qcc-int4g32-gptq-none", "qcc int4 g32, weight-only, GPTQ",
+     ["-bits=4", "--group-size=32", "--weight-algo=gptq", "--act=none", "CALIB"], None, None),
     ("ort-fp32-opt", "ort fp32 (graph optimizations on)", None, "fp32", None),
     ("ort-int8dyn", "ort quantize_dynamic int8 (per-channel)", None, "int8dyn", "int8"),
     ("ort-int8dyn-all", "ort quantize_dynamic int8, defaults", None, "int8dyn_all", None),
@@ -100,6 +108,14 @@ SMOL_ROWS = [
     ("qcc-wo-int8", "qcc int8 weight-only, LM head float", ["-bits=8", "--act=none", "--keep-float=Gemm"], None, "int8"),
     ("qcc-wo-int4g128", "qcc int4 g128 weight-only, LM head float", ["-bits=4", "--group-size=128", "--act=none", "--keep-float=Gemm"], None, "int4g128"),
     ("qcc-wo-int4g32", "qcc int4 g32 weight-only, LM head float", ["-bits=4", "--group-size=32", "--act=none", "--keep-float=Gemm"], None, "int4g32"),
+    ("qcc-wo-int4g128-clipnone", "qcc int4 g128 weight-only, full-range RTN (--weight-clip=none), LM head float",
+     ["-bits=4", "--group-size=128", "--weight-clip=none", "--act=none", "--keep-float=Gemm"], None, "int4g128"),
+    ("qcc-wo-int4g32-clipnone", "qcc int4 g32 weight-only, full-range RTN (--weight-clip=none), LM head float",
+     ["-bits=4", "--group-size=32", "--weight-clip=none", "--act=none", "--keep-float=Gemm"], None, "int4g32"),
+    ("qcc-wo-gptq-int4g128", "qcc int4 g128 weight-only GPTQ, LM head float",
+     ["-bits=4", "--group-size=128", "--weight-algo=gptq", "--act=none", "--keep-float=Gemm", "CALIB"], None, "int4g128"),
+    ("qcc-wo-gptq-int4g32", "qcc int4 g32 weight-only GPTQ, LM head float",
+     ["-bits=4", "--group-size=32", "--weight-algo=gptq", "--act=none", "--keep-float=Gemm", "CALIB"], None, "int4g32"),
     ("ort-int8dyn", "ort quantize_dynamic int8 (per-channel)", None, "int8dyn", "int8"),
     ("ort-int8static", "ort quantize_static int8 (QDQ)", None, "int8static", "int8"),
     ("ort-int4g128", "ort MatMulNBits int4 g128", None, "int4g128", None),
@@ -321,12 +337,16 @@ def smol_table(res) -> list[str]:
         goal = ""
         if r["id"].startswith("qcc-int8") and d is not None:
             goal = "met (<= +1%)" if d <= 1.0 else "MISSED (> +1%)"
-        elif r["id"].startswith("qcc-int4") and r["id"][4:] in ort_int4:
-            o = ort_int4[r["id"][4:]]
+        elif r["id"].startswith("qcc-") and re.search(r"int4g\d+", r["id"]) and \
+                re.search(r"int4g\d+", r["id"]).group(0) in ort_int4:
+            key = re.search(r"int4g\d+", r["id"]).group(0)
+            o = ort_int4[key]
             goal = f"{'met' if r['ppl'] < o else 'MISSED'} (ort {o:.2f})"
-            if r["size"] > 1.5 * ort_int4_mb[r["id"][4:]]:  # qcc left many layers in float
+            # qcc left many layers in float (the weight-only rows keep only the LM head, as
+            # MatMulNBits does: like-for-like)
+            if "-wo-" not in r["id"] and r["size"] > 1.5 * ort_int4_mb[key]:
                 goal += (f"; not like-for-like: {r['size']:.0f} MB of weights vs onnxruntime's "
-                         f"{ort_int4_mb[r['id'][4:]]:.0f} MB, qcc kept layers in float")
+                         f"{ort_int4_mb[key]:.0f} MB, qcc kept layers in float")
         lines.append(f"| {r['label']} | {r['ppl']:.3f} | {fmt(d, '+.2f')}% | {goal} | {r['size']:.1f} | "
                      f"{fmt(r['compile_s'], '.1f')} |")
     return lines
