@@ -10,8 +10,8 @@
         issue's shapes, M = 256..2048 on 4096x4096 and 4096x11008) are too big
         to carry with their weights (the device tool carries 64 MiB): only the
         PTX, plan and manifest travel, and `run` executes the plan itself on
-        random weight bytes (timing only; the same kernels at a real shape are
-        checked by the 4096x4096 check case).
+        random weight bytes (timing only; each tile configuration they use is
+        checked by a check case).
   run DIR --runtime LIB --out OUT   (GPU machine) check cases through
         bench/bench_gpu.py (qcc runtime vs reference, timed against F.linear
         fp16 and torch._int_mm); time cases through a small plan executor on
@@ -38,8 +38,10 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 # (kind, M, K, N)
-CASES = [("check", 200, 1000, 600), ("check", 24, 384, 1536),
-         ("check", 256, 4096, 4096)] + \
+# The check cases cover each tile configuration (64x64 with padding of M, N and K,
+# 64x128, 128x128).
+CASES = [("check", 200, 1000, 600), ("check", 24, 384, 1536), ("check", 256, 1024, 4096),
+         ("check", 512, 512, 4096)] + \
     [("time", m, 4096, n) for n in (4096, 11008) for m in (256, 512, 1024, 2048)]
 BEGIN, END = "<!-- bench-gpu-gemm:begin -->", "<!-- bench-gpu-gemm:end -->"
 
@@ -156,6 +158,11 @@ class PlanRunner:
         self.commands = []
         for c in plan["commands"]:
             if c["op"] == "launch":
+                shared = c.get("shared_bytes", 0)
+                if shared > 48 * 1024:  # as the runtime does: raise the kernel's limit
+                    driver.check(driver.lib.cuFuncSetAttribute(
+                        self.fns[c["kernel"]], 8, ctypes.c_int(shared)),
+                        "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)")
                 values = [self.arg(a) for a in c["args"]]
                 params = (ctypes.c_void_p * len(values))(
                     *[ctypes.cast(ctypes.byref(v), ctypes.c_void_p) for v in values])
@@ -186,10 +193,12 @@ class PlanRunner:
             return ctypes.c_float(a["f32"])
         raise RuntimeError("unknown plan argument %s" % a)
 
-    def __call__(self):
+    def __call__(self, only=None):
         lib = self.driver.lib
         stream = ctypes.c_void_p(self.torch.cuda.current_stream().cuda_stream)
-        for c in self.commands:
+        for i, c in enumerate(self.commands):
+            if only is not None and i not in only:
+                continue
             if c[0] == "launch":
                 _, fn, grid, block, shared, params, _ = c
                 self.driver.check(lib.cuLaunchKernel(
@@ -226,6 +235,10 @@ def run(args):
                 runner()
                 torch.cuda.synchronize()
                 fns = {"qcc": runner}
+                launches = [i for i, c in enumerate(runner.commands) if c[0] == "launch"]
+                if len(launches) == 2:  # quantization, then the GEMM
+                    fns["qcc quantize kernel"] = lambda: runner(only={launches[0]})
+                    fns["qcc GEMM kernel"] = lambda: runner(only={launches[1]})
                 notes = bench_gpu.matmul_peers(torch, meta, 8, None, fns)
                 row = {"name": meta["title"], "bits": 8, "times_ms": timer.time(fns),
                        "notes": notes, "ok": bool(torch.isfinite(runner.outputs[0]).any())}
@@ -255,24 +268,27 @@ def format_table(result):
              "flush, CUDA events, methods alternating call by call. qcc = the whole artifact "
              "(per-token quantization kernel + int8 mma.sync GEMM with its epilogue; f32 in, "
              "f32 out); fp16 F.linear = cuBLAS on fp16 inputs; torch._int_mm = int8 x int8 -> "
-             "int32 only (no quantization, no scaling). TOP/s = 2MKN / time. "
+             "int32 only (no quantization, no scaling). TOP/s = 2MKN / time; the two kernels are also timed alone (time cases). "
              "rel-L2: check cases against the CPU artifact of the same recipe; time cases run "
              "the plan on random weights (timing only)." % (
                  result["device"], result["torch"], result["reps"]),
              "",
-             "| case | M x K x N | rel-L2 vs CPU | qcc ms | qcc TOP/s | fp16 F.linear ms "
-             "(TFLOP/s) | torch._int_mm ms (TOP/s) | fp16 / qcc | _int_mm / qcc |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| case | M x K x N | rel-L2 vs CPU | qcc ms | qcc TOP/s | of which quantize / "
+             "GEMM kernel ms (GEMM TOP/s) | fp16 F.linear ms (TFLOP/s) | torch._int_mm ms "
+             "(TOP/s) | fp16 / qcc | _int_mm / qcc |",
+             "|---|---|---:|---:|---:|---|---:|---:|---:|---:|"]
     for r in result["rows"]:
         if "error" in r:
-            lines.append("| %s | | FAILED: %s | | | | | | |" % (r["case"], r["error"]))
+            lines.append("| %s | | FAILED: %s | | | | | | | |" % (r["case"], r["error"]))
             continue
         t, tops, m = r["times_ms"], r["tops"], r["matmul"]
         q, f, i = t.get("qcc"), t.get("torch fp16 F.linear"), t.get("torch._int_mm int8")
-        lines.append("| %s | %dx%dx%d | %s | %.4f | %.0f | %s | %s | %s | %s |" % (
+        qk, gk = t.get("qcc quantize kernel"), t.get("qcc GEMM kernel")
+        lines.append("| %s | %dx%dx%d | %s | %.4f | %.0f | %s | %s | %s | %s | %s |" % (
             r["case"], m["M"], m["K"], m["N"],
             "%.1e%s" % (r["rel_l2"], "" if r["ok"] else " NO") if "rel_l2" in r else "-",
             q, tops["qcc"],
+            "%.4f / %.4f (%.0f)" % (qk, gk, tops["qcc GEMM kernel"]) if qk else "",
             "%.4f (%.0f)" % (f, tops["torch fp16 F.linear"]) if f else "",
             "%.4f (%.0f)" % (i, tops["torch._int_mm int8"]) if i else "",
             "%.2f" % (f / q) if f else "", "%.2f" % (i / q) if i else ""))
@@ -281,10 +297,11 @@ def format_table(result):
 
 def table(args):
     result = json.load(open(args.gemm_json))
-    header = ("Date: %s; command: `bench/gpu_gemm.py prepare gpu-artifacts/mma --qcc "
-              "build-gpu2/bin/qcc` here, then `bench/gpu_gemm.py run gpu-artifacts/mma "
-              "--runtime <libqcc_runtime.so>` on the GPU machine (device tool), then "
-              "`bench/gpu_gemm.py table <gemm.json>`. " % result["date"])
+    header = ("Date: %s; command: `bench/gpu_gemm.py prepare gpu-artifacts/mma/gemm --qcc "
+              "build-gpu2/bin/qcc` here, then `bench/gpu_gemm.py run gpu-artifacts/mma/gemm "
+              "--runtime <libqcc_runtime.so> --reps 50` on the GPU machine (device tool, "
+              "carrying gpu-artifacts/mma), then `bench/gpu_gemm.py table <gemm.json>`. "
+              % result["date"])
     block = BEGIN + "\n" + header + format_table(result) + END
     path = Path(args.benchmarks)
     text = path.read_text()

@@ -77,7 +77,8 @@ def GpuMmaQMatmul : Pass<"qcc-gpu-mma-qmatmul", "mlir::ModuleOp"> {
     `acc * a_scale[row] * w_scale[col] + bias[col]` in f32. The weights are
     prepacked at compile time into the GEMM's tile order (K-major per output
     column, swizzled), so each stage's weight tile is one contiguous block.
-    Other q.matmul ops are left for `qcc-gpu-lower-qmatmul`.
+    A `linalg.fill` of the output right before the op is erased (q.matmul
+    overwrites it). Other q.matmul ops are left for `qcc-gpu-lower-qmatmul`.
   }];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::NVVM::NVVMDialect",
                            "mlir::LLVM::LLVMDialect", "mlir::scf::SCFDialect",
