@@ -39,9 +39,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 # (kind, M, K, N)
 # The check cases cover each tile configuration (64x64 with padding of M, N and K,
-# 64x128, 128x128).
+# 64x128, 128x128) and both quantization kernels (rows held in registers up to K = 4096,
+# read twice above).
 CASES = [("check", 200, 1000, 600), ("check", 24, 384, 1536), ("check", 256, 1024, 4096),
-         ("check", 512, 512, 4096)] + \
+         ("check", 512, 512, 4096), ("check", 64, 4160, 256)] + \
     [("time", m, 4096, n) for n in (4096, 11008) for m in (256, 512, 1024, 2048)]
 BEGIN, END = "<!-- bench-gpu-gemm:begin -->", "<!-- bench-gpu-gemm:end -->"
 

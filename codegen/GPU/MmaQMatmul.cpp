@@ -8,7 +8,9 @@
 //     token) or the static scale gives scale = absmax / 127, the codes are
 //     roundeven(x * 127 / absmax) clamped to [-128, 127] exactly as on the
 //     CPU, written as a [Mpad, Kpad] int8 buffer (rows and K padded with
-//     zeros to the tile sizes) plus one f32 scale per row.
+//     zeros to the tile sizes) plus one f32 scale per row. Rows of up to
+//     4096 values stay in registers (8 16-byte loads per thread in flight),
+//     longer ones are read twice.
 //  2. GEMM: a BM x BN output tile per block of 4 or 8 warps; per stage of 64
 //     K bytes the block copies the A tile (swizzled: 16-byte chunk c of row r
 //     goes to chunk c ^ ((r >> 1) & 3), so ldmatrix reads of 8 rows hit 8
@@ -321,20 +323,69 @@ private:
       return elems;
     };
 
+    // Rows of up to 4096 values stay in registers between the absmax and the
+    // quantization (one read of x); longer rows are read twice.
+    const int64_t chunks = padK / 4;
+    const int64_t perThread = (chunks + kQuantThreads - 1) / kQuantThreads;
+    const bool resident = dynamic && perThread <= 8;
+    SmallVector<SmallVector<Value>> held;
+    if (resident) {
+      Value zero = f32c(0.0f);
+      for (int64_t r = 0; r < perThread; ++r) {
+        Value c = add(tid64, r * kQuantThreads);
+        Value inRange = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::ult, c, kEnd);
+        auto ifOp = scf::IfOp::create(b, loc, TypeRange{f32, f32, f32, f32},
+                                      inRange, /*withElse=*/true);
+        {
+          OpBuilder::InsertionGuard ifGuard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          scf::YieldOp::create(b, loc, loadChunk(c));
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          scf::YieldOp::create(b, loc, ValueRange{zero, zero, zero, zero});
+        }
+        held.push_back(llvm::to_vector_of<Value>(ifOp.getResults()));
+      }
+    }
+    auto pack = [&](ArrayRef<Value> elems, Value inv) -> Value {
+      Value word;
+      for (auto [e, v] : llvm::enumerate(elems)) {
+        Value q = math::RoundEvenOp::create(
+            b, loc, arith::MulFOp::create(b, loc, v, inv));
+        q = arith::MinimumFOp::create(
+            b, loc, arith::MaximumFOp::create(b, loc, q, f32c(-128.0f)),
+            f32c(127.0f));
+        Value code = arith::AndIOp::create(
+            b, loc, arith::FPToSIOp::create(b, loc, i32, q), i32c(255));
+        word = e == 0 ? code
+                      : Value(arith::OrIOp::create(
+                            b, loc, word,
+                            arith::ShLIOp::create(b, loc, code,
+                                                  i32c(8 * int32_t(e)))));
+      }
+      return word;
+    };
+
     Value scale, inv;
     if (dynamic) {
-      auto loop = scf::ForOp::create(b, loc, tid64, kEnd, i64c(kQuantThreads),
-                                     ValueRange{f32c(0.0f)});
-      {
+      Value m = f32c(0.0f);
+      if (resident) {
+        for (ArrayRef<Value> elems : held)
+          for (Value e : elems)
+            m = arith::MaximumFOp::create(b, loc, m,
+                                          math::AbsFOp::create(b, loc, e));
+      } else {
+        auto loop = scf::ForOp::create(b, loc, tid64, kEnd,
+                                       i64c(kQuantThreads), ValueRange{m});
         OpBuilder::InsertionGuard loopGuard(b);
         b.setInsertionPointToStart(loop.getBody());
-        Value m = loop.getRegionIterArgs()[0];
+        Value acc = loop.getRegionIterArgs()[0];
         for (Value e : loadChunk(loop.getInductionVar()))
-          m = arith::MaximumFOp::create(b, loc, m,
-                                        math::AbsFOp::create(b, loc, e));
-        scf::YieldOp::create(b, loc, m);
+          acc = arith::MaximumFOp::create(b, loc, acc,
+                                          math::AbsFOp::create(b, loc, e));
+        scf::YieldOp::create(b, loc, acc);
+        m = loop.getResult(0);
       }
-      Value m = loop.getResult(0);
       for (int32_t offset = 16; offset > 0; offset /= 2) {
         auto shuffle = mlir::gpu::ShuffleOp::create(
             b, loc, m, i32c(offset), i32c(32), mlir::gpu::ShuffleMode::XOR);
@@ -370,9 +421,23 @@ private:
       inv = arith::DivFOp::create(b, loc, f32c(1.0f), scale);
     }
 
-    auto loop = scf::ForOp::create(b, loc, tid64, i64c(padK / 4),
-                                   i64c(kQuantThreads));
-    {
+    Value rowWords = mul(row64, chunks);
+    for (auto [r, elems] : llvm::enumerate(held)) {
+      Value c = add(tid64, int64_t(r) * kQuantThreads);
+      OpBuilder::InsertionGuard storeGuard(b);
+      if ((int64_t(r) + 1) * kQuantThreads > chunks) {
+        Value inRange = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::ult, c, i64c(chunks));
+        auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+      }
+      // Zero (padding) values give zero codes.
+      LLVM::StoreOp::create(b, loc, pack(elems, inv),
+                            gep(aPtr, i32, add(rowWords, c)), /*alignment=*/4);
+    }
+    if (!resident) {
+      auto loop = scf::ForOp::create(b, loc, tid64, i64c(chunks),
+                                     i64c(kQuantThreads));
       OpBuilder::InsertionGuard loopGuard(b);
       b.setInsertionPointToStart(loop.getBody());
       Value c = loop.getInductionVar();
@@ -383,24 +448,7 @@ private:
       {
         OpBuilder::InsertionGuard ifGuard(b);
         b.setInsertionPointToStart(ifOp.thenBlock());
-        Value word;
-        for (auto [e, v] : llvm::enumerate(loadChunk(c))) {
-          Value q = math::RoundEvenOp::create(
-              b, loc, arith::MulFOp::create(b, loc, v, inv));
-          q = arith::MinimumFOp::create(
-              b, loc, arith::MaximumFOp::create(b, loc, q, f32c(-128.0f)),
-              f32c(127.0f));
-          Value code = arith::AndIOp::create(
-              b, loc, arith::FPToSIOp::create(b, loc, i32, q), i32c(255));
-          if (e == 0) {
-            word = code;
-            continue;
-          }
-          word = arith::OrIOp::create(
-              b, loc, word,
-              arith::ShLIOp::create(b, loc, code, i32c(8 * int32_t(e))));
-        }
-        scf::YieldOp::create(b, loc, word);
+        scf::YieldOp::create(b, loc, pack(loadChunk(c), inv));
         b.setInsertionPointToStart(ifOp.elseBlock());
         scf::YieldOp::create(b, loc, i32c(0));
       }

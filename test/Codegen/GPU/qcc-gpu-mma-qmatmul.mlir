@@ -15,6 +15,7 @@
 // CHECK: %[[SA:.+]] = memref.alloc() : memref<64xf32>
 // CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c64{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c128
 // CHECK-SAME: workgroup(%{{.+}} : memref<4xf32, #gpu.address_space<workgroup>>)
+// CHECK-NOT: scf.for
 // CHECK: math.absf
 // CHECK: gpu.shuffle  xor
 // CHECK: gpu.barrier
@@ -84,5 +85,25 @@ func.func @weight_only(%x: memref<2x64xf32>, %s: memref<16xf32>, %out: memref<2x
 func.func @odd_columns(%x: memref<2x64xf32>, %s: memref<15xf32>, %out: memref<2x15xf32>) {
   %w = q.weight_constant dense<1> : tensor<960xi8> -> !q.weight<64x15xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
   q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x64xf32>, !q.weight<64x15xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<15xf32>, memref<2x15xf32>) -> ()
+  return
+}
+
+// -----
+
+// Rows longer than 4096 values (K = 4160) are read twice by the
+// quantization kernel: an absmax loop, then a rounding loop; shorter rows
+// (above) stay in registers.
+// CHECK-LABEL: func @long_rows
+// CHECK: gpu.launch
+// CHECK: scf.for
+// CHECK: math.absf
+// CHECK: gpu.shuffle  xor
+// CHECK: scf.for
+// CHECK: math.roundeven
+// CHECK: gpu.launch
+// CHECK: nvvm.mma.sync
+func.func @long_rows(%x: memref<2x4160xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>) {
+  %w = q.weight_constant dense<1> : tensor<66560xi8> -> !q.weight<4160x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x4160xf32>, !q.weight<4160x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<16xf32>, memref<2x16xf32>) -> ()
   return
 }

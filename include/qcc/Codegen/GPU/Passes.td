@@ -66,7 +66,8 @@ def GpuMmaQMatmul : Pass<"qcc-gpu-mma-qmatmul", "mlir::ModuleOp"> {
     symmetric signed int8 `row_major` weights (per output channel or per
     tensor; K a multiple of 4, N even). Each becomes two launches: a
     quantization kernel (one block per row: absmax, scale = absmax / 127,
-    codes rounded half to even and clamped exactly as on the CPU) writing
+    codes rounded half to even and clamped exactly as on the CPU; rows of
+    up to 4096 values stay in registers, so x is read once) writing
     an int8 [M, K] buffer padded to the tiles plus one scale per row, and a
     GEMM on the tensor cores: per block a 128x128, 64x128 or 64x64 output
     tile (the largest that still gives about one block per SM), K in stages
