@@ -116,9 +116,3 @@ bool CalibrationStats::loadGram(llvm::StringRef prefix, int64_t k,
                                 std::string &error) const {
   return loadArray(prefix, ".xtx.npy", {k, k}, out, error);
 }
-
-bool CalibrationStats::loadMeanSquare(llvm::StringRef prefix, int64_t k,
-                                      std::vector<double> &out,
-                                      std::string &error) const {
-  return loadArray(prefix, ".mean_square.npy", {k}, out, error);
-}

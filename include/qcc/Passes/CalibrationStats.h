@@ -9,8 +9,8 @@
 //   {"samples": 16, "activations": [
 //      {"file_prefix": "0", "rows": 2048, "layers": ["q_proj", "k_proj"]}]}
 //
-// Weight quantization reads it back by layer name: GPTQ's Hessian and the
-// activation-weighted clip's channel weights.
+// Weight quantization reads X^T X back by layer name: GPTQ's Hessian, and
+// its diagonal for the activation-weighted clip.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,10 +44,6 @@ public:
   /// file is missing or is not a [k, k] float64 array.
   bool loadGram(llvm::StringRef prefix, int64_t k, std::vector<double> &out,
                 std::string &error) const;
-
-  /// Reads `<prefix>.mean_square.npy` [k] f64 into `out`.
-  bool loadMeanSquare(llvm::StringRef prefix, int64_t k,
-                      std::vector<double> &out, std::string &error) const;
 
   const std::string &getDirectory() const { return directory; }
 
