@@ -57,7 +57,11 @@ void buildGpuCodegenPipeline(OpPassManager &pm,
   // Quantized matmuls read their packed weights from the weight file too.
   // W8A8 ones go to the int8 tensor cores (qcc-gpu-mma-qmatmul) first.
   pm.addPass(gpu::createGpuMmaQMatmul());
-  pm.addPass(gpu::createGpuLowerQMatmul());
+  gpu::GpuLowerQMatmulOptions qmatmulOptions;
+  qmatmulOptions.gemvTiles = options.gemvTiles;
+  qmatmulOptions.gemvWarps = options.gemvWarps;
+  qmatmulOptions.gemvUnroll = options.gemvUnroll;
+  pm.addPass(gpu::createGpuLowerQMatmul(qmatmulOptions));
   pm.addPass(createExternalizeWeights(weightOptions));
 
   // Everything becomes kernels; the arena plan replaces deallocation.

@@ -36,6 +36,36 @@ struct ExternalizeWeightsPass
     : public qcc::impl::ExternalizeWeightsBase<ExternalizeWeightsPass> {
   using Base::Base;
 
+  /// Drops unused weight arguments (the leading arguments that `qcc.weights`
+  /// records describe) and lays the remaining records out again.
+  static void pruneUnusedWeights(ModuleOp module, func::FuncOp func) {
+    auto existing = module->getAttrOfType<ArrayAttr>(qcc::kWeightsAttrName);
+    if (!existing || existing.size() > func.getNumArguments())
+      return;
+    llvm::BitVector dead(func.getNumArguments());
+    for (unsigned i = 0; i < existing.size(); ++i)
+      if (func.getArgAttr(i, "qcc.weight") && func.getArgument(i).use_empty())
+        dead.set(i);
+    if (dead.none())
+      return;
+    Builder builder(module.getContext());
+    SmallVector<Attribute> kept;
+    int64_t offset = 0;
+    for (auto [i, record] : llvm::enumerate(existing)) {
+      if (dead.test(i))
+        continue;
+      auto dict = cast<DictionaryAttr>(record);
+      offset = (offset + 63) / 64 * 64;
+      NamedAttrList attrs(dict);
+      attrs.set("offset", builder.getI64IntegerAttr(offset));
+      offset += dict.getAs<IntegerAttr>("size").getInt();
+      kept.push_back(attrs.getDictionary(module.getContext()));
+    }
+    if (failed(func.eraseArguments(dead)))
+      return;
+    module->setAttr(qcc::kWeightsAttrName, builder.getArrayAttr(kept));
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto func = module.lookupSymbol<func::FuncOp>(entry);
@@ -47,6 +77,10 @@ struct ExternalizeWeightsPass
       func.emitError("entry function has no body");
       return signalPassFailure();
     }
+
+    // Weight arguments that nothing reads any more (e.g. group scales a GPU
+    // kernel repacked next to its codes) leave the weight file.
+    pruneUnusedWeights(module, func);
 
     // Tensor constants (before bufferization) and reads of constant globals
     // (after it, e.g. the packed weights kernels create) are candidates.

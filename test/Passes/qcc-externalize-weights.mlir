@@ -63,3 +63,19 @@ module attributes {qcc.num_inputs = 1 : i64, qcc.weights = [{offset = 0 : i64, s
     }
   }
 #-}
+
+// -----
+
+// Weight arguments that nothing reads any more (here the first: a kernel
+// repacked it) leave the entry function and the weight file; the others
+// are laid out again from offset 0.
+// CHECK: module attributes {qcc.num_inputs = 1 : i64, qcc.weights = [{offset = 0 : i64, size = 16 : i64, value = dense<2.000000e+00> : tensor<4xf32>}]}
+// CHECK-LABEL: func @main
+// CHECK-SAME: (%[[W1:.+]]: memref<4xf32> {qcc.weight}, %[[X:.+]]: memref<4xf32>, %[[OUT:.+]]: memref<4xf32>)
+// CHECK: memref.copy %[[W1]], %[[OUT]]
+module attributes {qcc.num_inputs = 1 : i64, qcc.weights = [{offset = 0 : i64, size = 64 : i64, value = dense<1.0> : tensor<16xf32>}, {offset = 64 : i64, size = 16 : i64, value = dense<2.0> : tensor<4xf32>}]} {
+  func.func @main(%w0: memref<16xf32> {qcc.weight}, %w1: memref<4xf32> {qcc.weight}, %x: memref<4xf32>, %out: memref<4xf32>) {
+    memref.copy %w1, %out : memref<4xf32> to memref<4xf32>
+    return
+  }
+}

@@ -87,6 +87,12 @@ cl::list<std::string> keepFloat(
     cl::desc("Keep matmuls whose ONNX node name contains PATTERN in float "
              "(repeatable or comma-separated)"),
     cl::value_desc("pattern"), cl::CommaSeparated, cl::cat(qccCategory));
+cl::list<int64_t> gpuGemv(
+    "gpu-gemv",
+    cl::desc("GPU W4A16 GEMV launch shape TILES,WARPS,UNROLL (0: default; "
+             "for tuning)"),
+    cl::value_desc("t,w,u"), cl::CommaSeparated, cl::Hidden,
+    cl::cat(qccCategory));
 cl::opt<bool> quantizeEmbeddings(
     "quantize-embeddings",
     cl::desc("With -bits=8|4, also store embedding tables (constant tables "
@@ -644,6 +650,17 @@ int main(int argc, char **argv) {
     gpuOptions.actQuant = actMode;
     std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());
     gpuOptions.keepFloat = keep;
+    if (gpuGemv.size() > 3)
+      return fail("--gpu-gemv takes at most 3 numbers: TILES,WARPS,UNROLL");
+    for (int64_t v : gpuGemv)
+      if (v < 0)
+        return fail("--gpu-gemv numbers must not be negative");
+    if (gpuGemv.size() > 0)
+      gpuOptions.gemvTiles = gpuGemv[0];
+    if (gpuGemv.size() > 1)
+      gpuOptions.gemvWarps = gpuGemv[1];
+    if (gpuGemv.size() > 2)
+      gpuOptions.gemvUnroll = gpuGemv[2];
     buildGpuPipeline(gpuPm, gpuOptions);
     if (failed(gpuPm.run(*module)))
       return fail("the " + target->name + " pipeline failed: " +

@@ -33,6 +33,19 @@ struct GpuPipelineOptions : public mlir::PassPipelineOptions<GpuPipelineOptions>
       llvm::cl::desc("Output tile edge of the matmul kernel (0: no tiled "
                      "matmul kernel)"),
       llvm::cl::init(64)};
+  Option<int64_t> gemvTiles{
+      *this, "gemv-tiles",
+      llvm::cl::desc("W4A16 GEMV: 16-column tiles per warp (0: default)"),
+      llvm::cl::init(0)};
+  Option<int64_t> gemvWarps{
+      *this, "gemv-warps",
+      llvm::cl::desc("W4A16 GEMV: warps per block (0: default)"),
+      llvm::cl::init(0)};
+  Option<int64_t> gemvUnroll{
+      *this, "gemv-unroll",
+      llvm::cl::desc("W4A16 GEMV: 128-bit code loads per tile and step "
+                     "(0: default)"),
+      llvm::cl::init(0)};
 
   /// Sets the options of the shared front (tensor optimization,
   /// quantization) in `front`.

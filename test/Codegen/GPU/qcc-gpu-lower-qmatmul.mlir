@@ -1,4 +1,5 @@
 // RUN: qcc-opt %s -split-input-file -qcc-gpu-lower-qmatmul | FileCheck %s
+// RUN: qcc-opt %s -split-input-file -qcc-gpu-lower-qmatmul='gemv-tiles=2 gemv-warps=4 gemv-unroll=1' | FileCheck %s --check-prefix=SHAPE
 
 // int8 per-channel weights, float activations: the bytes become a constant
 // global viewed as [K, N]; one generic decodes and accumulates.
@@ -63,31 +64,47 @@ func.func @int4_sym(%x: memref<1x8xf32>, %s: memref<1x16xf32>, %out: memref<1x16
 // -----
 
 // W4A16 GEMV: one row, signed int4 groups of 32, constant scales. The codes
-// are repacked per column into 16-byte chunks of 32 K values stored
-// unsigned (0xF9 -> nibbles 9, 15 -> 1, 7: every byte 0x71), the group
-// parameters into (scale, 2^23 + 8) pairs; one launch of 1 block of 2 warps
-// (4 columns each) reads them with 128-bit invariant loads and sums over
-// the warp.
-// CHECK-DAG: memref.global "private" constant @__qcc_gpu_gemv_codes : memref<256xi8> = dense<113>
-// CHECK-DAG: memref.global "private" constant @__qcc_gpu_gemv_params : memref<32xf32> = dense<[5.000000e-01, 0x4B000008,
+// are repacked into mma A fragments (0xF9 -> nibbles 9, 15 -> unsigned 1, 7;
+// lane words 0x07010701, the padded columns 8-15 are 0), the group
+// parameters into f16 (scale * 2^15, 0: padded) and (1024 + 8, 64 + 0)
+// pairs; one block of 1 warp (K = 64 is one step) loads 128-bit code
+// chunks, f16 parameter pairs and float4 activations, decodes with bit
+// operations and one f16x2 subtraction, multiplies on the tensor cores,
+// scales in f32 and writes the output through shared memory; the output's
+// zero fill is gone.
+// CHECK-DAG: memref.global "private" constant @__qcc_gpu_gemv_params : memref<128xi8> = dense<"0x0074000008640054
+// CHECK-DAG: memref.global "private" constant @__qcc_gpu_gemv_codes : memref<512xi8> = dense<"0x01010707
 // CHECK-LABEL: func @gemv_sym
+// CHECK-NOT: linalg.fill
 // CHECK-NOT: linalg.generic
 // CHECK: %[[W:.+]] = memref.get_global @__qcc_gpu_gemv_codes
 // CHECK: %[[P:.+]] = memref.get_global @__qcc_gpu_gemv_params
-// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c1{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c64
+// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c1{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c32{{.*}}, {{.+}}) workgroup(%[[BUF:.+]] : memref<128xf32, #gpu.address_space<workgroup>>)
 // CHECK: memref.extract_aligned_pointer_as_index %[[W]]
+// CHECK: llvm.load {{.+}} invariant {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
 // CHECK: scf.for
 // CHECK: llvm.load {{.+}} invariant {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
-// CHECK: llvm.load {{.+}} invariant {alignment = 8 : i64} : !llvm.ptr<1> -> vector<2xf32>
-// CHECK: arith.ori {{.+}}, %{{.+}} : i32
-// CHECK: arith.bitcast {{.+}} : i32 to f32
+// CHECK: llvm.load {{.+}} invariant {alignment = 8 : i64} : !llvm.ptr<1> -> vector<2xi32>
+// CHECK: llvm.load {{.+}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK: arith.truncf {{.+}} : vector<4xf32> to vector<4xf16>
+// CHECK: arith.select
+// CHECK: arith.ori {{.+}} : i32
+// CHECK: llvm.bitcast {{.+}} : i32 to vector<2xf16>
+// CHECK: arith.subf {{.+}} : vector<2xf16>
+// CHECK: nvvm.mma.sync A[{{.+}}] B[{{.+}}] C[{{.+}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK: llvm.intr.fma
-// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK: scf.yield
+// CHECK: memref.store {{.+}}, %[[BUF]]
+// CHECK: gpu.barrier
+// CHECK: memref.load %[[BUF]]
+// CHECK: arith.mulf
 // CHECK: memref.store
 // CHECK-NOT: q.matmul
 func.func @gemv_sym(%x: memref<1x64xf32>, %out: memref<1x8xf32>) {
   %s = memref.get_global @gemv_scales : memref<2x8xf32>
   %w = q.weight_constant dense<-7> : tensor<256xi8> -> !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<1x8xf32>)
   q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<1x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<1x8xf32>) -> ()
   return
 }
@@ -95,37 +112,87 @@ memref.global "private" constant @gemv_scales : memref<2x8xf32> = dense<0.5>
 
 // -----
 
-// Three rows, unsigned codes with zero points (2^23 + z), a bias, and 3
-// chunks per column (fewer than a warp's lanes): out-of-range lanes skip.
-// CHECK-DAG: memref.global "private" constant @__qcc_gpu_gemv_params : memref<24xf32> = dense<[2.500000e-01, 0x4B000003,
+// Twelve rows (two mmas per tile: rows 12-15 read as 0), unsigned codes
+// with zero points, a bias, 20 columns (two tiles, padded to 32, both in
+// one warp above 8 rows), K = 256 in groups of 32: the default 2 code loads
+// per tile and step make 2 steps of 128 K (4 groups each), one per warp,
+// 8 K tiles x 2 column tiles x 2 row tiles = 32 mmas per step; only rows
+// < 12 and columns < 20 are written.
 // CHECK-LABEL: func @gemv_asym_bias
-// CHECK: gpu.launch
+// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c1{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c64{{.*}}, {{.+}}) workgroup({{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>)
+// CHECK: arith.cmpi ult, %{{.+}}, %c12_i64
 // CHECK: scf.for
-// CHECK: arith.cmpi ult
-// CHECK: scf.if
-// CHECK: gpu.shuffle  xor
-// CHECK: memref.load %{{.+}}[%{{.+}}] : memref<4xf32>
-// CHECK-COUNT-12: memref.store
-func.func @gemv_asym_bias(%x: memref<3x96xf32>, %bias: memref<4xf32>, %out: memref<3x4xf32>) {
-  %s = memref.get_global @asym_scales : memref<3x4xf32>
-  %z = memref.get_global @asym_zeros : memref<3x4xi32>
-  %w = q.weight_constant dense<17> : tensor<192xi8> -> !q.weight<96x4xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 32, symmetric = false>, packed_k>
-  q.matmul %x, %w scales(%s) zero_points(%z) bias(%bias) outs(%out) {act_quant = #q.act_quant<none>} : (memref<3x96xf32>, !q.weight<96x4xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 32, symmetric = false>, packed_k>, memref<3x4xf32>, memref<3x4xi32>, memref<4xf32>, memref<3x4xf32>) -> ()
+// CHECK-COUNT-4: llvm.load {{.+}} -> vector<4xi32>
+// CHECK-COUNT-8: llvm.load {{.+}} -> vector<2xi32>
+// CHECK-COUNT-32: nvvm.mma.sync
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: gpu.barrier
+// CHECK: memref.load %{{.+}}[%{{.+}}] : memref<20xf32>
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}] : memref<12x20xf32>
+func.func @gemv_asym_bias(%x: memref<12x256xf32>, %bias: memref<20xf32>, %out: memref<12x20xf32>) {
+  %s = memref.get_global @asym_scales : memref<8x20xf32>
+  %z = memref.get_global @asym_zeros : memref<8x20xi32>
+  %w = q.weight_constant dense<17> : tensor<2560xi8> -> !q.weight<256x20xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 32, symmetric = false>, packed_k>
+  q.matmul %x, %w scales(%s) zero_points(%z) bias(%bias) outs(%out) {act_quant = #q.act_quant<none>} : (memref<12x256xf32>, !q.weight<256x20xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 32, symmetric = false>, packed_k>, memref<8x20xf32>, memref<8x20xi32>, memref<20xf32>, memref<12x20xf32>) -> ()
   return
 }
-memref.global "private" constant @asym_scales : memref<3x4xf32> = dense<0.25>
-memref.global "private" constant @asym_zeros : memref<3x4xi32> = dense<3>
+memref.global "private" constant @asym_scales : memref<8x20xf32> = dense<0.25>
+memref.global "private" constant @asym_zeros : memref<8x20xi32> = dense<3>
 
 // -----
 
-// Nine rows, or scales that are not constants, keep the generic kernel.
+// The launch shape options: 2 tiles per warp, 4 warps, 1 code load (64 K,
+// one group) per step: 64 columns are 2 blocks of 4 warps, each warp one
+// of the 4 steps over K = 256.
+// SHAPE-LABEL: func @gemv_shape
+// SHAPE: gpu.launch blocks({{.+}}) in ({{.+}} = %c2{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c128{{.*}}, {{.+}}) workgroup({{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>)
+// SHAPE: scf.for
+// SHAPE-COUNT-2: llvm.load {{.+}} -> vector<4xi32>
+// SHAPE-NOT: llvm.load {{.+}} -> vector<4xi32>
+// SHAPE: scf.yield
+func.func @gemv_shape(%x: memref<2x256xf32>, %out: memref<2x64xf32>) {
+  %s = memref.get_global @shape_scales : memref<4x64xf32>
+  %w = q.weight_constant dense<-7> : tensor<8192xi8> -> !q.weight<256x64xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 64, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<2x256xf32>, !q.weight<256x64xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 64, symmetric = true>, packed_k>, memref<4x64xf32>, memref<2x64xf32>) -> ()
+  return
+}
+memref.global "private" constant @shape_scales : memref<4x64xf32> = dense<0.5>
+
+// -----
+
+// Seventeen rows, a K that is not a multiple of 64, or scales that are not
+// constants keep the generic kernel.
 // CHECK-LABEL: func @gemv_too_many_rows
 // CHECK-NOT: gpu.launch
 // CHECK: linalg.generic
-func.func @gemv_too_many_rows(%x: memref<9x64xf32>, %out: memref<9x8xf32>) {
+func.func @gemv_too_many_rows(%x: memref<17x64xf32>, %out: memref<17x8xf32>) {
   %s = memref.get_global @rows_scales : memref<2x8xf32>
   %w = q.weight_constant dense<-7> : tensor<256xi8> -> !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>
-  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<9x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<9x8xf32>) -> ()
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<17x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<17x8xf32>) -> ()
   return
 }
 memref.global "private" constant @rows_scales : memref<2x8xf32> = dense<0.5>
+
+// -----
+
+// CHECK-LABEL: func @gemv_k_not_64
+// CHECK-NOT: gpu.launch
+// CHECK: linalg.generic
+func.func @gemv_k_not_64(%x: memref<1x96xf32>, %out: memref<1x8xf32>) {
+  %s = memref.get_global @k96_scales : memref<3x8xf32>
+  %w = q.weight_constant dense<-7> : tensor<384xi8> -> !q.weight<96x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<1x96xf32>, !q.weight<96x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<3x8xf32>, memref<1x8xf32>) -> ()
+  return
+}
+memref.global "private" constant @k96_scales : memref<3x8xf32> = dense<0.5>
+
+// -----
+
+// CHECK-LABEL: func @gemv_scale_argument
+// CHECK-NOT: gpu.launch
+// CHECK: linalg.generic
+func.func @gemv_scale_argument(%x: memref<1x64xf32>, %s: memref<2x8xf32>, %out: memref<1x8xf32>) {
+  %w = q.weight_constant dense<-7> : tensor<256xi8> -> !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<1x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<1x8xf32>) -> ()
+  return
+}

@@ -38,24 +38,38 @@ def GpuLowerQMatmul : Pass<"qcc-gpu-lower-qmatmul", "mlir::ModuleOp"> {
     `code * scale`. A bias is added afterwards. Everything becomes kernels
     through the usual GPU lowering.
 
-    W4A16 GEMV: with at most 8 rows, int4 groups of a multiple of 32 along
-    K, float activations (`act_quant = none`) and constant scales and zero
-    points (a constant global or an externalized weight argument), the
-    matmul becomes one `gpu.launch` instead: one warp per 1-4 output
-    columns (sharing its activation loads),
-    the codes repacked at compile time per column in 16-byte chunks of 32 K
-    values (each lane issues 128-bit loads, a warp reads 512 contiguous
-    bytes), each chunk's (scale, 2^23 + zero point) pair repacked next to
-    them, codes turned into floats in registers, and the lanes' partial sums
-    combined with xor shuffles.
+    W4A16 GEMV: with at most 16 rows, int4 groups (a multiple of 16) along
+    K (a multiple of 64), float activations (`act_quant = none`) and
+    constant scales and zero points (a constant global or an externalized
+    weight argument), the matmul becomes one `gpu.launch` instead
+    (codegen/GPU/W4A16Gemv.cpp): tensor-core `mma.sync` m16n8k16 with the
+    weights as the f16 A operand and the activations (f16) as B, f32
+    accumulation; the codes repacked at compile time into the A-fragment
+    layout (each lane's 128-bit load covers 4 K tiles, a warp reads 512
+    contiguous bytes), decoded with two bit operations per code pair and
+    one f16x2 subtraction of the zero point; group scales (f16 times a
+    per-matrix power of two) and zero points packed next to them, 4 bytes
+    per column and group; warps split K, each loading its next step's codes
+    before computing the current one, and a block sums its warps in shared
+    memory.
   }];
+  let options = [
+    Option<"gemvTiles", "gemv-tiles", "int64_t", /*default=*/"0",
+           "W4A16 GEMV: 16-column tiles per warp (0: 1, or 2 above 8 rows)">,
+    Option<"gemvWarps", "gemv-warps", "int64_t", /*default=*/"0",
+           "W4A16 GEMV: warps per block, splitting K (0: 8)">,
+    Option<"gemvUnroll", "gemv-unroll", "int64_t", /*default=*/"0",
+           "W4A16 GEMV: 128-bit code loads per tile and step (0: 4, or 2 "
+           "above 8 rows)">,
+  ];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::math::MathDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::gpu::GPUDialect",
                            "mlir::LLVM::LLVMDialect",
                            "mlir::scf::SCFDialect",
-                           "mlir::arith::ArithDialect"];
+                           "mlir::arith::ArithDialect",
+                           "mlir::NVVM::NVVMDialect"];
 }
 
 def GpuMmaQMatmul : Pass<"qcc-gpu-mma-qmatmul", "mlir::ModuleOp"> {

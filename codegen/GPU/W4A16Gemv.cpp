@@ -1,0 +1,580 @@
+//===- W4A16Gemv.cpp - tensor-core W4A16 GEMV for 1-16 rows ---------------===//
+//
+// q.matmul with int4 weights in groups along K, float activations and at
+// most 16 rows becomes one gpu.launch that streams the codes once:
+//
+// - Tensor cores do the products: the weights are the A operand of
+//   mma.sync.m16n8k16 (16 output columns x 16 K, f16), the activations the
+//   B operand (16 K x 8 rows; two mmas for 9-16 rows), f32 accumulators.
+// - The codes are repacked at compile time into the A fragment layout: one
+//   32-bit word per lane and 16x16 tile holds the lane's 8 codes, and a
+//   lane's 4 consecutive K tiles of one column tile are one 16-byte chunk,
+//   so a warp's 128-bit load reads 512 contiguous bytes (16 columns x 64 K).
+//   Within a tile, lane (g, c) holds K 4c..4c+3 (a permutation of the mma's
+//   K order, applied to the activations as well), so its activations are
+//   one float4 load per tile and row.
+// - Decoding is two bit operations per pair of codes (magic-number
+//   trick): (w & 0x000F000F) | 0x64006400 is the f16 pair (1024 + u0,
+//   1024 + u4), (w & 0x00F000F0) | 0x54005400 is (64 + u1, 64 + u5); one f16x2
+//   subtraction of (1024 + z, 64 + z) gives u - z exactly.
+// - Each group's mma sum is scaled once in f32: acc += s * sum. Scales are
+//   stored as f16 times a per-matrix power of two (undone in the epilogue),
+//   next to the f16 (1024 + z, 64 + z) of the lane's two columns: 4 bytes
+//   per column and group.
+// - Warps split K (each warp a contiguous range of steps); the next step's
+//   codes are loaded before the current step is computed; the block sums
+//   its warps' accumulators in shared memory and writes the outputs (+ bias).
+//
+//===----------------------------------------------------------------------===//
+
+#include "W4A16Gemv.h"
+
+#include "qcc/Passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include "llvm/ADT/APFloat.h"
+
+#include <cmath>
+#include <numeric>
+
+using namespace mlir;
+
+namespace qcc::gpu {
+
+ElementsAttr constantOperand(Value v, SymbolTable &symbols) {
+  if (auto get = v.getDefiningOp<memref::GetGlobalOp>()) {
+    auto global = symbols.lookup<memref::GlobalOp>(get.getName());
+    if (global && global.getConstant())
+      return dyn_cast_or_null<ElementsAttr>(global.getInitialValueAttr());
+    return {};
+  }
+  auto arg = dyn_cast<BlockArgument>(v);
+  if (!arg)
+    return {};
+  auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+  if (!func || !func.getArgAttr(arg.getArgNumber(), "qcc.weight"))
+    return {};
+  auto records = symbols.getOp()->getAttrOfType<ArrayAttr>(kWeightsAttrName);
+  if (!records || arg.getArgNumber() >= records.size())
+    return {};
+  return cast<DictionaryAttr>(records[arg.getArgNumber()])
+      .getAs<ElementsAttr>("value");
+}
+
+std::optional<std::vector<double>> constantNumbers(ElementsAttr attr) {
+  std::vector<double> values;
+  Type element = attr.getElementType();
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    if (element.isF32())
+      for (float v : dense.getValues<float>())
+        values.push_back(v);
+    else if (element.isInteger())
+      for (const APInt &v : dense.getValues<APInt>())
+        values.push_back(double(v.getSExtValue()));
+    else
+      return std::nullopt;
+    return values;
+  }
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  AsmResourceBlob *blob =
+      resource ? resource.getRawHandle().getBlob() : nullptr;
+  if (!blob)
+    return std::nullopt;
+  ArrayRef<char> raw = blob->getData();
+  int64_t n = attr.getNumElements();
+  if (element.isF32() && int64_t(raw.size()) == 4 * n) {
+    const float *p = reinterpret_cast<const float *>(raw.data());
+    values.assign(p, p + n);
+  } else if (element.isInteger(32) && int64_t(raw.size()) == 4 * n) {
+    const int32_t *p = reinterpret_cast<const int32_t *>(raw.data());
+    values.assign(p, p + n);
+  } else if (element.isInteger(8) && int64_t(raw.size()) == n) {
+    const int8_t *p = reinterpret_cast<const int8_t *>(raw.data());
+    values.assign(p, p + n);
+  } else {
+    return std::nullopt;
+  }
+  return values;
+}
+
+std::optional<std::vector<uint8_t>> constantBytes(ElementsAttr attr) {
+  if (!attr.getElementType().isInteger(8))
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    std::vector<uint8_t> bytes;
+    bytes.reserve(attr.getNumElements());
+    for (int8_t v : dense.getValues<int8_t>())
+      bytes.push_back(uint8_t(v));
+    return bytes;
+  }
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  AsmResourceBlob *blob =
+      resource ? resource.getRawHandle().getBlob() : nullptr;
+  if (!blob || int64_t(blob->getData().size()) != attr.getNumElements())
+    return std::nullopt;
+  ArrayRef<char> raw = blob->getData();
+  return std::vector<uint8_t>(raw.begin(), raw.end());
+}
+
+namespace {
+
+/// IEEE half bits of `v` (round to nearest even).
+uint16_t halfBits(double v) {
+  llvm::APFloat f(v);
+  bool lost = false;
+  f.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven,
+            &lost);
+  return uint16_t(f.bitcastToAPInt().getZExtValue());
+}
+
+/// The resolved kernel shape.
+struct Shape {
+  int64_t rows, k, n, group;
+  int64_t rowTiles;  // mmas per K tile along the rows: 1 (<= 8) or 2
+  int64_t colTiles;  // ceil(n / 16)
+  int64_t tiles;     // column tiles per warp
+  int64_t loads;     // 16-byte code loads per column tile and step
+  int64_t stepK;     // K per step: lcm(64 * loads, group)
+  int64_t steps;     // k / stepK
+  int64_t warps;     // warps per block (split-K)
+};
+
+std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
+                             const GemvConfig &config) {
+  if (rows < 1 || rows > 16 || group <= 0 || group % 16 != 0 ||
+      k % group != 0 || k % 64 != 0 || n < 1)
+    return std::nullopt;
+  Shape s{rows, k, n, group, rows <= 8 ? 1 : 2, (n + 15) / 16, 0, 0, 0, 0, 0};
+  s.tiles = config.tiles > 0 ? config.tiles : (rows > 8 ? 2 : 1);
+  while (s.tiles > 1 && s.colTiles % s.tiles != 0)
+    s.tiles /= 2;
+  s.tiles = std::max<int64_t>(s.tiles, 1);
+  if (s.colTiles % s.tiles != 0)
+    s.tiles = 1;
+  // Measured on the H100 (bench/gpu_gemv.py): 8192x8192, 1 row: 4 loads
+  // per step 0.0279 ms, 2 loads 0.0295 ms; 4096x11008, 16 rows: 2 column
+  // tiles and 2 loads 0.0311 ms, 4 loads 0.0325 ms.
+  s.loads = config.unroll > 0 ? config.unroll : (rows > 8 ? 2 : 4);
+  for (;; s.loads /= 2) {
+    s.stepK = std::lcm(64 * s.loads, group);
+    if (k % s.stepK == 0 || s.loads == 1)
+      break;
+  }
+  if (k % s.stepK != 0 || s.stepK > 1024)
+    return std::nullopt;
+  s.steps = k / s.stepK;
+  s.warps = std::min(config.warps > 0 ? config.warps : 8, s.steps);
+  s.warps = std::clamp<int64_t>(s.warps, 1, 32);
+  return s;
+}
+
+class GemvEmitter {
+public:
+  GemvEmitter(OpBuilder &b, Location loc, const Shape &s)
+      : b(b), loc(loc), ctx(b.getContext()), s(s) {}
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value i32c(int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(int32_t(v)));
+  }
+  Value i64c(int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+  }
+  Value f32c(float v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value toI64(Value v) {
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), v);
+  }
+  Value pointer(Value memref) {
+    Value addr = memref::ExtractAlignedPointerAsIndexOp::create(
+        b, loc, b.getIndexType(), memref);
+    return LLVM::IntToPtrOp::create(
+        b, loc, LLVM::LLVMPointerType::get(ctx, /*addressSpace=*/1),
+        toI64(addr));
+  }
+  /// A vector load of `type` from base + index * sizeof(type).
+  Value load(Value base, VectorType type, Value index, bool invariant) {
+    Value ptr =
+        LLVM::GEPOp::create(b, loc, base.getType(), type, base, ValueRange{index});
+    unsigned align = type.getNumElements() *
+                     type.getElementType().getIntOrFloatBitWidth() / 8;
+    return LLVM::LoadOp::create(b, loc, type, ptr, align, false, false,
+                                invariant);
+  }
+  Value extract(Value vec, int64_t i) {
+    return LLVM::ExtractElementOp::create(b, loc, vec, i32c(i));
+  }
+  Value bitcast(Type type, Value v) {
+    return LLVM::BitcastOp::create(b, loc, type, v);
+  }
+  Value andI(Value x, int64_t m) {
+    return arith::AndIOp::create(b, loc, x, i32c(m));
+  }
+  Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
+
+  OpBuilder &b;
+  Location loc;
+  MLIRContext *ctx;
+  const Shape &s;
+};
+
+} // namespace
+
+LogicalResult emitW4A16Gemv(OpBuilder &b, q::MatmulOp op, SymbolTable &symbols,
+                            Value x, Value out, const GemvConfig &config) {
+  auto type = cast<q::WeightType>(op.getWeight().getType());
+  q::SchemeAttr scheme = type.getScheme();
+  auto weight = op.getWeight().getDefiningOp<q::WeightConstantOp>();
+  if (!weight || scheme.getBits() != 4 ||
+      type.getLayout() != q::Layout::PackedK ||
+      op.getActQuant() != q::ActQuant::None ||
+      scheme.getGranularity() != q::Granularity::PerGroup ||
+      scheme.getAxis() != 0)
+    return failure();
+  int64_t numK = type.getShape()[0], numN = type.getShape()[1];
+  int64_t rows = cast<MemRefType>(x.getType()).getShape()[0];
+  std::optional<Shape> shape =
+      resolve(rows, numK, numN, scheme.getGroupSize(), config);
+  if (!shape)
+    return failure();
+  const Shape &s = *shape;
+
+  // Compile-time values of the codes and group parameters.
+  ElementsAttr scaleAttr = constantOperand(op.getScales(), symbols);
+  ElementsAttr zeroAttr;
+  if (op.getZeroPoints() &&
+      !(zeroAttr = constantOperand(op.getZeroPoints(), symbols)))
+    return failure();
+  if (!scaleAttr)
+    return failure();
+  int64_t groups = numK / s.group;
+  auto scales = constantNumbers(scaleAttr);
+  std::optional<std::vector<double>> zeros;
+  if (zeroAttr)
+    zeros = constantNumbers(zeroAttr);
+  auto codes = constantBytes(weight.getStorage());
+  if (!scales || int64_t(scales->size()) != groups * numN ||
+      (zeroAttr && (!zeros || int64_t(zeros->size()) != groups * numN)) ||
+      !codes || int64_t(codes->size()) != numK / 2 * numN)
+    return failure();
+
+  // Codes in A-fragment order: word ((tile * K/64 + kt/4) * 32 + lane) * 4
+  // + kt%4 holds lane (g, c)'s codes of K tile kt: K 4c + q of column
+  // 16 tile + g (+ 8 for the odd registers) in nibble reg + 4 * (q % 2),
+  // reg = (column >= 8) + 2 * (q >= 2). Unsigned; padded columns are 0.
+  bool isSigned = scheme.getIsSigned();
+  int64_t padN = s.colTiles * 16, kChunks = numK / 64;
+  std::vector<uint32_t> packed(size_t(s.colTiles) * kChunks * 32 * 4, 0);
+  for (int64_t kp = 0; kp < numK / 2; ++kp)
+    for (int64_t n = 0; n < numN; ++n) {
+      uint32_t byte = (*codes)[kp * numN + n];
+      for (int64_t h = 0; h < 2; ++h) {
+        int64_t k = 2 * kp + h;
+        uint32_t u = (byte >> (4 * h)) & 15;
+        if (isSigned)
+          u ^= 8;
+        int64_t tile = n / 16, i = n % 16, kt = k / 16, kk = k % 16;
+        int64_t g = i % 8, c = kk / 4, q = kk % 4;
+        int64_t reg = (i >= 8 ? 1 : 0) + (q >= 2 ? 2 : 0);
+        int64_t nibble = reg + 4 * (q % 2);
+        size_t word = ((tile * kChunks + kt / 4) * 32 + g * 4 + c) * 4 + kt % 4;
+        packed[word] |= u << (4 * nibble);
+      }
+    }
+  // Group parameters: pair ((tile * groups + group) * 8 + g) holds
+  // (f16 s[16 tile + g] 2^e, f16 s[16 tile + g + 8] 2^e) and
+  // (f16 1024 + z[16 tile + g], f16 64 + z[16 tile + g + 8]).
+  double maxScale = 0;
+  for (double v : *scales)
+    maxScale = std::max(maxScale, std::fabs(v));
+  int exponent = 0;
+  if (maxScale > 0 && std::isfinite(maxScale)) {
+    std::frexp(maxScale, &exponent);
+    exponent = std::clamp(15 - exponent, -100, 100);
+  }
+  std::vector<uint32_t> params(size_t(s.colTiles) * groups * 8 * 2, 0);
+  for (int64_t n = 0; n < padN; ++n)
+    for (int64_t grp = 0; grp < groups; ++grp) {
+      double scale = 0, zero = 0;
+      if (n < numN) {
+        scale = std::ldexp((*scales)[grp * numN + n], exponent);
+        zero = (isSigned ? 8.0 : 0.0) + (zeros ? (*zeros)[grp * numN + n] : 0);
+      }
+      int64_t tile = n / 16, i = n % 16, g = i % 8, half = i >= 8 ? 1 : 0;
+      size_t pair = ((tile * groups + grp) * 8 + g) * 2;
+      params[pair] |= uint32_t(halfBits(scale)) << (16 * half);
+      params[pair + 1] |= uint32_t(halfBits((half ? 64.0 : 1024.0) + zero))
+                         << (16 * half);
+    }
+
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  auto global = [&](StringRef name, ArrayRef<uint32_t> words) -> Value {
+    auto memrefType =
+        MemRefType::get({int64_t(words.size()) * 4}, b.getI8Type());
+    auto value = DenseElementsAttr::getFromRawBuffer(
+        RankedTensorType::get({int64_t(words.size()) * 4}, b.getI8Type()),
+        ArrayRef<char>(reinterpret_cast<const char *>(words.data()),
+                       words.size() * 4));
+    OpBuilder::InsertPoint ip = b.saveInsertionPoint();
+    b.setInsertionPointToStart(&symbols.getOp()->getRegion(0).front());
+    auto g = memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"),
+                                      memrefType, value, /*constant=*/true,
+                                      b.getI64IntegerAttr(64));
+    symbols.insert(g);
+    b.restoreInsertionPoint(ip);
+    return memref::GetGlobalOp::create(b, loc, memrefType, g.getSymName());
+  };
+  Value codeBuf = global("__qcc_gpu_gemv_codes", packed);
+  Value paramBuf = global("__qcc_gpu_gemv_params", params);
+  Value bias = op.getBias();
+
+  GemvEmitter e(b, loc, s);
+  const int64_t T = s.tiles, NT = s.rowTiles, W = s.warps;
+  const int64_t perWarp = T * NT * 4; // accumulators per lane
+  auto shared = mlir::gpu::AddressSpaceAttr::get(
+      ctx, mlir::gpu::AddressSpace::Workgroup);
+  auto bufType =
+      MemRefType::get({W * perWarp * 32}, b.getF32Type(), nullptr, shared);
+  Value one = e.idx(1);
+  auto launch = mlir::gpu::LaunchOp::create(
+      b, loc, e.idx(s.colTiles / T), one, one, e.idx(32 * W), one, one,
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/{}, TypeRange{bufType});
+  Block &body = launch.getBody().front();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(&body);
+  mlir::gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPointToStart(&body);
+
+  Type i32 = b.getI32Type(), f32 = b.getF32Type(), f16 = b.getF16Type();
+  auto v4i32 = VectorType::get({4}, i32), v2i32 = VectorType::get({2}, i32);
+  auto v4f32 = VectorType::get({4}, f32), v2f16 = VectorType::get({2}, f16);
+  auto v4f16 = VectorType::get({4}, f16);
+
+  Value tid = launch.getThreadIds().x;
+  Value lane = arith::RemUIOp::create(b, loc, tid, e.idx(32));
+  Value warp = arith::DivUIOp::create(b, loc, tid, e.idx(32));
+  Value g = arith::DivUIOp::create(b, loc, lane, e.idx(4));
+  Value c = arith::RemUIOp::create(b, loc, lane, e.idx(4));
+  Value tile0 = e.mul(launch.getBlockIds().x, e.idx(T));
+  Value codePtr = e.pointer(codeBuf), paramPtr = e.pointer(paramBuf),
+        xPtr = e.pointer(x);
+  Value lane64 = e.toI64(lane), g64 = e.toI64(g), c64 = e.toI64(c);
+  Value tile64 = e.toI64(tile0);
+
+  // This warp's steps [begin, end).
+  Value begin = arith::DivUIOp::create(b, loc, e.mul(warp, e.idx(s.steps)),
+                                       e.idx(W));
+  Value end = arith::DivUIOp::create(
+      b, loc, e.mul(e.add(warp, one), e.idx(s.steps)), e.idx(W));
+
+  // Activation rows of this lane (clamped; rows >= M read as 0).
+  SmallVector<Value> rowBase, rowValid;
+  for (int64_t nt = 0; nt < NT; ++nt) {
+    Value row = e.add(g64, e.i64c(nt * 8));
+    Value valid;
+    if (rows < (nt + 1) * 8) {
+      valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
+                                    e.i64c(rows));
+      row = arith::MinUIOp::create(b, loc, row, e.i64c(rows - 1));
+    }
+    rowBase.push_back(e.add(e.mul(row, e.i64c(numK / 4)), c64));
+    rowValid.push_back(valid);
+  }
+
+  const int64_t loadsPerStep = s.stepK / 64, tilesPerStep = s.stepK / 16;
+  const int64_t groupsPerStep = s.stepK / s.group, ktPerGroup = s.group / 16;
+  auto codeLoads = [&](Value step) -> SmallVector<Value> {
+    SmallVector<Value> v;
+    Value step64 = e.toI64(step);
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t u = 0; u < loadsPerStep; ++u) {
+        Value chunk = e.add(e.mul(e.add(tile64, e.i64c(t)), e.i64c(kChunks)),
+                            e.add(e.mul(step64, e.i64c(loadsPerStep)),
+                                  e.i64c(u)));
+        v.push_back(e.load(codePtr, v4i32,
+                           e.add(e.mul(chunk, e.i64c(32)), lane64), true));
+      }
+    return v;
+  };
+
+  SmallVector<Value> init(perWarp, e.f32c(0.0f));
+  SmallVector<Value> first = codeLoads(begin);
+  init.append(first.begin(), first.end());
+  auto loop = scf::ForOp::create(b, loc, begin, end, one, init);
+  {
+    OpBuilder::InsertionGuard loopGuard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value step = loop.getInductionVar();
+    auto args = loop.getRegionIterArgs();
+    SmallVector<Value> acc(args.begin(), args.begin() + perWarp);
+    SmallVector<Value> codes(args.begin() + perWarp, args.end());
+    // Next step's codes first (the last step reloads its own).
+    Value last = arith::SubIOp::create(b, loc, end, one);
+    Value next = arith::MinUIOp::create(b, loc, e.add(step, one), last);
+    SmallVector<Value> nextCodes = codeLoads(next);
+    Value step64 = e.toI64(step);
+    // Group parameters of this step.
+    SmallVector<Value> param; // [group][t]
+    for (int64_t gi = 0; gi < groupsPerStep; ++gi)
+      for (int64_t t = 0; t < T; ++t) {
+        Value grp = e.add(e.mul(step64, e.i64c(groupsPerStep)), e.i64c(gi));
+        Value pair = e.add(
+            e.mul(e.add(e.mul(e.add(tile64, e.i64c(t)), e.i64c(groups)), grp),
+                  e.i64c(8)),
+            g64);
+        param.push_back(e.load(paramPtr, v2i32, pair, true));
+      }
+    // Activations of this step as f16 B fragments: [kt][nt][2].
+    SmallVector<Value> bFrag;
+    for (int64_t kt = 0; kt < tilesPerStep; ++kt)
+      for (int64_t nt = 0; nt < NT; ++nt) {
+        Value index =
+            e.add(rowBase[nt],
+                  e.add(e.mul(step64, e.i64c(tilesPerStep * 4)), e.i64c(kt * 4)));
+        Value v = e.load(xPtr, v4f32, index, false);
+        Value h = arith::TruncFOp::create(b, loc, v4f16, v);
+        Value words = e.bitcast(v2i32, h);
+        for (int64_t w = 0; w < 2; ++w) {
+          Value word = e.extract(words, w);
+          if (rowValid[nt])
+            word = arith::SelectOp::create(b, loc, rowValid[nt], word,
+                                           e.i32c(0));
+          bFrag.push_back(e.bitcast(v2f16, word));
+        }
+      }
+
+    auto structType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
+    Value zero = e.f32c(0.0f);
+    for (int64_t gi = 0; gi < groupsPerStep; ++gi) {
+      // Scales and zero-point offsets of the lane's two columns per tile.
+      SmallVector<Value> sLo, sHi, zLo, zHi;
+      for (int64_t t = 0; t < T; ++t) {
+        Value pv = param[gi * T + t];
+        Value sw = e.bitcast(v2f16, e.extract(pv, 0));
+        sLo.push_back(arith::ExtFOp::create(b, loc, f32, e.extract(sw, 0)));
+        sHi.push_back(arith::ExtFOp::create(b, loc, f32, e.extract(sw, 1)));
+        Value zw = e.extract(pv, 1);
+        Value lo = e.andI(zw, 0xFFFF);
+        Value hi = arith::ShRUIOp::create(b, loc, zw, e.i32c(16));
+        zLo.push_back(e.bitcast(
+            v2f16, e.orI(lo, arith::ShLIOp::create(b, loc, lo, e.i32c(16)))));
+        zHi.push_back(e.bitcast(v2f16, e.orI(hi, e.andI(zw, 0xFFFF0000))));
+      }
+      SmallVector<Value> part(perWarp, zero);
+      for (int64_t kq = 0; kq < ktPerGroup; ++kq) {
+        int64_t kt = gi * ktPerGroup + kq;
+        for (int64_t t = 0; t < T; ++t) {
+          Value word = e.extract(codes[t * loadsPerStep + kt / 4], kt % 4);
+          Value shifted = arith::ShRUIOp::create(b, loc, word, e.i32c(8));
+          auto decode = [&](Value w, int64_t mask, int64_t magic,
+                            Value offset) -> Value {
+            Value bits = e.orI(e.andI(w, mask), e.i32c(magic));
+            return arith::SubFOp::create(b, loc, e.bitcast(v2f16, bits),
+                                         offset);
+          };
+          SmallVector<Value> a = {
+              decode(word, 0x000F000F, 0x64006400, zLo[t]),
+              decode(word, 0x00F000F0, 0x54005400, zHi[t]),
+              decode(shifted, 0x000F000F, 0x64006400, zLo[t]),
+              decode(shifted, 0x00F000F0, 0x54005400, zHi[t])};
+          for (int64_t nt = 0; nt < NT; ++nt) {
+            int64_t base = (t * NT + nt) * 4;
+            SmallVector<Value> cIn(part.begin() + base,
+                                   part.begin() + base + 4);
+            SmallVector<Value> bIn = {bFrag[(kt * NT + nt) * 2],
+                                      bFrag[(kt * NT + nt) * 2 + 1]};
+            Value mma = NVVM::MmaOp::create(
+                b, loc, structType, a, bIn, cIn, {16, 8, 16}, std::nullopt,
+                std::nullopt,
+                std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::f16,
+                                              NVVM::MMATypes::f16},
+                std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                               NVVM::MMALayout::col});
+            for (int64_t r = 0; r < 4; ++r)
+              part[base + r] = LLVM::ExtractValueOp::create(b, loc, mma, r);
+          }
+        }
+      }
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t nt = 0; nt < NT; ++nt)
+          for (int64_t r = 0; r < 4; ++r) {
+            int64_t i = (t * NT + nt) * 4 + r;
+            acc[i] = LLVM::FMAOp::create(b, loc, part[i],
+                                         r < 2 ? sLo[t] : sHi[t], acc[i]);
+          }
+    }
+    SmallVector<Value> yield = acc;
+    yield.append(nextCodes.begin(), nextCodes.end());
+    scf::YieldOp::create(b, loc, yield);
+  }
+
+  // Sum the warps' accumulators in shared memory; write the outputs.
+  Value buf = launch.getWorkgroupAttributions()[0];
+  for (int64_t i = 0; i < perWarp; ++i) {
+    Value slot = e.add(e.mul(e.add(e.mul(warp, e.idx(perWarp)), e.idx(i)),
+                             e.idx(32)),
+                       lane);
+    memref::StoreOp::create(b, loc, loop.getResult(i), buf, ValueRange{slot});
+  }
+  mlir::gpu::BarrierOp::create(b, loc);
+  Value unscale = e.f32c(std::ldexp(1.0f, -exponent));
+  for (int64_t pass = 0; pass * 32 * W < perWarp * 32; ++pass) {
+    Value item = e.add(tid, e.idx(pass * 32 * W));
+    Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                          item, e.idx(perWarp * 32));
+    auto ifItem = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
+    OpBuilder::InsertionGuard ifGuard(b);
+    b.setInsertionPointToStart(ifItem.thenBlock());
+    Value sum = memref::LoadOp::create(b, loc, buf, ValueRange{item});
+    for (int64_t w = 1; w < W; ++w)
+      sum = arith::AddFOp::create(
+          b, loc, sum,
+          memref::LoadOp::create(b, loc, buf,
+                                 ValueRange{e.add(item, e.idx(w * perWarp * 32))}));
+    // item = ((t * NT + nt) * 4 + r) * 32 + lane'.
+    Value l = arith::RemUIOp::create(b, loc, item, e.idx(32));
+    Value i = arith::DivUIOp::create(b, loc, item, e.idx(32));
+    Value r = arith::RemUIOp::create(b, loc, i, e.idx(4));
+    Value nt = arith::RemUIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, i, e.idx(4)), e.idx(NT));
+    Value t = arith::DivUIOp::create(b, loc, i, e.idx(4 * NT));
+    Value col = e.add(
+        e.mul(e.add(tile0, t), e.idx(16)),
+        e.add(arith::DivUIOp::create(b, loc, l, e.idx(4)),
+              e.mul(arith::DivUIOp::create(b, loc, r, e.idx(2)), e.idx(8))));
+    Value row = e.add(
+        e.mul(nt, e.idx(8)),
+        e.add(e.mul(arith::RemUIOp::create(b, loc, l, e.idx(4)), e.idx(2)),
+              arith::RemUIOp::create(b, loc, r, e.idx(2))));
+    Value ok = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
+                              e.idx(rows)),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col,
+                              e.idx(numN)));
+    auto ifStore = scf::IfOp::create(b, loc, ok, /*withElse=*/false);
+    b.setInsertionPointToStart(ifStore.thenBlock());
+    Value v = arith::MulFOp::create(b, loc, sum, unscale);
+    if (bias)
+      v = arith::AddFOp::create(
+          b, loc, v, memref::LoadOp::create(b, loc, bias, ValueRange{col}));
+    memref::StoreOp::create(b, loc, v, out, ValueRange{row, col});
+  }
+  return success();
+}
+
+} // namespace qcc::gpu
