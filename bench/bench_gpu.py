@@ -17,7 +17,7 @@ artifacts were compiled):
                (bench/onnx_torch.py) and, for single-MatMul artifacts
                (meta.json "matmul": {"M", "K", "N"}), against F.linear fp16
                (cuBLAS), torch._int_mm (int8) and _weight_int4pack_mm (int4).
-               Each timed call follows an L2 flush (a 256 MiB memset), is timed
+               Each timed call follows an L2 flush (a 256 MiB read), is timed
                with CUDA events, and the median of --reps calls is reported,
                methods alternating call by call. The device-to-device copy
                bandwidth is measured once as the ceiling for weight streaming.
@@ -146,7 +146,10 @@ class Timer:
         self.torch = torch
         self.reps = reps
         self.warmup = warmup
-        self.flush = torch.empty(256 << 20, dtype=torch.uint8, device="cuda")
+        # A read of 256 MiB evicts L2 and leaves it clean: a memset (a write)
+        # would leave 50 MB of dirty lines that the timed call's own misses
+        # write back, halving the bandwidth a weight-streaming kernel sees.
+        self.flush = torch.ones(64 << 20, dtype=torch.int32, device="cuda")
 
     def time(self, fns):
         torch = self.torch
@@ -158,7 +161,7 @@ class Timer:
         events = []
         for _ in range(self.reps):
             for name, fn in fns.items():
-                self.flush.zero_()
+                self.flush.max()
                 start = torch.cuda.Event(enable_timing=True)
                 end = torch.cuda.Event(enable_timing=True)
                 start.record()
@@ -329,7 +332,7 @@ def bench_artifact(rt, torch, folder, args, timer, bandwidth):
 
 def format_table(rows, device, bandwidth, reps, header=""):
     lines = [header + "Device: %s; device-to-device copy bandwidth (read+write) %.0f GB/s. "
-             "Timing: median of %d calls per method, each call after a 256 MiB L2 flush, "
+             "Timing: median of %d calls per method, each call after an L2 flush (a read of 256 MiB), "
              "timed with CUDA events, methods alternating call by call; qcc = "
              "`qcc_model_run_device` on torch tensors (CUDA graph replay); torch eager fp16 = "
              "the same ONNX graph run op by op in PyTorch fp16 (bench/onnx_torch.py). "
