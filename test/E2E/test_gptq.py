@@ -152,3 +152,18 @@ def test_bad_weight_algo_flags(setup, tmp_path):
         assert not r.ok, (flags, "accepted")
         assert message in r.first_error_line(), (flags, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_smoothing_then_gptq_reads_smoothed_statistics(setup, tmp_path):
+    """--smooth rescales the weights, so GPTQ's X^T X must come from the smoothed model: with the
+    statistics in a temporary folder (no --calib-stats) the driver must calibrate again after
+    smoothing, exactly as it does for --calib-stats, so both give the same weights byte for byte."""
+    weights = []
+    for name, extra in (("tmp", []), ("kept", ["--calib-stats", str(tmp_path / "stats")])):
+        prefix = tmp_path / name / "model"
+        r = H.compile_model(setup["path"], prefix, target="x86-64", bits=8,
+                            extra=["--act=dynamic", "--calib", str(setup["calib"]), "--smooth=0.5",
+                                   "--weight-algo=gptq", *extra])
+        assert r.ok, f"{name}: {r.first_error_line()}"
+        weights.append(prefix.with_suffix(".weights").read_bytes())
+    assert weights[0] == weights[1], "GPTQ after --smooth used statistics of the unsmoothed model"

@@ -725,10 +725,11 @@ int main(int argc, char **argv) {
         return fail(error);
       calibrated = true;
       timer.done("calibrate");
-      // Static scales (and --calib-stats, which GPTQ reads) must describe
-      // the smoothed activations: smooth, then calibrate again (smoothed
-      // matmuls are marked, so the quantization pipeline leaves them be).
-      if (smooth && (actMode == "static" || !calibStats.empty())) {
+      // Static scales and the X^T X statistics (--calib-stats, or the
+      // temporary folder GPTQ and --weight-clip=act read) must describe the
+      // smoothed activations: smooth, then calibrate again (smoothed matmuls
+      // are marked, so the quantization pipeline leaves them be).
+      if (smooth && (actMode == "static" || !calibOptions.statsDir.empty())) {
         PassManager smoothing(&context);
         buildSmoothingPipeline(smoothing, pipelineOptions);
         if (failed(smoothing.run(*module)))
