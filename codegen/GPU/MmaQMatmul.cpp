@@ -27,10 +27,11 @@
 #include "qcc/Codegen/GPU/Passes.h"
 #include "qcc/Dialect/Q/IR/QOps.h"
 
+#include "W4A16Gemv.h"
+
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -79,26 +80,6 @@ TileConfig chooseConfig(int64_t m, int64_t n) {
   return chosen;
 }
 
-/// The packed weight bytes of a q.weight_constant.
-std::optional<std::vector<int8_t>> bytesOf(ElementsAttr attr) {
-  if (!attr.getElementType().isInteger(8))
-    return std::nullopt;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    std::vector<int8_t> bytes;
-    bytes.reserve(attr.getNumElements());
-    for (int8_t v : dense.getValues<int8_t>())
-      bytes.push_back(v);
-    return bytes;
-  }
-  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
-  AsmResourceBlob *blob =
-      resource ? resource.getRawHandle().getBlob() : nullptr;
-  if (!blob || int64_t(blob->getData().size()) != attr.getNumElements())
-    return std::nullopt;
-  ArrayRef<char> raw = blob->getData();
-  return std::vector<int8_t>(raw.begin(), raw.end());
-}
-
 class MmaLowering {
 public:
   MmaLowering(q::MatmulOp op, SymbolTable &symbols)
@@ -138,7 +119,7 @@ public:
 
   LogicalResult run() {
     auto weight = op.getWeight().getDefiningOp<q::WeightConstantOp>();
-    auto codes = bytesOf(weight.getStorage());
+    auto codes = qcc::gpu::constantBytes(weight.getStorage());
     if (!codes || int64_t(codes->size()) != numK * numN)
       return op.emitOpError("int8 weight storage of ")
              << numK * numN << " bytes expected";
@@ -216,7 +197,7 @@ private:
 
   /// [K, N] row-major codes -> [padN / BN][padK / 64][BN][64] tiles, each
   /// row's 16-byte chunks swizzled as the GEMM's shared memory expects.
-  Value packWeights(ArrayRef<int8_t> codes) {
+  Value packWeights(ArrayRef<uint8_t> codes) {
     int64_t kt = padK / kTileK;
     std::vector<int8_t> packed(padN * padK, 0);
     for (int64_t k = 0; k < numK; ++k)
@@ -225,7 +206,7 @@ private:
         int64_t t = k / kTileK, c = (k % kTileK) / 16, byte = k % 16;
         int64_t chunk = c ^ ((r >> 1) & 3);
         packed[((nb * kt + t) * cfg.bn + r) * kTileK + chunk * 16 + byte] =
-            codes[k * numN + n];
+            int8_t(codes[k * numN + n]);
       }
     auto tensorType = RankedTensorType::get({padN * padK}, b.getI8Type());
     auto value = DenseElementsAttr::getFromRawBuffer(
