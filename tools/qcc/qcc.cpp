@@ -17,6 +17,8 @@
 #include "qcc/Pipelines/Pipelines.h"
 #include "qcc/Target/Target.h"
 
+#include "Report.h"
+
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -230,189 +232,6 @@ private:
   std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
 };
 
-int writeText(llvm::StringRef path,
-              llvm::function_ref<void(llvm::raw_ostream &)> fn);
-void writeSmoothReport(ModuleOp module, llvm::json::OStream &out);
-
-/// Writes the per-layer quantization report (the `qcc.quant_report` module
-/// attribute that qcc-quantize-weights fills) as JSON to `path`, and a table
-/// on stdout.
-int writeReport(ModuleOp module, llvm::StringRef path, double compileSeconds,
-                int64_t weightFileBytes, const CalibrationResult *calib,
-                const EvaluationResult *eval) {
-  auto layers = module->getAttrOfType<ArrayAttr>("qcc.quant_report");
-  int64_t before = 0, after = 0, elements = 0, quantized = 0;
-  std::string json;
-  llvm::raw_string_ostream os(json);
-  llvm::json::OStream out(os, 2);
-  llvm::outs() << llvm::format("%-40s %-18s %12s %12s %10s  %s\n", "layer",
-                               "format", "bytes before", "bytes after",
-                               "weight err", "note");
-  out.object([&] {
-    out.attributeArray("layers", [&] {
-      for (Attribute attr : layers ? layers.getValue() : ArrayRef<Attribute>()) {
-        auto d = cast<DictionaryAttr>(attr);
-        auto str = [&](StringRef key) {
-          return d.getAs<StringAttr>(key).getValue();
-        };
-        auto num = [&](StringRef key) {
-          return d.getAs<IntegerAttr>(key).getInt();
-        };
-        double err = d.getAs<FloatAttr>("weight_rel_error").getValueAsDouble();
-        before += num("bytes_before");
-        after += num("bytes_after");
-        elements += num("k") * num("n");
-        quantized += str("format") != "f32";
-        llvm::outs() << llvm::format("%-40s %-18s %12lld %12lld %10.4f  %s\n",
-                                     str("name").str().c_str(),
-                                     str("format").str().c_str(),
-                                     (long long)num("bytes_before"),
-                                     (long long)num("bytes_after"), err,
-                                     str("note").str().c_str());
-        out.object([&] {
-          out.attribute("name", str("name"));
-          out.attribute("format", str("format"));
-          out.attribute("shape", llvm::json::Array{num("k"), num("n")});
-          out.attribute("bits", str("format") == "f32"
-                                    ? 32
-                                    : (str("format").starts_with("int8") ? 8 : 4));
-          out.attribute("weight_bytes_before", num("bytes_before"));
-          out.attribute("weight_bytes_after", num("bytes_after"));
-          out.attribute("weight_rel_error", err);
-          out.attribute("activations", str("activations"));
-          out.attribute("note", str("note"));
-          if (auto algo = d.getAs<StringAttr>("weight_algo"))
-            out.attribute("weight_algo", algo.getValue());
-          for (StringRef key : {"output_rel_error", "output_rel_error_rtn"})
-            if (auto value = d.getAs<FloatAttr>(key))
-              out.attribute(key, value.getValueAsDouble());
-        });
-      }
-    });
-    double bitsPerWeight = elements ? 8.0 * after / elements : 0.0;
-    out.attributeObject("totals", [&] {
-      out.attribute("matmul_layers", (int64_t)(layers ? layers.size() : 0));
-      out.attribute("quantized_layers", quantized);
-      out.attribute("matmul_weight_bytes_before", before);
-      out.attribute("matmul_weight_bytes_after", after);
-      out.attribute("matmul_bits_per_weight", bitsPerWeight);
-      out.attribute("weight_file_bytes", weightFileBytes);
-      out.attribute("weight_file_bytes_float_estimate",
-                    weightFileBytes - after + before);
-      out.attribute("compile_seconds", compileSeconds);
-      if (calib)
-        out.attribute("calibration_seconds",
-                      calib->compileSeconds + calib->runSeconds);
-    });
-    if (calib)
-      out.attributeObject("calibration", [&] {
-        out.attribute("method", calibrationMethodName(calib->method));
-        if (calib->method == CalibrationMethod::Percentile)
-          out.attribute("percentile", calib->percentile);
-        out.attribute("samples", (int64_t)calib->numSamples);
-        out.attribute("float_model_compile_seconds", calib->compileSeconds);
-        out.attribute("run_seconds", calib->runSeconds);
-        out.attributeArray("activations", [&] {
-          for (const CalibrationPoint &p : calib->points)
-            out.object([&] {
-              out.attribute("name", p.name);
-              out.attribute("channels", p.channels);
-              out.attribute("min", p.min);
-              out.attribute("max", p.max);
-              out.attribute("abs_max_chosen", p.absMax);
-              out.attribute("channel_outlier_ratio", p.channelOutlierRatio);
-              out.attribute("static_sqnr_db", p.sqnrDb);
-              out.attribute("per_token_fallback", p.fallback);
-              out.attribute("values", (int64_t)p.values);
-              out.attribute("non_finite", (int64_t)p.nonFinite);
-            });
-        });
-      });
-    writeSmoothReport(module, out);
-    if (eval)
-      out.attributeObject("quality", [&] {
-        out.attribute("samples", (int64_t)eval->numSamples);
-        out.attributeArray("outputs", [&] {
-          for (const OutputQuality &q : eval->outputs)
-            out.object([&] {
-              out.attribute("name", q.name);
-              out.attribute("mean_cosine", q.meanCosine);
-              out.attribute("min_cosine", q.minCosine);
-              out.attribute("mean_rel_l2", q.meanRelL2);
-              out.attribute("max_rel_l2", q.maxRelL2);
-              out.attribute("max_abs_error", q.maxAbsError);
-              if (q.top1Agreement >= 0)
-                out.attribute("top1_agreement", q.top1Agreement);
-            });
-        });
-      });
-  });
-  os << "\n";
-  llvm::outs() << llvm::format(
-      "total: %lld of %lld matmul layers quantized; matmul weights %lld -> "
-      "%lld bytes (%.2f bits/weight); weight file %lld bytes; compile %.1f s\n",
-      (long long)quantized, (long long)(layers ? layers.size() : 0),
-      (long long)before, (long long)after,
-      elements ? 8.0 * after / elements : 0.0, (long long)weightFileBytes,
-      compileSeconds);
-  return writeText(path, [&](llvm::raw_ostream &file) { file << json; });
-}
-
-/// The `qcc.smooth_report` module attribute (qcc-smooth-activations) as a
-/// JSON array and a table on stdout.
-void writeSmoothReport(ModuleOp module, llvm::json::OStream &out) {
-  auto layers = module->getAttrOfType<ArrayAttr>("qcc.smooth_report");
-  if (!layers)
-    return;
-  llvm::outs() << llvm::format("%-40s %6s %10s %10s %12s %12s  %s\n",
-                               "smoothed layer", "alpha", "s min", "s max",
-                               "|x| before", "|x| after", "1/s placed");
-  out.attributeArray("smoothing", [&] {
-    for (Attribute attr : layers) {
-      auto d = cast<DictionaryAttr>(attr);
-      auto num = [&](StringRef key) {
-        return d.getAs<FloatAttr>(key).getValueAsDouble();
-      };
-      StringRef name = d.getAs<StringAttr>("name").getValue();
-      StringRef placement = d.getAs<StringAttr>("placement").getValue();
-      llvm::outs() << llvm::format(
-          "%-40s %6.2f %10.4g %10.4g %12.4g %12.4g  %s\n", name.str().c_str(),
-          num("alpha"), num("scale_min"), num("scale_max"),
-          num("act_absmax_before"), num("act_absmax_after"),
-          placement.str().c_str());
-      out.object([&] {
-        out.attribute("name", name);
-        out.attribute("alpha", num("alpha"));
-        out.attribute("k", d.getAs<IntegerAttr>("k").getInt());
-        out.attribute("matmuls_sharing_s",
-                      d.getAs<IntegerAttr>("shared_with").getInt() + 1);
-        out.attribute("scale_min", num("scale_min"));
-        out.attribute("scale_max", num("scale_max"));
-        out.attribute("act_absmax_before", num("act_absmax_before"));
-        out.attribute("act_absmax_after", num("act_absmax_after"));
-        out.attribute("placement", placement);
-      });
-    }
-  });
-}
-
-/// Prints the float-vs-artifact comparison of --eval.
-void printQuality(const EvaluationResult &eval) {
-  llvm::outs() << llvm::format("quality vs float over %zu input sets:\n",
-                               eval.numSamples);
-  llvm::outs() << llvm::format("  %-32s %12s %12s %12s %12s\n", "output",
-                               "mean cosine", "min cosine", "mean rel L2",
-                               "top-1 agree");
-  for (const OutputQuality &q : eval.outputs) {
-    std::string top1 = q.top1Agreement >= 0
-                           ? llvm::formatv("{0:P1}", q.top1Agreement).str()
-                           : "-";
-    llvm::outs() << llvm::format("  %-32s %12.6f %12.6f %12.3e %12s\n",
-                                 q.name.c_str(), q.meanCosine, q.minCosine,
-                                 q.meanRelL2, top1.c_str());
-  }
-}
-
 /// Parses NAME:1x128 (the name may itself contain ':').
 bool parseInputShape(llvm::StringRef text, std::string &name,
                      std::vector<int64_t> &dims) {
@@ -431,16 +250,6 @@ bool parseInputShape(llvm::StringRef text, std::string &name,
   return !dims.empty();
 }
 
-/// Writes text to `path`, or stdout for "-".
-int writeText(llvm::StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> fn) {
-  std::error_code ec;
-  llvm::ToolOutputFile out(path.empty() ? "-" : path, ec, llvm::sys::fs::OF_Text);
-  if (ec)
-    return fail("cannot write '" + path + "': " + ec.message());
-  fn(out.os());
-  out.keep();
-  return 0;
-}
 
 void printTargetList() {
   llvm::outs() << "Targets (-target=NAME):\n";
