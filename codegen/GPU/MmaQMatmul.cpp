@@ -168,32 +168,9 @@ private:
   }
 
   Value contiguous(Value value, bool copyIn) {
-    auto type = cast<MemRefType>(value.getType());
-    if (type.getLayout().isIdentity())
-      return value;
-    Value buffer = memref::AllocOp::create(
-        b, loc, MemRefType::get(type.getShape(), type.getElementType()));
-    if (copyIn)
-      memref::CopyOp::create(b, loc, value, buffer);
-    return buffer;
+    return qcc::gpu::contiguousBuffer(b, loc, value, copyIn);
   }
-
-  Value collapse(Value value) {
-    auto type = cast<MemRefType>(value.getType());
-    if (type.getRank() == 2)
-      return value;
-    ReassociationIndices leading;
-    int64_t rows = 1;
-    for (int64_t i = 0; i + 1 < type.getRank(); ++i) {
-      leading.push_back(i);
-      rows *= type.getDimSize(i);
-    }
-    return memref::CollapseShapeOp::create(
-        b, loc,
-        MemRefType::get({rows, type.getShape().back()}, type.getElementType()),
-        value,
-        ArrayRef<ReassociationIndices>{leading, {type.getRank() - 1}});
-  }
+  Value collapse(Value value) { return qcc::gpu::collapseToRows(b, loc, value); }
 
   /// [K, N] row-major codes -> [padN / BN][padK / 64][BN][64] tiles, each
   /// row's 16-byte chunks swizzled as the GEMM's shared memory expects.

@@ -125,6 +125,33 @@ std::optional<std::vector<uint8_t>> constantBytes(ElementsAttr attr) {
   return std::vector<uint8_t>(raw.begin(), raw.end());
 }
 
+Value contiguousBuffer(OpBuilder &b, Location loc, Value value, bool copyIn) {
+  auto type = cast<MemRefType>(value.getType());
+  if (type.getLayout().isIdentity())
+    return value;
+  Value buffer = memref::AllocOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()));
+  if (copyIn)
+    memref::CopyOp::create(b, loc, value, buffer);
+  return buffer;
+}
+
+Value collapseToRows(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<MemRefType>(value.getType());
+  if (type.getRank() == 2)
+    return value;
+  ReassociationIndices leading;
+  int64_t rows = 1;
+  for (int64_t i = 0; i + 1 < type.getRank(); ++i) {
+    leading.push_back(i);
+    rows *= type.getDimSize(i);
+  }
+  return memref::CollapseShapeOp::create(
+      b, loc,
+      MemRefType::get({rows, type.getShape().back()}, type.getElementType()),
+      value, ArrayRef<ReassociationIndices>{leading, {type.getRank() - 1}});
+}
+
 namespace {
 
 /// IEEE half bits of `v` (round to nearest even).

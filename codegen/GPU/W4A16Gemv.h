@@ -2,7 +2,8 @@
 //
 // Private to codegen/GPU: the W4A16 GEMV kernel that qcc-gpu-lower-qmatmul
 // emits for q.matmul with at most 16 rows, and the helpers that read the
-// compile-time values of its weight operands.
+// compile-time values of its weight operands and shape the buffers of the
+// quantized matmul lowerings (also used by qcc-gpu-mma-qmatmul).
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +34,14 @@ mlir::ElementsAttr constantOperand(mlir::Value v, mlir::SymbolTable &symbols);
 std::optional<std::vector<double>> constantNumbers(mlir::ElementsAttr attr);
 /// The raw bytes of an i8 constant.
 std::optional<std::vector<uint8_t>> constantBytes(mlir::ElementsAttr attr);
+
+/// `value` itself when its memref layout is the identity, else a new
+/// identity-layout buffer of its shape (filled from `value` if `copyIn`).
+mlir::Value contiguousBuffer(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value value, bool copyIn);
+/// A contiguous memref of rank >= 2 as [rows, last dim].
+mlir::Value collapseToRows(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value value);
 
 /// Emits the W4A16 GEMV for `op` (int4 packed_k weights, groups along K,
 /// act_quant none, constant scales and zero points, at most 16 rows) at
