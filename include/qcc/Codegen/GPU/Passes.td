@@ -101,6 +101,42 @@ def GpuMmaQMatmul : Pass<"qcc-gpu-mma-qmatmul", "mlir::ModuleOp"> {
                            "mlir::memref::MemRefDialect"];
 }
 
+def GpuW4A16Gemm : Pass<"qcc-gpu-w4a16-gemm", "mlir::ModuleOp"> {
+  let summary = "W4A16 q.matmul with many rows -> tensor-core GEMM (mma.sync m16n8k16)";
+  let description = [{
+    Runs before `qcc-gpu-lower-qmatmul` and takes the bufferized q.matmul ops
+    with int4 `packed_k` weights in groups along K (16, 32 or a multiple of
+    64 dividing K; K a multiple of 64), float activations
+    (`act_quant = none`), constant scales and zero points, and at least
+    `min-rows` rows (default 17: fewer go to the W4A16 GEMV). Each becomes
+    up to three launches (codegen/GPU/W4A16Gemm.cpp): an f32 -> f16
+    conversion of the activations, the GEMM, and a sum of the split-K
+    partials. The GEMM block (4 warps) computes a 16/32/64-row x
+    256/256/128-column output tile over a range of K; per stage of 64 K,
+    `cp.async` copies the codes (prepacked at compile time in block-stage
+    order, each lane's 16 bytes being its mma A fragments of 4 K tiles),
+    the group parameters and the XOR-swizzled f16 activation tile into a
+    2-4 stage ring of shared memory; warps decode the codes to f16 in
+    registers (magic-number trick, zero point subtracted and group scale
+    multiplied in f16x2), load activations with `ldmatrix.x4` and run
+    `mma.sync.m16n8k16` with f32 accumulation; the epilogue (or the reduce
+    kernel) undoes the scales' power-of-two factor and adds the bias.
+    A `linalg.fill` of the output right before the op is erased.
+  }];
+  let options = [
+    Option<"minRows", "min-rows", "int64_t", /*default=*/"17",
+           "Smallest number of rows taken">,
+    Option<"splits", "splits", "int64_t", /*default=*/"0",
+           "Blocks splitting K (0: enough to fill the GPU)">,
+    Option<"stages", "stages", "int64_t", /*default=*/"0",
+           "Pipeline stages in shared memory (0: as many as fit, up to 4)">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::NVVM::NVVMDialect",
+                           "mlir::LLVM::LLVMDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 def GpuTileMatmul : Pass<"qcc-gpu-tile-matmul", "mlir::func::FuncOp"> {
   let summary = "Shared-memory tiled GPU kernels for f32 (batch) matmuls";
   let description = [{
