@@ -47,7 +47,8 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 /// operand on tensors. (Its own checks decide; observing a few more is
 /// harmless.)
 bool isCandidate(linalg::MatmulOp op) {
-  if (!op.hasPureTensorSemantics() || op.getInputs().size() != 2)
+  if (!op.hasPureTensorSemantics() || op.getInputs().size() != 2 ||
+      op->hasAttr("qcc.keep_float")) // stays float whatever it sees
     return false;
   auto weight = op.getInputs()[1].getDefiningOp<arith::ConstantOp>();
   auto input = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());

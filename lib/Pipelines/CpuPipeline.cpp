@@ -43,12 +43,26 @@ void buildSmoothingPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createSmoothActivations(smoothOptions));
 }
 
+void buildOutlierPipeline(OpPassManager &pm,
+                          const CpuPipelineOptions &options) {
+  if (options.outlierCount == 0 && options.outlierRatio == 0.0)
+    return;
+  RetainOutliersOptions outlierOptions;
+  outlierOptions.count = options.outlierCount;
+  outlierOptions.ratio = options.outlierRatio;
+  // Weight-only: the zeroed weight rows already take the channels out.
+  outlierOptions.maskActivations = options.actQuant != "none";
+  pm.addNestedPass<func::FuncOp>(createRetainOutliers(outlierOptions));
+}
+
 void buildQuantizationPipeline(OpPassManager &pm,
                                const CpuPipelineOptions &options) {
   if (options.bits != 8 && options.bits != 4)
     return;
-  // Matmuls smoothed before calibration are marked and left alone here.
+  // Matmuls smoothed or split before calibration are marked and left alone
+  // here.
   buildSmoothingPipeline(pm, options);
+  buildOutlierPipeline(pm, options);
   QuantizeWeightsOptions quantOptions;
   quantOptions.bits = options.bits;
   quantOptions.groupSize = options.groupSize;

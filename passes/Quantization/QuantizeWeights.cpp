@@ -310,6 +310,9 @@ struct QuantizeWeightsPass
     if (numK * numN < minElements)
       return keep("too small to pay (K*N < " + std::to_string(minElements) +
                   ")");
+    // qcc-retain-outliers' float side products (and anything else marked).
+    if (auto why = op->getAttrOfType<StringAttr>("qcc.keep_float"))
+      return keep(why.getValue());
     for (const std::string &pattern : keepFloat)
       if (!pattern.empty() && name.find(pattern) != std::string::npos)
         return keep("--keep-float=" + pattern);

@@ -254,6 +254,15 @@ struct SmoothActivationsPass
       Value w = makeConstant(b, c.weight.getLoc(), {c.k, c.n}, values);
       c.op->setOperand(1, w);
       c.op->setAttr(kSmoothed, attrs.getF64FloatAttr(alpha));
+      // The activations are now X / s: their per-channel bounds too (what
+      // qcc-retain-outliers picks outlier channels from).
+      std::vector<float> smoothedMax(numK);
+      for (int64_t j = 0; j < numK; ++j)
+        smoothedMax[j] = static_cast<float>(c.channelAbsMax[j] / scale[j]);
+      c.op->setAttr(kChannelAbsMax,
+                    DenseElementsAttr::get(
+                        RankedTensorType::get({numK}, attrs.getF32Type()),
+                        ArrayRef<float>(smoothedMax)));
       if (c.weight->use_empty())
         c.weight->erase();
       double before = 0.0, after = 0.0;

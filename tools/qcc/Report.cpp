@@ -56,6 +56,68 @@ void writeSmoothReport(ModuleOp module, llvm::json::OStream &out) {
   });
 }
 
+/// The `qcc.outlier_report` module attribute (qcc-retain-outliers): per
+/// matmul the activation channels kept in float and the bytes of their
+/// float weight rows.
+void writeOutlierReport(ModuleOp module, llvm::json::OStream &out) {
+  auto layers = module->getAttrOfType<ArrayAttr>("qcc.outlier_report");
+  if (!layers)
+    return;
+  llvm::outs() << llvm::format("%-40s %6s %6s %12s %12s %12s  %s\n",
+                               "outlier layer", "K", "kept", "float bytes",
+                               "|x| before", "|x| after", "channels");
+  int64_t totalBytes = 0, totalKept = 0;
+  out.attributeArray("outliers", [&] {
+    for (Attribute attr : layers) {
+      auto d = cast<DictionaryAttr>(attr);
+      auto num = [&](StringRef key) {
+        return d.getAs<FloatAttr>(key).getValueAsDouble();
+      };
+      auto integer = [&](StringRef key) {
+        return d.getAs<IntegerAttr>(key).getInt();
+      };
+      StringRef name = d.getAs<StringAttr>("name").getValue();
+      std::string channels;
+      std::vector<int64_t> list;
+      for (Attribute c : d.getAs<ArrayAttr>("channels")) {
+        list.push_back(cast<IntegerAttr>(c).getInt());
+        channels += (channels.empty() ? "" : ",") + std::to_string(list.back());
+      }
+      totalBytes += integer("float_bytes");
+      totalKept += integer("kept");
+      llvm::outs() << llvm::format(
+          "%-40s %6lld %6lld %12lld %12.4g %12.4g  %s\n", name.str().c_str(),
+          static_cast<long long>(integer("k")),
+          static_cast<long long>(integer("kept")),
+          static_cast<long long>(integer("float_bytes")),
+          num("act_absmax_before"), num("act_absmax_after"), channels.c_str());
+      out.object([&] {
+        out.attribute("name", name);
+        out.attribute("k", integer("k"));
+        out.attribute("n", integer("n"));
+        out.attribute("kept", integer("kept"));
+        out.attributeArray("channels", [&] {
+          for (int64_t c : list)
+            out.value(c);
+        });
+        out.attribute("float_bytes", integer("float_bytes"));
+        out.attribute("act_absmax_before", num("act_absmax_before"));
+        out.attribute("act_absmax_after", num("act_absmax_after"));
+        out.attribute("activations_masked",
+                      d.getAs<BoolAttr>("masked").getValue());
+        out.attribute("capped_at_half_k",
+                      d.getAs<BoolAttr>("capped").getValue());
+      });
+    }
+  });
+  llvm::outs() << llvm::format("outlier channels kept in float: %lld over "
+                               "%zu matmuls, %lld bytes of float weight "
+                               "rows\n",
+                               static_cast<long long>(totalKept),
+                               layers.size(),
+                               static_cast<long long>(totalBytes));
+}
+
 } // namespace
 
 /// Writes the per-layer quantization report (the `qcc.quant_report` module
@@ -153,6 +215,7 @@ int qcc::writeReport(ModuleOp module, llvm::StringRef path, double compileSecond
         });
       });
     writeSmoothReport(module, out);
+    writeOutlierReport(module, out);
     if (eval)
       out.attributeObject("quality", [&] {
         out.attribute("samples", (int64_t)eval->numSamples);

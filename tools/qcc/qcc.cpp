@@ -40,6 +40,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cmath>
 
 using namespace mlir;
 using namespace qcc;
@@ -164,6 +165,19 @@ cl::opt<std::string> smoothFlag(
              "channels into the weights with strength ALPHA in [0, 1] "
              "(default 0.5); needs --calib and int8 activations"),
     cl::value_desc("alpha"), cl::ValueOptional, cl::cat(qccCategory));
+cl::opt<std::string> keepOutliersFlag(
+    "keep-outliers",
+    cl::desc("Mixed precision: per quantized matmul input, keep the N "
+             "activation channels with the largest calibrated max |x| (and "
+             "their weight rows) in float, or 'auto': those above "
+             "--outlier-ratio times the median channel, at most 64; needs "
+             "--calib"),
+    cl::value_desc("N|auto"), cl::cat(qccCategory));
+cl::opt<double> outlierRatio(
+    "outlier-ratio",
+    cl::desc("With --keep-outliers: only channels whose max |x| exceeds R "
+             "times the median channel's (default 6 for auto, 0 for N)"),
+    cl::value_desc("R"), cl::init(0.0), cl::cat(qccCategory));
 cl::opt<std::string> evalPath(
     "eval",
     cl::desc("Compare the artifact with the float model on the input sets in "
@@ -367,6 +381,30 @@ int main(int argc, char **argv) {
       return fail("--smooth balances int8 activations; it needs "
                   "--act=dynamic or --act=static");
   }
+  int64_t outlierCount = 0;
+  double outlierThreshold = outlierRatio;
+  bool keepOutliers = keepOutliersFlag.getNumOccurrences() > 0;
+  if (keepOutliers) {
+    if (keepOutliersFlag == "auto") {
+      outlierCount = 64;
+      if (outlierRatio.getNumOccurrences() == 0)
+        outlierThreshold = 6.0;
+    } else if (llvm::StringRef(keepOutliersFlag).getAsInteger(10,
+                                                             outlierCount) ||
+               outlierCount <= 0) {
+      return fail("--keep-outliers needs a channel count > 0 or 'auto', got "
+                  "'" + keepOutliersFlag + "'");
+    }
+    if (bits == 32)
+      return fail("--keep-outliers needs -bits=8 or -bits=4");
+    if (calibPath.empty())
+      return fail("--keep-outliers needs per-channel activation ranges: "
+                  "calibrate with --calib PATH");
+  }
+  if (!(outlierRatio >= 0.0) || !std::isfinite(outlierRatio))
+    return fail("--outlier-ratio must be a number >= 0");
+  if (outlierRatio.getNumOccurrences() > 0 && !keepOutliers)
+    return fail("--outlier-ratio needs --keep-outliers=N|auto");
   if (groupSize != 32 && groupSize != 64 && groupSize != 128)
     return fail("--group-size=" + llvm::Twine(groupSize.getValue()) +
                 " is not supported (32, 64 or 128)");
@@ -506,6 +544,8 @@ int main(int argc, char **argv) {
   pipelineOptions.gptqDampening = gptqDampening;
   pipelineOptions.smooth = smooth;
   pipelineOptions.smoothAlpha = smoothAlpha;
+  pipelineOptions.outlierCount = outlierCount;
+  pipelineOptions.outlierRatio = outlierThreshold;
   // Calibration and evaluation need the float model after the tensor-level
   // optimizations, so the pipeline runs in two parts around them.
   std::unique_ptr<FloatModel> floatModel;
@@ -536,19 +576,27 @@ int main(int argc, char **argv) {
       timer.done("calibrate");
       // Static scales and the X^T X statistics (--calib-stats, or the
       // temporary folder GPTQ and --weight-clip=act read) must describe the
-      // smoothed activations: smooth, then calibrate again (smoothed matmuls
-      // are marked, so the quantization pipeline leaves them be).
-      if (smooth && (actMode == "static" || !calibOptions.statsDir.empty())) {
-        PassManager smoothing(&context);
-        buildSmoothingPipeline(smoothing, pipelineOptions);
-        if (failed(smoothing.run(*module)))
-          return fail("smoothing failed: " + (firstDiagnostic.empty()
-                                                  ? std::string("unknown error")
-                                                  : firstDiagnostic));
-        if (failed(calibrate(*module, *target, pipelineOptions, *sets,
-                             calibOptions, calibResult, nullptr, error)))
-          return fail(error);
-        timer.done("recalibrate");
+      // smoothed and split activations: smooth, keep the outlier channels
+      // (chosen from the smoothed ranges), then calibrate again (processed
+      // matmuls are marked, so the quantization pipeline leaves them be).
+      bool recalibrate =
+          actMode == "static" || !calibOptions.statsDir.empty();
+      if ((smooth && (recalibrate || keepOutliers)) || keepOutliers) {
+        PassManager rewrite(&context);
+        if (smooth)
+          buildSmoothingPipeline(rewrite, pipelineOptions);
+        buildOutlierPipeline(rewrite, pipelineOptions);
+        if (failed(rewrite.run(*module)))
+          return fail(std::string(smooth ? "smoothing" : "outlier retention") +
+                      " failed: " +
+                      (firstDiagnostic.empty() ? std::string("unknown error")
+                                               : firstDiagnostic));
+        if (recalibrate) {
+          if (failed(calibrate(*module, *target, pipelineOptions, *sets,
+                               calibOptions, calibResult, nullptr, error)))
+            return fail(error);
+          timer.done("recalibrate");
+        }
       }
     }
     if (evalSets && !floatModel) {

@@ -187,4 +187,46 @@ def SmoothActivations : Pass<"qcc-smooth-activations", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def RetainOutliers : Pass<"qcc-retain-outliers", "mlir::func::FuncOp"> {
+  let summary = "Mixed precision: keep activation outlier channels in float";
+  let description = [{
+    LLM.int8()-style outlier retention. For every `linalg.matmul` with a
+    constant f32 `[K, N]` weight and a calibrated `qcc.act_channel_absmax`
+    (max |x| of each input channel), picks the outlier channels of its
+    input: the `count` largest (0: no limit), of those only channels whose
+    max |x| exceeds `ratio` times the median channel's (0: no threshold),
+    never more than K / 2. Then `Y = X W` becomes
+
+      Y = (X * mask) W' + X[:, idx] W[idx, :]
+
+    with `mask` zero on the kept channels (with `mask-activations`; for
+    weight-only quantization X stays as it is), W' the weight with the kept
+    rows zeroed (what qcc-quantize-weights then quantizes) and the second
+    product a float matmul with K = #kept, marked `qcc.keep_float`, whose
+    result is the main matmul's init. Matmuls reading the same activations
+    share the mask and the gather of the kept columns. Processed matmuls are
+    marked `qcc.outliers_kept`; their `qcc.act_channel_absmax` and
+    `qcc.act_absmax` lose the kept channels. Each is listed in the module's
+    `qcc.outlier_report` (channels and the bytes of their float rows). Runs
+    after calibration and qcc-smooth-activations, before
+    qcc-quantize-weights; static ranges and X^T X statistics should be
+    calibrated again on the result.
+  }];
+  let options = [
+    Option<"count", "count", "int64_t", /*default=*/"0",
+           "Most channels kept per activation (0: no limit; needs ratio)">,
+    Option<"ratio", "ratio", "double", /*default=*/"0.0",
+           "Keep only channels whose calibrated max |x| exceeds ratio times "
+           "the median channel's (0: no threshold; needs count)">,
+    Option<"maskActivations", "mask-activations", "bool", /*default=*/"true",
+           "Zero the kept channels of the quantized matmul's input (int8 "
+           "activations); false for weight-only quantization">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"4096",
+           "Smallest weight (K * N) considered, as qcc-quantize-weights">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 #endif // QCC_PASSES_PASSES_TD

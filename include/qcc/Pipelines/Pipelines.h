@@ -54,6 +54,16 @@ struct CpuPipelineOptions : public mlir::PassPipelineOptions<CpuPipelineOptions>
       *this, "smooth-alpha",
       llvm::cl::desc("SmoothQuant migration strength in [0, 1]"),
       llvm::cl::init(0.5)};
+  Option<int64_t> outlierCount{
+      *this, "outlier-count",
+      llvm::cl::desc("qcc-retain-outliers: most activation channels kept in "
+                     "float per matmul input (0 with outlier-ratio 0: off)"),
+      llvm::cl::init(0)};
+  Option<double> outlierRatio{
+      *this, "outlier-ratio",
+      llvm::cl::desc("qcc-retain-outliers: keep channels whose calibrated "
+                     "max |x| exceeds this times the median channel's"),
+      llvm::cl::init(0.0)};
   Option<std::string> weightAlgo{
       *this, "weight-algo",
       llvm::cl::desc("Weight rounding: rtn or gptq (needs weight-stats)"),
@@ -104,6 +114,12 @@ void buildQuantizationPipeline(mlir::OpPassManager &pm,
 /// static activation ranges on the smoothed model.
 void buildSmoothingPipeline(mlir::OpPassManager &pm,
                             const CpuPipelineOptions &options);
+
+/// Mixed-precision outlier retention (when outlier-count or outlier-ratio
+/// is set): part of the quantization pipeline, after smoothing; the driver
+/// also runs it alone before calibrating again on the split model.
+void buildOutlierPipeline(mlir::OpPassManager &pm,
+                          const CpuPipelineOptions &options);
 
 /// Tensor optimization, quantization and codegen: what `qcc -target=x86-64*`
 /// runs.
