@@ -116,3 +116,9 @@ bool CalibrationStats::loadGram(llvm::StringRef prefix, int64_t k,
                                 std::string &error) const {
   return loadArray(prefix, ".xtx.npy", {k, k}, out, error);
 }
+
+bool CalibrationStats::loadMeanAbs(llvm::StringRef prefix, int64_t k,
+                                   std::vector<double> &out,
+                                   std::string &error) const {
+  return loadArray(prefix, ".mean_abs.npy", {k}, out, error);
+}

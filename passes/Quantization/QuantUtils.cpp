@@ -54,3 +54,10 @@ void qcc::appendQuantReport(Operation *op, ArrayRef<NamedAttribute> fields) {
   layers.push_back(b.getDictionaryAttr(fields));
   module->setAttr("qcc.quant_report", b.getArrayAttr(layers));
 }
+
+int64_t qcc::fitGroupSize(int64_t k, int64_t groupSize) {
+  int64_t group = groupSize;
+  while (group > 8 && k % group != 0)
+    group /= 2;
+  return group > 0 && k % group == 0 ? group : 0;
+}

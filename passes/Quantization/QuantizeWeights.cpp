@@ -348,10 +348,8 @@ struct QuantizeWeightsPass
       // A K that the group size does not divide (SmolLM2's 576 with 128)
       // takes the largest smaller power-of-two group (>= 8) that divides it,
       // rather than leaving the layer in float; the report says so.
-      int64_t group = groupSize;
-      while (group > 8 && numK % group != 0)
-        group /= 2;
-      if (numK % group != 0)
+      int64_t group = qcc::fitGroupSize(numK, groupSize);
+      if (group == 0)
         return keep("K = " + std::to_string(numK) +
                     " is not a multiple of the group size " +
                     std::to_string(static_cast<int64_t>(groupSize)) +

@@ -10,7 +10,8 @@
 //      {"file_prefix": "0", "rows": 2048, "layers": ["q_proj", "k_proj"]}]}
 //
 // Weight quantization reads X^T X back by layer name: GPTQ's Hessian, and
-// its diagonal for the activation-weighted clip.
+// its diagonal for the activation-weighted clip; AWQ reads X^T X and
+// `<prefix>.mean_abs.npy` [K] f64 (E[|x_k|]).
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,6 +45,11 @@ public:
   /// file is missing or is not a [k, k] float64 array.
   bool loadGram(llvm::StringRef prefix, int64_t k, std::vector<double> &out,
                 std::string &error) const;
+
+  /// Reads `<prefix>.mean_abs.npy` (mean |x| per channel, AWQ's activation
+  /// statistic) into `out`; fails unless it is a [k] float64 array.
+  bool loadMeanAbs(llvm::StringRef prefix, int64_t k, std::vector<double> &out,
+                   std::string &error) const;
 
   const std::string &getDirectory() const { return directory; }
 

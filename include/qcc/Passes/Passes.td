@@ -229,4 +229,56 @@ def RetainOutliers : Pass<"qcc-retain-outliers", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def AwqScale : Pass<"qcc-awq-scale", "mlir::func::FuncOp"> {
+  let summary = "AWQ: per-input-channel weight scales chosen for the least "
+                "output error of the rounded weights";
+  let description = [{
+    Activation-aware weight quantization. For every `linalg.matmul` with a
+    constant f32 `[K, N]` weight that qcc-quantize-weights will quantize
+    (same `bits`, `group-size`, `symmetric`, `clip`, `min-elements` and
+    `keep-float`), reads the calibrated statistics of its input from `stats`
+    (a `qcc --calib-stats` folder: X^T X and mean |x| per channel) and
+    tries `s_j = mean|x_j|^alpha` (normalised) for alpha = i / grid,
+    i = 0..grid: the weight rows are multiplied by s, rounded as the weight
+    quantizer will round them, and divided by s again, and the squared
+    output error `tr(dW^T H dW)` with H = X^T X decides (computed on up to
+    `search-columns` evenly spaced output columns of each weight; alpha = 0,
+    plain rounding, is a candidate, so the estimate never gets worse).
+    Matmuls reading the same activations share one s and add their errors.
+    The chosen s multiplies the weight rows and 1/s is folded into the
+    producer of the activations as qcc-smooth-activations does. Processed
+    matmuls are marked `qcc.awq_alpha` (a second run leaves them alone) and
+    listed in the module's `qcc.smooth_report` with kind "awq", the chosen
+    alpha and the relative output error of plain rounding and of AWQ.
+    Runs after calibration, before qcc-quantize-weights; static activation
+    ranges and X^T X statistics for GPTQ must be calibrated again on the
+    result.
+  }];
+  let options = [
+    Option<"statsDir", "stats", "std::string", /*default=*/"\"\"",
+           "Calibration statistics folder (qcc --calib-stats format)">,
+    Option<"bits", "bits", "unsigned", /*default=*/"4",
+           "Weight bits the quantizer will use (8 or 4)">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Group size along K of 4-bit weights">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Symmetric 4-bit weight groups">,
+    Option<"clip", "clip", "std::string", /*default=*/"\"auto\"",
+           "The weight quantizer's scale choice for RTN: auto, none, mse or "
+           "act">,
+    Option<"grid", "grid", "int64_t", /*default=*/"20",
+           "alpha takes the values i / grid, i = 0..grid">,
+    Option<"searchColumns", "search-columns", "int64_t", /*default=*/"256",
+           "Output columns of each weight the search measures (0: all)">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"4096",
+           "Matmuls with fewer weight elements stay float (as in "
+           "qcc-quantize-weights)">,
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "Node-name substrings of matmuls kept in float">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 #endif // QCC_PASSES_PASSES_TD

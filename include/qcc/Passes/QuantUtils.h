@@ -7,6 +7,7 @@
 #include "mlir/IR/Location.h"
 #include "mlir/IR/Operation.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,12 @@ std::optional<std::vector<float>> getFloatValues(mlir::ElementsAttr attr);
 
 /// The ONNX node name a location carries ("" if none).
 std::string getNodeName(mlir::Location loc);
+
+/// The group size 4-bit weights with K = `k` rows get when `groupSize` is
+/// asked for: `groupSize` when it divides k, else the largest smaller power
+/// of two >= 8 that does (SmolLM2's K = 576 with 128 gets 64); 0 when none
+/// does (the layer stays float).
+int64_t fitGroupSize(int64_t k, int64_t groupSize);
 
 /// Appends one layer (a dictionary of `fields`) to the `qcc.quant_report`
 /// array attribute of the module holding `op`, which `qcc --report` prints.
