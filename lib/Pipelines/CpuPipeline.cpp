@@ -43,6 +43,24 @@ void buildSmoothingPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createSmoothActivations(smoothOptions));
 }
 
+void buildAwqPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
+  if (!options.awq)
+    return;
+  AwqScaleOptions awqOptions;
+  awqOptions.statsDir = options.awqStats;
+  awqOptions.bits = options.bits;
+  awqOptions.groupSize = options.groupSize;
+  awqOptions.symmetric = options.symmetric;
+  // The search rounds as qcc-quantize-weights will; GPTQ's "auto" clip is
+  // the full range.
+  awqOptions.clip = options.weightAlgo == "gptq" && options.weightClip == "auto"
+                        ? std::string("none")
+                        : options.weightClip.getValue();
+  awqOptions.keepFloat.assign(options.keepFloat.begin(),
+                              options.keepFloat.end());
+  pm.addNestedPass<func::FuncOp>(createAwqScale(awqOptions));
+}
+
 void buildOutlierPipeline(OpPassManager &pm,
                           const CpuPipelineOptions &options) {
   if (options.outlierCount == 0 && options.outlierRatio == 0.0)
@@ -62,6 +80,7 @@ void buildQuantizationPipeline(OpPassManager &pm,
   // Matmuls smoothed or split before calibration are marked and left alone
   // here.
   buildSmoothingPipeline(pm, options);
+  buildAwqPipeline(pm, options);
   buildOutlierPipeline(pm, options);
   QuantizeWeightsOptions quantOptions;
   quantOptions.bits = options.bits;

@@ -18,11 +18,64 @@ using namespace qcc;
 
 namespace {
 
-/// The `qcc.smooth_report` module attribute (qcc-smooth-activations) as a
-/// JSON array and a table on stdout.
+/// The entries of the `qcc.smooth_report` module attribute whose "kind" is
+/// `kind` ("smooth": qcc-smooth-activations, "awq": qcc-awq-scale).
+SmallVector<DictionaryAttr> channelScalingEntries(ModuleOp module,
+                                                  StringRef kind) {
+  SmallVector<DictionaryAttr> entries;
+  if (auto layers = module->getAttrOfType<ArrayAttr>("qcc.smooth_report"))
+    for (Attribute attr : layers) {
+      auto d = cast<DictionaryAttr>(attr);
+      auto k = d.getAs<StringAttr>("kind");
+      if ((k ? k.getValue() : StringRef("smooth")) == kind)
+        entries.push_back(d);
+    }
+  return entries;
+}
+
+/// The AWQ entries of `qcc.smooth_report` (qcc-awq-scale) as a JSON array
+/// and a table on stdout: per matmul the chosen alpha and the relative
+/// output error of plain rounding and with the AWQ scales.
+void writeAwqReport(ModuleOp module, llvm::json::OStream &out) {
+  SmallVector<DictionaryAttr> layers = channelScalingEntries(module, "awq");
+  if (layers.empty())
+    return;
+  llvm::outs() << llvm::format("%-40s %6s %10s %10s %10s %10s  %s\n",
+                               "awq layer", "alpha", "s min", "s max",
+                               "err rtn", "err awq", "1/s placed");
+  out.attributeArray("awq", [&] {
+    for (DictionaryAttr d : layers) {
+      auto num = [&](StringRef key) {
+        return d.getAs<FloatAttr>(key).getValueAsDouble();
+      };
+      StringRef name = d.getAs<StringAttr>("name").getValue();
+      StringRef placement = d.getAs<StringAttr>("placement").getValue();
+      llvm::outs() << llvm::format(
+          "%-40s %6.2f %10.4g %10.4g %10.5f %10.5f  %s\n", name.str().c_str(),
+          num("alpha"), num("scale_min"), num("scale_max"),
+          num("output_error_rtn"), num("output_error_awq"),
+          placement.str().c_str());
+      out.object([&] {
+        out.attribute("name", name);
+        out.attribute("alpha", num("alpha"));
+        out.attribute("k", d.getAs<IntegerAttr>("k").getInt());
+        out.attribute("matmuls_sharing_s",
+                      d.getAs<IntegerAttr>("shared_with").getInt() + 1);
+        out.attribute("scale_min", num("scale_min"));
+        out.attribute("scale_max", num("scale_max"));
+        out.attribute("output_rel_error_rtn", num("output_error_rtn"));
+        out.attribute("output_rel_error_awq", num("output_error_awq"));
+        out.attribute("placement", placement);
+      });
+    }
+  });
+}
+
+/// The SmoothQuant entries of `qcc.smooth_report` (qcc-smooth-activations)
+/// as a JSON array and a table on stdout.
 void writeSmoothReport(ModuleOp module, llvm::json::OStream &out) {
-  auto layers = module->getAttrOfType<ArrayAttr>("qcc.smooth_report");
-  if (!layers)
+  SmallVector<DictionaryAttr> layers = channelScalingEntries(module, "smooth");
+  if (layers.empty())
     return;
   llvm::outs() << llvm::format("%-40s %6s %10s %10s %12s %12s  %s\n",
                                "smoothed layer", "alpha", "s min", "s max",
@@ -215,6 +268,7 @@ int qcc::writeReport(ModuleOp module, llvm::StringRef path, double compileSecond
         });
       });
     writeSmoothReport(module, out);
+    writeAwqReport(module, out);
     writeOutlierReport(module, out);
     if (eval)
       out.attributeObject("quality", [&] {

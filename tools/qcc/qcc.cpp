@@ -208,6 +208,14 @@ cl::opt<double> gptqDampening(
     cl::desc("GPTQ: damping added to the diagonal of X^T X, as a fraction of "
              "its mean (default 0.01)"),
     cl::init(0.01), cl::Hidden, cl::cat(qccCategory));
+cl::opt<bool> awqFlag(
+    "awq",
+    cl::desc("AWQ: before rounding the weights, scale each input channel's "
+             "weight row by mean|x|^alpha (the activations by the inverse), "
+             "alpha searched per layer for the least output error on the "
+             "calibrated X^T X; needs --calib, composes with --weight-algo "
+             "and --weight-clip"),
+    cl::cat(qccCategory));
 
 /// A folder removed with its contents when this goes out of scope.
 struct TemporaryDirectory {
@@ -353,10 +361,17 @@ int main(int argc, char **argv) {
     return fail("--weight-clip=act needs calibration inputs: --calib PATH");
   if (!(gptqDampening > 0.0))
     return fail("--gptq-dampening must be > 0");
+  if (awqFlag && bits == 32)
+    return fail("--awq needs -bits=8 or -bits=4");
+  if (awqFlag && calibPath.empty())
+    return fail("--awq needs calibration inputs: --calib PATH");
+  if (awqFlag && smoothFlag.getNumOccurrences() > 0)
+    return fail("--awq and --smooth both rescale input channels; use one");
   // GPTQ and the activation-weighted clip read X^T X from calibration's
   // statistics folder: the user's --calib-stats, else a temporary one.
   TemporaryDirectory statsTemp;
-  if ((weightAlgo == "gptq" || weightClip == "act") && calibStats.empty()) {
+  if ((weightAlgo == "gptq" || weightClip == "act" || awqFlag) &&
+      calibStats.empty()) {
     if (std::error_code ec = statsTemp.create("qcc-calib-stats"))
       return fail("cannot create a temporary folder: " + ec.message());
     calibOptions.statsDir = statsTemp.path;
@@ -539,7 +554,13 @@ int main(int argc, char **argv) {
   pipelineOptions.keepFloat = keepPatterns;
   pipelineOptions.weightAlgo = weightAlgo;
   pipelineOptions.weightClip = weightClip;
-  pipelineOptions.weightStats = calibOptions.statsDir;
+  // Statistics only AWQ asked for describe the model before it rescales:
+  // the weight quantizer does not read them.
+  bool awqOnlyStats = awqFlag && calibStats.empty() && weightAlgo != "gptq" &&
+                      weightClip != "act";
+  pipelineOptions.weightStats = awqOnlyStats ? "" : calibOptions.statsDir;
+  pipelineOptions.awq = awqFlag;
+  pipelineOptions.awqStats = calibOptions.statsDir;
   pipelineOptions.gptqActOrder = gptqActOrder;
   pipelineOptions.gptqDampening = gptqDampening;
   pipelineOptions.smooth = smooth;
@@ -597,6 +618,23 @@ int main(int argc, char **argv) {
             return fail(error);
           timer.done("recalibrate");
         }
+      }
+      // AWQ rescales weight rows and activations: static ranges and the
+      // X^T X the weight quantizer reads must describe the rescaled model:
+      // scale, then calibrate again (scaled matmuls are marked, so the
+      // quantization pipeline leaves them be).
+      if (awqFlag &&
+          (actMode == "static" || !pipelineOptions.weightStats.empty())) {
+        PassManager scaling(&context);
+        buildAwqPipeline(scaling, pipelineOptions);
+        if (failed(scaling.run(*module)))
+          return fail("awq failed: " + (firstDiagnostic.empty()
+                                            ? std::string("unknown error")
+                                            : firstDiagnostic));
+        if (failed(calibrate(*module, *target, pipelineOptions, *sets,
+                             calibOptions, calibResult, nullptr, error)))
+          return fail(error);
+        timer.done("awq+recalibrate");
       }
     }
     if (evalSets && !floatModel) {

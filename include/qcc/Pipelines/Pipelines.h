@@ -87,6 +87,16 @@ struct CpuPipelineOptions : public mlir::PassPipelineOptions<CpuPipelineOptions>
       *this, "gptq-dampening",
       llvm::cl::desc("GPTQ: damping as a fraction of mean(diag(X^T X))"),
       llvm::cl::init(0.01)};
+  Option<bool> awq{
+      *this, "awq",
+      llvm::cl::desc("AWQ per-input-channel weight scales before weight "
+                     "quantization (needs awq-stats)"),
+      llvm::cl::init(false)};
+  Option<std::string> awqStats{
+      *this, "awq-stats",
+      llvm::cl::desc("Calibration statistics folder (--calib-stats format) "
+                     "AWQ reads X^T X and mean |x| from"),
+      llvm::cl::init("")};
 
   /// Sets the options that follow from `target`.
   void setTarget(const TargetInfo &target);
@@ -114,6 +124,12 @@ void buildQuantizationPipeline(mlir::OpPassManager &pm,
 /// static activation ranges on the smoothed model.
 void buildSmoothingPipeline(mlir::OpPassManager &pm,
                             const CpuPipelineOptions &options);
+
+/// AWQ channel scaling (when `awq` is set): part of the quantization
+/// pipeline, after smoothing; the driver also runs it alone before
+/// calibrating static ranges or GPTQ's X^T X on the rescaled model.
+void buildAwqPipeline(mlir::OpPassManager &pm,
+                      const CpuPipelineOptions &options);
 
 /// Mixed-precision outlier retention (when outlier-count or outlier-ratio
 /// is set): part of the quantization pipeline, after smoothing; the driver
