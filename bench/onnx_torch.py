@@ -31,8 +31,19 @@ def _attrs(node):
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
+def random_like_shapes(shapes, seed=0):
+    """Random float weights {name: array} for {name: shape}: N(0, 1/fan_in), fan_in the
+    first dimension (a MatMul's K), for timing a model whose weights did not travel."""
+    rng = np.random.default_rng(seed)
+    return {name: (rng.standard_normal(shape, dtype=np.float32)
+                   / math.sqrt(max(shape[0], 1))).astype(np.float16)
+            for name, shape in shapes.items()}
+
+
 class OnnxTorch:
-    def __init__(self, path, dtype=torch.float16, device="cuda"):
+    def __init__(self, path, dtype=torch.float16, device="cuda", extra_consts=None):
+        """`extra_consts` ({name: array}) supplies initializers missing from the file
+        (a skeleton model whose large weights were dropped, see random_like_shapes)."""
         self.model = onnx.load(path)
         self.graph = self.model.graph
         self.dtype = dtype
@@ -41,6 +52,8 @@ class OnnxTorch:
                           if o.domain in ("", "ai.onnx")), default=17)
         self.consts = {init.name: self._place(numpy_helper.to_array(init))
                        for init in self.graph.initializer}
+        for name, array in (extra_consts or {}).items():
+            self.consts[name] = self._place(array)
         self.inputs = [i.name for i in self.graph.input if i.name not in self.consts]
         self.outputs = [o.name for o in self.graph.output]
 
@@ -120,6 +133,13 @@ class OnnxTorch:
             bias = args[2] if len(args) > 2 else None
             axis = at.get("axis", -1) % x.dim()
             return F.layer_norm(x, x.shape[axis:], scale, bias, at.get("epsilon", 1e-5))
+        if op == "ReduceL2":
+            axes = at.get("axes")
+            if axes is None and len(args) > 1 and args[1] is not None:
+                axes = args[1].tolist()
+            dims = tuple(axes) if axes else tuple(range(args[0].dim()))
+            return torch.linalg.vector_norm(args[0], 2, dim=dims,
+                                            keepdim=bool(at.get("keepdims", 1)))
         if op == "ReduceMean" or op == "ReduceSum":
             axes = at.get("axes")
             if axes is None and len(args) > 1 and args[1] is not None:

@@ -31,6 +31,7 @@ void GpuPipelineOptions::frontOptions(CpuPipelineOptions &front) const {
   front.groupSize = groupSize;
   front.symmetric = symmetric;
   front.actQuant = actQuant;
+  front.quantizeEmbeddings = quantizeEmbeddings;
   std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());
   front.keepFloat = keep;
 }

@@ -510,6 +510,7 @@ int main(int argc, char **argv) {
     gpuOptions.groupSize = groupSize;
     gpuOptions.symmetric = !asymmetric;
     gpuOptions.actQuant = actMode;
+    gpuOptions.quantizeEmbeddings = quantizeEmbeddings;
     std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());
     gpuOptions.keepFloat = keep;
     if (gpuGemv.size() > 3)

@@ -24,6 +24,10 @@ struct GpuPipelineOptions : public mlir::PassPipelineOptions<GpuPipelineOptions>
   ListOption<std::string> keepFloat{
       *this, "keep-float",
       llvm::cl::desc("Node-name substrings of matmuls kept in float")};
+  Option<bool> quantizeEmbeddings{
+      *this, "quantize-embeddings",
+      llvm::cl::desc("Store Gather tables as int8 rows with one scale each"),
+      llvm::cl::init(false)};
   Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("Threads per block of elementwise launches"),

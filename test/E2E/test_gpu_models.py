@@ -1,0 +1,75 @@
+"""Compile-only checks (no GPU needed) for running whole real models on the GPU
+(bench/gpu_models.py, scripts/gpu/models.sh run them on a GPU machine):
+
+- `--quantize-embeddings` works for GPU targets: the Gather table is stored as int8 rows (the
+  weight file shrinks by the table's 3/4) and the PTX assembles;
+- bench/gpu_models.py's weightless timing peer keeps the graph and drops only the big weights.
+"""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import qcc_harness as H
+from models import build_case
+from test_gpu_compile import assemble, check_artifact, compile_gpu
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+
+def embedding_model(path, rng):
+    table = rng.standard_normal((4096, 64)).astype(np.float32)
+    w = (rng.standard_normal((64, 32)) / 8).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("Gather", ["table", "ids"], ["e"], name="embed"),
+         helper.make_node("MatMul", ["e", "w"], ["y"], name="proj")], "emb",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 32])],
+        [numpy_helper.from_array(table, "table"), numpy_helper.from_array(w, "w")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return table
+
+
+@pytest.mark.parametrize("bits", [8, 4])
+def test_gpu_quantized_embeddings(bits, tmp_path, base_seed):
+    table = embedding_model(tmp_path / "emb.onnx", np.random.default_rng(base_seed))
+    plain, quant = tmp_path / "plain" / "model", tmp_path / "quant" / "model"
+    compile_gpu(tmp_path / "emb.onnx", plain, bits=bits)
+    compile_gpu(tmp_path / "emb.onnx", quant, bits=bits, extra=["--quantize-embeddings"])
+    check_artifact(quant, 80)
+    before = Path(f"{plain}.weights").stat().st_size
+    after = Path(f"{quant}.weights").stat().st_size
+    # int8 codes + one f32 scale per row instead of f32 values.
+    saved = table.nbytes - (table.size + 4 * table.shape[0])
+    assert before - after >= saved - 4096, (before, after, saved)
+    assert before - after <= saved + 4096, (before, after, saved)
+    assemble(Path(f"{quant}.ptx"), 80)
+
+
+def test_weightless_peer(tmp_path, base_seed):
+    import gpu_models
+    rng = np.random.default_rng(base_seed)
+    big = rng.standard_normal((128, 64)).astype(np.float32)
+    small = np.arange(4, dtype=np.float32)
+    shape = np.array([1, 4, 16, 128], np.int64)
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "big"], ["m"]),
+         helper.make_node("Reshape", ["m", "shape"], ["r"]),
+         helper.make_node("Add", ["r", "small"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 128])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 16, 4])],
+        [numpy_helper.from_array(big.T.copy(), "big"), numpy_helper.from_array(small, "small"),
+         numpy_helper.from_array(shape, "shape")])
+    g.output[0].type.tensor_type.shape.dim[3].dim_value = 4
+    src, dst = tmp_path / "m.onnx", tmp_path / "peer.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), src)
+    dropped = gpu_models.skeleton(src, dst)
+    assert dropped == {"big": [64, 128]}
+    kept = {i.name for i in onnx.load(str(dst)).graph.initializer}
+    assert kept == {"small", "shape"}
+    assert [n.op_type for n in onnx.load(str(dst)).graph.node] == ["MatMul", "Reshape", "Add"]
+    assert json.loads(json.dumps(dropped)) == dropped
