@@ -8,6 +8,13 @@
 namespace qcc {
 namespace runtime {
 
+/// A spin-wait hint to the CPU.
+static inline void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 unsigned ThreadPool::hardwareThreads() {
   unsigned count = std::thread::hardware_concurrency();
   return count ? count : 1;
@@ -68,17 +75,42 @@ bool ThreadPool::setNumThreads(unsigned requested) {
   return started;
 }
 
-void ThreadPool::runIndices() {
+void ThreadPool::runIndices(uint32_t serial) {
+  uint64_t word = work.load(std::memory_order_acquire);
   for (;;) {
-    int64_t index = nextIndex.fetch_add(1, std::memory_order_relaxed);
-    if (index >= regionSize)
+    if (word >> 32 != serial)
       return;
-    regionFn(regionData, index);
+    uint64_t index = word & kClosed;
+    // A stale size only matters for a claim whose CAS fails: the caller
+    // closes the region (changing `work`) before writing the next one.
+    if (index >= kClosed ||
+        static_cast<int64_t>(index) >=
+            regionSize.load(std::memory_order_relaxed))
+      return;
+    if (!work.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel,
+                                    std::memory_order_acquire))
+      continue;
+    // The index is ours: the region cannot end, so its task stays valid.
+    regionFn(regionData, regionBase + static_cast<int64_t>(index));
+    if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard<std::mutex> lock(mutex);
+      regionDone.notify_one();
+    }
+    word = work.load(std::memory_order_acquire);
   }
 }
 
 void ThreadPool::workerLoop(uint64_t seenGeneration) {
   for (;;) {
+    // Models run regions back to back: watch for the next one for a few
+    // tens of microseconds before sleeping, so that it does not pay a wake.
+    for (int spin = 0; spin < 2048; ++spin) {
+      uint64_t word = work.load(std::memory_order_relaxed);
+      if (word >> 32 != static_cast<uint32_t>(seenGeneration) &&
+          (word & kClosed) != kClosed)
+        break;
+      pause();
+    }
     {
       std::unique_lock<std::mutex> lock(mutex);
       wakeWorkers.wait(
@@ -87,12 +119,7 @@ void ThreadPool::workerLoop(uint64_t seenGeneration) {
         return;
       seenGeneration = generation;
     }
-    runIndices();
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (--activeWorkers == 0)
-        regionDone.notify_one();
-    }
+    runIndices(static_cast<uint32_t>(seenGeneration));
   }
 }
 
@@ -113,24 +140,43 @@ void ThreadPool::parallelFor(int64_t n, TaskFn fn, void *data) {
       fn(data, i);
     return;
   }
+  // Regions of fewer than 2^32 - 1 indices (the claim word's index field).
+  constexpr int64_t maxRegion = int64_t(1) << 31;
+  for (int64_t base = 0; base < n; base += maxRegion)
+    runRegion(base, std::min(maxRegion, n - base), fn, data);
+  busy.store(false, std::memory_order_release);
+}
+
+void ThreadPool::runRegion(int64_t base, int64_t size, TaskFn fn, void *data) {
+  uint32_t serial;
   {
     std::lock_guard<std::mutex> lock(mutex);
     regionFn = fn;
     regionData = data;
-    regionSize = n;
-    nextIndex.store(0, std::memory_order_relaxed);
-    activeWorkers = static_cast<unsigned>(workers.size());
+    regionBase = base;
+    regionSize.store(size, std::memory_order_relaxed);
+    pending.store(size, std::memory_order_relaxed);
     ++generation;
+    serial = static_cast<uint32_t>(generation);
+    work.store(uint64_t(serial) << 32, std::memory_order_release);
   }
   wakeWorkers.notify_all();
-  runIndices();
-  {
-    std::unique_lock<std::mutex> lock(mutex);
-    regionDone.wait(lock, [&] { return activeWorkers == 0; });
-    regionFn = nullptr;
-    regionData = nullptr;
+  runIndices(serial);
+  // Wait for indices that workers still run; a short spin first, since the
+  // last ones usually finish within microseconds of the caller's.
+  for (int spin = 0; spin < 4096; ++spin) {
+    if (pending.load(std::memory_order_acquire) == 0)
+      break;
+    pause();
   }
-  busy.store(false, std::memory_order_release);
+  if (pending.load(std::memory_order_acquire) != 0) {
+    std::unique_lock<std::mutex> lock(mutex);
+    regionDone.wait(
+        lock, [&] { return pending.load(std::memory_order_acquire) == 0; });
+  }
+  // Close the region before its task goes stale: a worker waking now sees
+  // no index to claim.
+  work.store(uint64_t(serial) << 32 | kClosed, std::memory_order_release);
 }
 
 void ThreadPool::parallelForThunk(void *pool, int64_t n,

@@ -6,6 +6,14 @@
 // flight (a concurrent qcc_model_run, or a nested parallel_for) runs on the
 // calling thread, so the pool can never deadlock on itself.
 //
+// A region ends when its last index has run, not when every worker has
+// checked in: a worker that the OS wakes late (another process holds its
+// core) finds the region closed and goes back to sleep, and the caller, who
+// took the indices meanwhile, does not wait for it. Indices are claimed by
+// compare-and-swap on one word holding the region's serial number and the
+// next index, so a late worker can never claim an index of a region it did
+// not read the task of.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef QCC_RUNTIME_SRC_THREADPOOL_H
@@ -65,8 +73,12 @@ private:
   /// worker was created, so a region started before the thread first runs
   /// is not missed).
   void workerLoop(uint64_t seenGeneration);
-  /// Takes indices of the current region until none are left.
-  void runIndices();
+  /// Runs indices of region `serial` until none are left (or another
+  /// region is current).
+  void runIndices(uint32_t serial);
+  /// Runs fn(data, base + i) for i in [0, size) on the caller and the
+  /// workers; the caller owns the pool.
+  void runRegion(int64_t base, int64_t size, TaskFn fn, void *data);
 
   std::atomic<unsigned> numThreads{1};
   /// Set while a region (or a resize) owns the workers.
@@ -79,14 +91,18 @@ private:
   /// Incremented for every region; workers wake when it changes.
   uint64_t generation = 0;
   bool stopping = false;
-  /// Workers still inside the current region.
-  unsigned activeWorkers = 0;
-
-  // The current region.
+  // The current region: its task, written by the caller before the region
+  // opens and read only by a thread holding one of its unfinished indices.
   TaskFn regionFn = nullptr;
   void *regionData = nullptr;
-  int64_t regionSize = 0;
-  std::atomic<int64_t> nextIndex{0};
+  int64_t regionBase = 0;
+  std::atomic<int64_t> regionSize{0};
+  /// (serial number of the region) << 32 | next index to claim; an index
+  /// of kClosed means no region is open.
+  std::atomic<uint64_t> work{kClosed};
+  static constexpr uint64_t kClosed = 0xffffffffu;
+  /// Indices of the current region not finished yet.
+  std::atomic<int64_t> pending{0};
 };
 
 } // namespace runtime
