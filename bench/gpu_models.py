@@ -450,18 +450,26 @@ def profile(torch, fn, calls: int = 3) -> list:
 
 # ----------------------------------------------------------------------------- here: report
 def report(a) -> int:
-    got_dir = Path(a.fetched)
-    res = json.loads((got_dir / "gpu_models.json").read_text())
+    res, where = None, {}
+    for fetched in a.fetched:  # several device runs: a later one's cases replace earlier ones
+        part = json.loads((Path(fetched) / "gpu_models.json").read_text())
+        res = res or part
+        for case, r in part["cases"].items():
+            res["cases"][case] = r
+            where[case] = Path(fetched)
     lines, failed = [], []
     rows = []
     for case, r in res["cases"].items():
         stem, kind, _ = CASES[case]
+        got_dir = where[case]
         t = r.get("times_ms", {})
         q, p, e = t.get("qcc"), t.get("torch eager fp16"), t.get("qcc no graph")
         hf = t.get("torch transformers fp16")
         qual, close = "", ""
         if "error" in r:
             failed.append(f"{case}: {r['error']}")
+        elif not (REF / f"{case}.npz").exists():
+            close = "no CPU reference here (bench/gpu_models.py prepare --refs-only)"
         elif (got_dir / f"{case}.npz").exists():
             got = dict(np.load(got_dir / f"{case}.npz"))
             ref = dict(np.load(REF / f"{case}.npz"))
@@ -494,7 +502,7 @@ def report(a) -> int:
                 fl = dict(np.load(REF / f"{stem}-{kind}-float.npz"))["logits"]
                 rel, noise = rel_l2(got["logits"], ref["cpu_logits"]), rel_l2(ref["cpu_logits"], fl)
                 ok = rel <= noise
-                close = (f"logits rel-L2 {rel:.3f} (CPU artifact vs float {noise:.3f}) over "
+                close = (f"logits rel-L2 {rel:.1e} (CPU artifact vs float {noise:.3f}) over "
                          f"{len(fl)} tokens ({'ok' if ok else 'FAILED'})")
                 qual = "(one position: closeness only)"
             if not ok:
@@ -573,7 +581,7 @@ def main() -> int:
     r.add_argument("--reps", type=int, default=30)
     r.add_argument("--warmup", type=int, default=3)
     o = sub.add_parser("report")
-    o.add_argument("fetched")
+    o.add_argument("fetched", nargs="+", help="folders of fetched device files")
     o.add_argument("--out", default=str(ROOT / "build-gpu"))
     o.add_argument("--update", action="store_true")
     a = ap.parse_args()
