@@ -27,3 +27,29 @@ func.func @batch2(%in: tensor<2x3x9x9xf32>, %w: tensor<8x3x3x3xf32>, %init: tens
   %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%in, %w : tensor<2x3x9x9xf32>, tensor<8x3x3x3xf32>) outs(%init : tensor<2x8x7x7xf32>) -> tensor<2x8x7x7xf32>
   return %0 : tensor<2x8x7x7xf32>
 }
+
+// -----
+
+// A constant filter goes right, transposed at compile time: patches
+// [OH*OW, C*KH*KW] x weights [C*KH*KW, F], accumulating into the transposed
+// init and transposed back, so qcc-quantize-weights sees a [K, N] weight.
+// weights[k, f] = filter[f, k]: filter [[[[1, 2]]], [[[3, 4]]]] (F=2, C=1,
+// KH=1, KW=2) becomes [[1, 3], [2, 4]].
+// CHECK-DAG: #[[WRITE:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d3, d4, d0, d1, d2)>
+// CHECK-LABEL: func @const_filter
+// CHECK-SAME: (%[[IN:.+]]: tensor<1x1x3x3xf32>, %[[INIT:.+]]: tensor<1x2x3x2xf32>)
+// CHECK: %[[COL:.+]] = linalg.generic {indexing_maps = [{{.+}}, #[[WRITE]]]{{.+}} ins(%[[IN]] : tensor<1x1x3x3xf32>) outs(%{{.+}} : tensor<3x2x1x1x2xf32>)
+// CHECK: %[[INIT2D:.+]] = tensor.collapse_shape %[[INIT]] {{\[}}[0, 1], [2, 3]] : tensor<1x2x3x2xf32> into tensor<2x6xf32>
+// CHECK: %[[W:.+]] = arith.constant dense_resource<qcc_conv_weights> : tensor<2x2xf32>
+// CHECK: %[[COL2D:.+]] = tensor.collapse_shape %[[COL]] {{\[}}[0, 1], [2, 3, 4]] : tensor<3x2x1x1x2xf32> into tensor<6x2xf32>
+// CHECK: %[[INITT:.+]] = linalg.transpose ins(%[[INIT2D]] : tensor<2x6xf32>) outs(%{{.+}} : tensor<6x2xf32>) permutation = [1, 0]
+// CHECK: %[[MM:.+]] = linalg.matmul ins(%[[COL2D]], %[[W]] : tensor<6x2xf32>, tensor<2x2xf32>) outs(%[[INITT]] : tensor<6x2xf32>)
+// CHECK: %[[OUTT:.+]] = linalg.transpose ins(%[[MM]] : tensor<6x2xf32>) outs(%{{.+}} : tensor<2x6xf32>) permutation = [1, 0]
+// CHECK: %[[OUT:.+]] = tensor.expand_shape %[[OUTT]] {{\[}}[0, 1], [2, 3]] output_shape [1, 2, 3, 2]
+// CHECK: return %[[OUT]]
+// CHECK: qcc_conv_weights: "0x040000000000803F0000404000000040
+func.func @const_filter(%in: tensor<1x1x3x3xf32>, %init: tensor<1x2x3x2xf32>) -> tensor<1x2x3x2xf32> {
+  %w = arith.constant dense<[[[[1.0, 2.0]]], [[[3.0, 4.0]]]]> : tensor<2x1x1x2xf32>
+  %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%in, %w : tensor<1x1x3x3xf32>, tensor<2x1x1x2xf32>) outs(%init : tensor<1x2x3x2xf32>) -> tensor<1x2x3x2xf32>
+  return %0 : tensor<1x2x3x2xf32>
+}

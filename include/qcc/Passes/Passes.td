@@ -152,9 +152,14 @@ def ConvToMatmul : Pass<"qcc-conv-to-matmul", "mlir::func::FuncOp"> {
     `[C * KH * KW, OH * OW]` matrix (strides and dilations folded into its
     affine map) and a `linalg.matmul` of the `[F, C * KH * KW]` filter with
     it, so convolutions run on the matmul microkernels instead of a scalar
-    seven-deep loop nest. Other convolutions are left alone.
+    seven-deep loop nest. A constant filter is transposed at compile time
+    and goes right instead: `[OH * OW, C * KH * KW] x [C * KH * KW, F]`
+    between two `linalg.transpose`s, the form qcc-quantize-weights
+    quantizes (so Conv weights get int8/int4 like MatMul's). Other
+    convolutions are left alone.
   }];
-  let dependentDialects = ["mlir::linalg::LinalgDialect",
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect"];
 }
 
