@@ -229,12 +229,19 @@ def bench_artifact(rt, torch, folder, args, timer, bandwidth):
     inputs_path = os.path.join(folder, "inputs.npz")
     feeds = dict(np.load(inputs_path)) if os.path.exists(inputs_path) \
         else make_inputs(manifest, meta, rng)
+    # Row-independent matmuls may store fewer rows (meta "tile_rows": the
+    # artifact's rows): inputs and reference repeat them.
+    tile = meta.get("tile_rows")
+
+    def tiled(a):
+        return np.tile(a, (-(-tile // a.shape[0]), 1))[:tile] if tile else a
+    feeds = {k: tiled(v) for k, v in feeds.items()}
     onnx_path = os.path.join(folder, "model.onnx")
     ref_path = os.path.join(folder, "reference.npz")
     out_specs = manifest["outputs"]
     if os.path.exists(ref_path):
         ref = np.load(ref_path)
-        reference = [ref[o["name"]] for o in out_specs]
+        reference = [tiled(ref[o["name"]]) for o in out_specs]
     else:
         import onnxruntime as ort
         session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])

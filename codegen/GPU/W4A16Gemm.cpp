@@ -63,7 +63,7 @@ constexpr int64_t kStageK = 64;              // K per pipeline stage
 constexpr int64_t kSharedBytes = 48 * 1024;  // static shared memory limit
 constexpr int64_t kWarps = 4;                // warps per GEMM block
 constexpr int64_t kThreads = 32 * kWarps;
-constexpr int64_t kTargetBlocks = 264;       // 2 per SM of an H100
+constexpr int64_t kTargetBlocks = 132;       // SMs of an H100
 constexpr int64_t kElementThreads = 256;     // convert / reduce kernels
 
 /// IEEE half bits of `v` (round to nearest even).
@@ -129,12 +129,18 @@ FailureOr<Tiling> chooseTiling(int64_t m, int64_t k, int64_t n, int64_t group,
           std::to_string(kSharedBytes) + " bytes)";
     return failure();
   }
+  // Split K across blocks until the grid has about one block per SM (a
+  // block keeps 2-3 stages of loads in flight), with at least 4 stages per
+  // split and partials (splits x M x N f32, written and read once) of at
+  // most half the code bytes.
   int64_t blocks = t.mBlocks * t.nBlocks;
-  if (splits > 0)
+  if (splits > 0) {
     t.splits = std::min(splits, t.kSteps);
-  else
-    t.splits = std::clamp<int64_t>(kTargetBlocks / blocks, 1,
-                                   std::max<int64_t>(1, t.kSteps / 4));
+  } else {
+    int64_t cap = std::min(t.kSteps / 4, k / (16 * m));
+    t.splits = std::clamp<int64_t>((kTargetBlocks + blocks / 2) / blocks, 1,
+                                   std::max<int64_t>(1, cap));
+  }
   return t;
 }
 

@@ -56,8 +56,10 @@ void buildGpuCodegenPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
   // Quantized matmuls read their packed weights from the weight file too.
-  // W8A8 ones go to the int8 tensor cores (qcc-gpu-mma-qmatmul) first.
+  // W8A8 ones go to the int8 tensor cores (qcc-gpu-mma-qmatmul) first,
+  // W4A16 ones with more rows than the GEMV takes to the W4A16 GEMM.
   pm.addPass(gpu::createGpuMmaQMatmul());
+  pm.addPass(gpu::createGpuW4A16Gemm());
   gpu::GpuLowerQMatmulOptions qmatmulOptions;
   qmatmulOptions.gemvTiles = options.gemvTiles;
   qmatmulOptions.gemvWarps = options.gemvWarps;

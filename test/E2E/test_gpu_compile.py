@@ -210,3 +210,31 @@ def test_w8a8_uses_int8_tensor_cores(sm, tmp_path, base_seed):
                    "cp.async.wait_group"):
         assert needle in ptx, f"{needle} missing from the W8A8 PTX"
     assemble(Path(f"{prefix}.ptx"), sm)
+
+
+@pytest.mark.parametrize("sm", [80, 90])
+def test_w4a16_gemm_uses_tensor_cores(sm, tmp_path):
+    # W4A16 with more than 16 rows goes to qcc-gpu-w4a16-gemm: an f16 conversion, the GEMM
+    # (cp.async ring, ldmatrix.x4, in-register int4 -> f16 decode, f16 mma.sync m16n8k16) and
+    # the split-K sum; the PTX assembles for the target.
+    from onnx import TensorProto, helper, numpy_helper
+    import numpy as np
+    w = np.random.default_rng(3).standard_normal((2048, 200)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], "gemm",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [24, 2048])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [24, 200])],
+        [numpy_helper.from_array(w, "w")])
+    mpath = tmp_path / "model.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), mpath)
+    prefix = tmp_path / "q" / "model"
+    compile_gpu(mpath, prefix, target=f"sm_{sm}", bits=4,
+                extra=("--act=none", "--asym", "--group-size=32"))
+    man, plan, ptx = check_artifact(prefix, sm)
+    for needle in ("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32",
+                   "ldmatrix.sync.aligned.m8n8.x4.shared.b16", "cp.async.cg.shared.global",
+                   "cp.async.wait_group", "cvt.rn.f16x2.f32"):
+        assert needle in ptx, f"{needle} missing from the W4A16 GEMM PTX"
+    launches = [c for c in plan["commands"] if c["op"] == "launch"]
+    assert [c["block"][0] for c in launches] == [256, 128, 256], launches
+    assemble(Path(f"{prefix}.ptx"), sm)
