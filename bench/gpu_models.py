@@ -71,6 +71,9 @@ CASES = {
     "smol128-int4": ("smollm2-135m-s128", "smol", ["-bits=4"]),
     "smol1-int8": ("smollm2-135m-s1", "random", ["-bits=8"]),
     "smol1-int4": ("smollm2-135m-s1", "random", ["-bits=4"]),
+    # Row reductions on a warp per row (qcc-gpu-warp-reductions; off by default until measured).
+    "minilm-int8-warp": ("minilm-l6-s128", "minilm", ["-bits=8", "--gpu-warp-reductions"]),
+    "minilm-int4-warp": ("minilm-l6-s128", "minilm", ["-bits=4", "--gpu-warp-reductions"]),
 }
 EMBED = "--quantize-embeddings"
 COS_MEAN = 0.999   # MiniLM: mean cosine of the embeddings to the CPU artifact's

@@ -74,7 +74,14 @@ void buildGpuCodegenPipeline(OpPassManager &pm,
     matmulOptions.tile = options.matmulTile;
     pm.addNestedPass<func::FuncOp>(gpu::createGpuTileMatmul(matmulOptions));
   }
+  if (options.warpReductions)
+    pm.addNestedPass<func::FuncOp>(gpu::createGpuInterchangeReductions());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  if (options.warpReductions) {
+    gpu::GpuWarpReductionsOptions warpOptions;
+    warpOptions.blockSize = options.blockSize;
+    pm.addNestedPass<func::FuncOp>(gpu::createGpuWarpReductions(warpOptions));
+  }
   pm.addNestedPass<func::FuncOp>(math::createMathExpandOpsPass());
   pm.addNestedPass<func::FuncOp>(cpu::createCpuApproximateMath());
   gpu::GpuMapToLaunchesOptions launchOptions;

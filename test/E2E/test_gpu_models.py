@@ -3,6 +3,9 @@
 
 - `--quantize-embeddings` works for GPU targets: the Gather table is stored as int8 rows (the
   weight file shrinks by the table's 3/4) and the PTX assembles;
+- `--gpu-warp-reductions` (qcc-gpu-interchange-reductions + qcc-gpu-warp-reductions) gives
+  LayerNorm and Softmax rows a warp each: their kernels shuffle (shfl.sync.bfly) and launch 32
+  times the threads of the default (one thread per row);
 - bench/gpu_models.py's weightless timing peer keeps the graph and drops only the big weights.
 """
 import json
@@ -48,6 +51,64 @@ def test_gpu_quantized_embeddings(bits, tmp_path, base_seed):
     assert before - after >= saved - 4096, (before, after, saved)
     assert before - after <= saved + 4096, (before, after, saved)
     assemble(Path(f"{quant}.ptx"), 80)
+
+
+def _launches(plan):
+    return {plan["kernels"][c["kernel"]]: c for c in plan["commands"] if c["op"] == "launch"}
+
+
+def _kernel(ptx, name):
+    start = ptx.index(f".entry {name}(")
+    end = ptx.find(".entry ", start + 1)
+    return ptx[start:end if end > 0 else len(ptx)]
+
+
+def reductions_model(path, rng):
+    """LayerNorm over rows of 256, mean pooling over the middle axis of [1, 64, 256] (a
+    reduction before a parallel dimension), softmax over rows of 128."""
+    g = helper.make_graph(
+        [helper.make_node("LayerNormalization", ["x", "gamma", "beta"], ["n"], name="ln", axis=-1),
+         helper.make_node("ReduceSum", ["n", "axes"], ["pooled"], name="pool", keepdims=0),
+         helper.make_node("Softmax", ["s"], ["p"], name="softmax", axis=-1)], "red",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64, 256]),
+         helper.make_tensor_value_info("s", TensorProto.FLOAT, [4, 64, 128])],
+        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, [1, 256]),
+         helper.make_tensor_value_info("p", TensorProto.FLOAT, [4, 64, 128])],
+        [numpy_helper.from_array(rng.standard_normal(256).astype(np.float32), "gamma"),
+         numpy_helper.from_array(rng.standard_normal(256).astype(np.float32), "beta"),
+         numpy_helper.from_array(np.array([1], np.int64), "axes")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+def _threads(cmd):
+    return cmd["grid"][0] * cmd["grid"][1] * cmd["grid"][2] * \
+        cmd["block"][0] * cmd["block"][1] * cmd["block"][2]
+
+
+def test_warp_reductions(tmp_path, base_seed):
+    mpath = tmp_path / "model.onnx"
+    reductions_model(mpath, np.random.default_rng(base_seed))
+    prefix = tmp_path / "warp" / "model"
+    compile_gpu(mpath, prefix, extra=["--gpu-warp-reductions"])
+    _, plan, ptx = check_artifact(prefix, 80)
+    warp = {k: c for k, c in _launches(plan).items() if "shfl.sync.bfly" in _kernel(ptx, k)}
+    for op in ("ln", "pool", "softmax"):
+        assert any(k.split("_", 1)[1].startswith(op) for k in warp), \
+            f"no {op} kernel reduces across a warp: {sorted(_launches(plan))}"
+    for name, cmd in warp.items():
+        assert cmd["block"][0] % 32 == 0 and _threads(cmd) % 32 == 0, (name, cmd)
+    assemble(Path(f"{prefix}.ptx"), 80)
+
+    serial = tmp_path / "serial" / "model"
+    compile_gpu(mpath, serial)
+    _, plan2, ptx2 = check_artifact(serial, 80)
+    assert "shfl.sync.bfly" not in ptx2
+    # The pooling sum ran on one thread (its parallel dimension of 256 sat behind the
+    # reduction); with the interchange it has 256 rows of 32 lanes.
+    pool = [c for k, c in _launches(plan2).items() if k.split("_", 1)[1].startswith("pool")]
+    assert any(_threads(c) == 1 for c in pool), pool
+    pool_warp = [c for k, c in warp.items() if k.split("_", 1)[1].startswith("pool")]
+    assert any(_threads(c) == 256 * 32 for c in pool_warp), pool_warp
 
 
 def test_weightless_peer(tmp_path, base_seed):

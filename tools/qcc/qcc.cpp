@@ -96,6 +96,11 @@ cl::list<int64_t> gpuGemv(
              "for tuning)"),
     cl::value_desc("t,w,u"), cl::CommaSeparated, cl::Hidden,
     cl::cat(qccCategory));
+cl::opt<bool> gpuWarpReductions(
+    "gpu-warp-reductions",
+    cl::desc("GPU: row reductions (LayerNorm, softmax, RMSNorm, pooling) on "
+             "a warp per row (off by default until measured on a GPU)"),
+    cl::init(false), cl::Hidden, cl::cat(qccCategory));
 cl::opt<bool> quantizeEmbeddings(
     "quantize-embeddings",
     cl::desc("With -bits=8|4, also store embedding tables (constant tables "
@@ -511,6 +516,7 @@ int main(int argc, char **argv) {
     gpuOptions.symmetric = !asymmetric;
     gpuOptions.actQuant = actMode;
     gpuOptions.quantizeEmbeddings = quantizeEmbeddings;
+    gpuOptions.warpReductions = gpuWarpReductions;
     std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());
     gpuOptions.keepFloat = keep;
     if (gpuGemv.size() > 3)

@@ -28,6 +28,11 @@ struct GpuPipelineOptions : public mlir::PassPipelineOptions<GpuPipelineOptions>
       *this, "quantize-embeddings",
       llvm::cl::desc("Store Gather tables as int8 rows with one scale each"),
       llvm::cl::init(false)};
+  Option<bool> warpReductions{
+      *this, "warp-reductions",
+      llvm::cl::desc("Row reductions on a warp per row "
+                     "(qcc-gpu-warp-reductions)"),
+      llvm::cl::init(true)};
   Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("Threads per block of elementwise launches"),

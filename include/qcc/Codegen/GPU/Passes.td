@@ -157,6 +157,51 @@ def GpuTileMatmul : Pass<"qcc-gpu-tile-matmul", "mlir::func::FuncOp"> {
                            "mlir::memref::MemRefDialect"];
 }
 
+def GpuInterchangeReductions
+    : Pass<"qcc-gpu-interchange-reductions", "mlir::func::FuncOp"> {
+  let summary = "Put the parallel loops of linalg reductions outermost";
+  let description = [{
+    Runs before `convert-linalg-to-parallel-loops`, which makes only the
+    parallel loops in front of the first reduction loop an `scf.parallel`
+    (later ones become sequential loops inside each thread). Every
+    `linalg.generic` whose reduction loops are not all innermost is
+    interchanged in place (`linalg::interchangeGenericOp`: iterator types,
+    indexing maps and `linalg.index` ops) to its parallel loops in their
+    order, then its reduction loops. E.g. a sum over the middle dimension
+    of [1, 128, 384] runs on 384 threads instead of one.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def GpuWarpReductions
+    : Pass<"qcc-gpu-warp-reductions", "mlir::func::FuncOp"> {
+  let summary = "Row reductions on a warp per row instead of a thread";
+  let description = [{
+    Runs after `convert-linalg-to-parallel-loops` and before
+    `qcc-gpu-map-to-launches`. A top-level `scf.parallel` whose body is one
+    `scf.for` that loads an accumulator (at indices fixed in the loop),
+    combines it with a value computed from other reads (`arith.addf`,
+    `mulf`, `maximumf`, `maxnumf`, `minimumf`, `minnumf` on f32; `addi`,
+    `maxsi`, `minsi` on i32) and stores it back, with nothing else writing
+    memory, gets a 32-wide lane dimension appended (the fastest-varying
+    thread index, so a row's lanes are one warp). Lane l folds the elements
+    l, l + 32, ... in a register starting from the combiner's identity;
+    five `gpu.shuffle xor` steps combine the lanes; lane 0 combines the
+    result with the accumulator's initial value and stores it once. The
+    sum is reassociated. Loops with fewer than `min-elements` steps stay.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block qcc-gpu-map-to-launches will use (a multiple "
+           "of 32)">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"64",
+           "Fewest reduction steps for a warp per row">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 def GpuMapToLaunches
     : Pass<"qcc-gpu-map-to-launches", "mlir::func::FuncOp"> {
   let summary = "Turn the loops of a bufferized function into gpu.launch ops";
