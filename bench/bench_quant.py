@@ -3,8 +3,10 @@
 
 Rows: MatMul x[M,K] @ W[K,N] (W an fp32 initializer, random normal, scale 1/sqrt(K)) for
 (K,N) in {(4096,4096), (384,1536), (1536,384)} (the latter two: all-MiniLM-L6-v2's FFN) and
-M in {1, 16, 128}. Each row is compiled five times with qcc (`-target=x86-64-vnni`), each next to
-its onnxruntime peer made from the same ONNX file:
+M in {1, 16, 128}, plus one cold-weights GEMV row (M=1, 8 independent 4096x4096 weights side by
+side, more bytes than the L3 holds, so its GB/s are DRAM reads; key k4096_n4096_m1_x8). Each row is
+compiled five times with qcc (`-target=x86-64-vnni`), each next to its onnxruntime peer made from the
+same ONNX file:
   fp32    `-bits=32`                                  vs the fp32 model;
   int8    `-bits=8` (per-channel weights, int8 per-token dynamic activations, vpdpbusd)
           vs `quantize_dynamic(weight_type=QInt8)` (DynamicQuantizeLinear + MatMulInteger);
@@ -62,6 +64,12 @@ FP32_REL_L2 = 1e-5
 
 SHAPES = [(4096, 4096), (384, 1536), (1536, 384)]
 MS = [1, 16, 128]
+# Cold-weights GEMV: COLD_COPIES independent K x N weights side by side (y = concat_i(x @ W_i)), so
+# one call reads them all once and more weight bytes than the L3 holds (int4: 8 x 8.4 MB = 67 MB,
+# twice a 32 MB L3) run between two reads of the same weight: the M=1 GB/s of this row are DRAM
+# numbers, the goal's measure.
+COLD = (4096, 4096)
+COLD_COPIES = 8
 QUICK_SHAPES = [(4096, 4096), (384, 1536)]
 QUICK_MS = [1, 128]
 PRECS = ["fp32", "int8", "int4", "int4w", "int4a"]
@@ -93,15 +101,22 @@ the blocks between the markers by hand.
 {SECTION}"""
 
 
-def row_key(k, n, m):
-    return f"k{k}_n{n}_m{m}"
+def row_key(k, n, m, copies=1):
+    return f"k{k}_n{n}_m{m}" + (f"_x{copies}" if copies > 1 else "")
 
 
-def build_matmul(rng, m, k, n):
+def build_matmul(rng, m, k, n, copies=1):
+    """(model, feeds, W as float64 [K, N * copies]): y = x @ W, or with copies > 1 the concatenation of
+    x @ W_i over independent weights W_i."""
     g = G(rng)
-    g.out("y", g.op("MatMul", "x", g.w("W", k, n)))
+    names = [g.w(f"W{i}" if copies > 1 else "W", k, n) for i in range(copies)]
+    if copies == 1:
+        g.out("y", g.op("MatMul", "x", names[0]))
+    else:
+        g.out("y", g.op("Concat", *[g.op("MatMul", "x", w) for w in names], axis=-1))
     feeds = {"x": normal(rng, m, k)}
-    return g.model(feeds, ["y"]), feeds
+    W = np.concatenate([g.inits[w] for w in names], axis=1).astype(np.float64)
+    return g.model(feeds, ["y"]), feeds, W
 
 
 def ort_int8(src: Path, dst: Path) -> None:
@@ -162,107 +177,108 @@ def main(argv=None) -> int:
         return 1
     print("machine limits: " + ", ".join(f"{n} T={t} {v:g}" for (n, t), v in sorted(limits.items())), flush=True)
     shapes, ms = (QUICK_SHAPES, QUICK_MS) if a.quick else (SHAPES, MS)
+    specs = [(k, n, m, 1) for (k, n) in shapes for m in ms]
+    if not a.quick:
+        specs.append((*COLD, 1, COLD_COPIES))
     rows, failures = [], []
-    for (k, n) in shapes:
-        for m in ms:
-            key = row_key(k, n, m)
-            if a.k not in key:
+    for (k, n, m, copies) in specs:
+        key = row_key(k, n, m, copies)
+        if a.k not in key:
+            continue
+        rng = np.random.default_rng(1000 * k + 10 * n + m + copies - 1)
+        model, feeds, W = build_matmul(rng, m, k, n, copies)
+        d = work / key
+        d.mkdir(exist_ok=True)
+        mpath = d / "model.onnx"
+        onnx.save(model, mpath)
+
+        # ---- build everything
+        ort_paths = {p: d / f"ort_{p}.onnx" for p in PRECS}
+        ort_paths["fp32"] = mpath
+        ort_int8(mpath, ort_paths["int8"])
+        ort_int4(mpath, ort_paths["int4"], 4)
+        ort_int4(mpath, ort_paths["int4w"], None)
+        ort_int4(mpath, ort_paths["int4a"], 4, symmetric=False)
+        prefixes, compile_s, bad = {}, {}, []
+        for p in PRECS:
+            bits, extra = QCC_FLAGS[p]
+            prefix = d / f"qcc_{p}" / "model"
+            r = H.compile_model(mpath, prefix, target="x86-64-vnni", bits=bits, extra=extra, timeout=1800)
+            if not r.ok:
+                bad.append(f"qcc {p} compile failed: {r.first_error_line()}")
                 continue
-            rng = np.random.default_rng(1000 * k + 10 * n + m)
-            model, feeds = build_matmul(rng, m, k, n)
-            d = work / key
-            d.mkdir(exist_ok=True)
-            mpath = d / "model.onnx"
-            onnx.save(model, mpath)
-            W = onnx.numpy_helper.to_array(model.graph.initializer[0]).astype(np.float64)
+            prefixes[p], compile_s[p] = prefix, r.seconds
 
-            # ---- build everything
-            ort_paths = {p: d / f"ort_{p}.onnx" for p in PRECS}
-            ort_paths["fp32"] = mpath
-            ort_int8(mpath, ort_paths["int8"])
-            ort_int4(mpath, ort_paths["int4"], 4)
-            ort_int4(mpath, ort_paths["int4w"], None)
-            ort_int4(mpath, ort_paths["int4a"], 4, symmetric=False)
-            prefixes, compile_s, bad = {}, {}, []
-            for p in PRECS:
-                bits, extra = QCC_FLAGS[p]
-                prefix = d / f"qcc_{p}" / "model"
-                r = H.compile_model(mpath, prefix, target="x86-64-vnni", bits=bits, extra=extra, timeout=1800)
-                if not r.ok:
-                    bad.append(f"qcc {p} compile failed: {r.first_error_line()}")
-                    continue
-                prefixes[p], compile_s[p] = prefix, r.seconds
-
-            # ---- correctness on a fresh input (not the timing input), outputs poisoned first
-            cx = {"x": normal(np.random.default_rng(rng.integers(1 << 31)), m, k)}
-            ref = cx["x"].astype(np.float64) @ W
-            cin = H.save_inputs(cx, d / "check_in")
-            cos, ort_cos, rel = {}, {}, math.inf
-            for p, prefix in prefixes.items():
-                od = H.fresh_dir(d / f"check_out_{p}")
-                rr = H.run_artifact(prefix, cin, od, threads=1, timeout=600)
-                got = H.load_outputs(od, ["y"])["y"] if rr.ok else None
-                if got is None or got.shape != ref.shape:
-                    bad.append(f"qcc {p} run: " + (rr.first_error_line() if not rr.ok else
-                                                   f"output {None if got is None else got.shape} != {ref.shape}"))
-                    continue
-                cos[p] = cosine(got, ref)
-                if p == "fp32":
-                    rel = H.rel_l2(got, ref) if np.all(np.isfinite(got)) else math.inf
-                    if not rel <= FP32_REL_L2:
-                        bad.append(f"qcc fp32 rel-L2 {rel:.2e} > {FP32_REL_L2:.0e}")
-                elif not cos[p] > COS_MIN[p]:
-                    bad.append(f"qcc {p} cosine {cos[p]:.5f} <= {COS_MIN[p]}")
-            for p in PRECS[1:]:
-                ort_cos[p] = cosine(H.ort_run(str(ort_paths[p]), cx, optimize=True)["y"], ref)
-            print(f"{key}: check qcc fp32 rel-L2 {rel:.1e}; cosine qcc (ort) " +
-                  ", ".join(f"{p} {cos.get(p, math.nan):.5f} ({ort_cos[p]:.5f})" for p in PRECS[1:]) +
-                  "; compile s " + ", ".join(f"{p} {s_:.2f}" for p, s_ in compile_s.items()), flush=True)
-            if bad:
-                msg = f"{key}: FAILED: " + "; ".join(bad)
-                print("!" * 8 + " " + msg, flush=True)
-                failures.append(msg)
+        # ---- correctness on a fresh input (not the timing input), outputs poisoned first
+        cx = {"x": normal(np.random.default_rng(rng.integers(1 << 31)), m, k)}
+        ref = cx["x"].astype(np.float64) @ W
+        cin = H.save_inputs(cx, d / "check_in")
+        cos, ort_cos, rel = {}, {}, math.inf
+        for p, prefix in prefixes.items():
+            od = H.fresh_dir(d / f"check_out_{p}")
+            rr = H.run_artifact(prefix, cin, od, threads=1, timeout=600)
+            got = H.load_outputs(od, ["y"])["y"] if rr.ok else None
+            if got is None or got.shape != ref.shape:
+                bad.append(f"qcc {p} run: " + (rr.first_error_line() if not rr.ok else
+                                               f"output {None if got is None else got.shape} != {ref.shape}"))
                 continue
+            cos[p] = cosine(got, ref)
+            if p == "fp32":
+                rel = H.rel_l2(got, ref) if np.all(np.isfinite(got)) else math.inf
+                if not rel <= FP32_REL_L2:
+                    bad.append(f"qcc fp32 rel-L2 {rel:.2e} > {FP32_REL_L2:.0e}")
+            elif not cos[p] > COS_MIN[p]:
+                bad.append(f"qcc {p} cosine {cos[p]:.5f} <= {COS_MIN[p]}")
+        for p in PRECS[1:]:
+            ort_cos[p] = cosine(H.ort_run(str(ort_paths[p]), cx, optimize=True)["y"], ref)
+        print(f"{key}: check qcc fp32 rel-L2 {rel:.1e}; cosine qcc (ort) " +
+              ", ".join(f"{p} {cos.get(p, math.nan):.5f} ({ort_cos[p]:.5f})" for p in PRECS[1:]) +
+              "; compile s " + ", ".join(f"{p} {s_:.2f}" for p, s_ in compile_s.items()), flush=True)
+        if bad:
+            msg = f"{key}: FAILED: " + "; ".join(bad)
+            print("!" * 8 + " " + msg, flush=True)
+            failures.append(msg)
+            continue
 
-            # ---- timing
-            inputs = H.save_inputs(feeds, d / "in")
-            out_dir = d / "out"
-            out_dir.mkdir(exist_ok=True)
-            for t in threads:
-                sess = {p: H.ort_session(str(ort_paths[p]), threads=t, optimize=True) for p in PRECS}
-                meds = {(s_, p): [] for s_ in ("qcc", "ort") for p in PRECS}
-                err = None
-                for rd in range(rounds):
-                    order = [(s_, p) for p in PRECS for s_ in (("qcc", "ort") if rd % 2 == 0 else ("ort", "qcc"))]
-                    if rd % 2:
-                        order.reverse()
-                    for s_, p in order:
-                        if s_ == "qcc":
-                            rq = H.run_artifact(prefixes[p], inputs, out_dir, repeat=repeat, warmup=a.warmup,
-                                                threads=t, timeout=1800)
-                            tq = H.parse_timing(rq.stdout) if rq.ok else None
-                            if tq is None:
-                                err = f"qcc-run {p} --threads {t}: " + (rq.first_error_line() if not rq.ok
-                                                                        else "no timing line")
-                                break
-                            meds[s_, p].append(tq[1])
-                        else:
-                            meds[s_, p].append(H.time_ort(sess[p], feeds, repeat, a.warmup))
-                    if err:
-                        break
+        # ---- timing
+        inputs = H.save_inputs(feeds, d / "in")
+        out_dir = d / "out"
+        out_dir.mkdir(exist_ok=True)
+        for t in threads:
+            sess = {p: H.ort_session(str(ort_paths[p]), threads=t, optimize=True) for p in PRECS}
+            meds = {(s_, p): [] for s_ in ("qcc", "ort") for p in PRECS}
+            err = None
+            for rd in range(rounds):
+                order = [(s_, p) for p in PRECS for s_ in (("qcc", "ort") if rd % 2 == 0 else ("ort", "qcc"))]
+                if rd % 2:
+                    order.reverse()
+                for s_, p in order:
+                    if s_ == "qcc":
+                        rq = H.run_artifact(prefixes[p], inputs, out_dir, repeat=repeat, warmup=a.warmup,
+                                            threads=t, timeout=1800)
+                        tq = H.parse_timing(rq.stdout) if rq.ok else None
+                        if tq is None:
+                            err = f"qcc-run {p} --threads {t}: " + (rq.first_error_line() if not rq.ok
+                                                                    else "no timing line")
+                            break
+                        meds[s_, p].append(tq[1])
+                    else:
+                        meds[s_, p].append(H.time_ort(sess[p], feeds, repeat, a.warmup))
                 if err:
-                    failures.append(f"{key}: {err}")
-                    print(f"!!!!!!!! {key}: {err}", flush=True)
-                    continue
-                med = {sp: statistics.median(v) for sp, v in meds.items()}
-                spread = {p: (min(q / o for q, o in zip(meds["qcc", p], meds["ort", p])),
-                              max(q / o for q, o in zip(meds["qcc", p], meds["ort", p]))) for p in PRECS}
-                row = dict(key=key, k=k, n=n, m=m, threads=t, med=med, spread=spread, cos=cos,
-                           ort_cos=ort_cos, compile=compile_s, limits=limits)
-                rows.append(row)
-                print(f"{key:18s} T={t}: " + "  ".join(
-                    f"{p} {med['qcc', p]:.3f}/{med['ort', p]:.3f} ({med['qcc', p] / med['ort', p]:4.2f})"
-                    for p in PRECS) + "  " + limit_cell(row), flush=True)
+                    break
+            if err:
+                failures.append(f"{key}: {err}")
+                print(f"!!!!!!!! {key}: {err}", flush=True)
+                continue
+            med = {sp: statistics.median(v) for sp, v in meds.items()}
+            spread = {p: (min(q / o for q, o in zip(meds["qcc", p], meds["ort", p])),
+                          max(q / o for q, o in zip(meds["qcc", p], meds["ort", p]))) for p in PRECS}
+            row = dict(key=key, k=k, n=n * copies, copies=copies, m=m, threads=t, med=med, spread=spread, cos=cos,
+                       ort_cos=ort_cos, compile=compile_s, limits=limits)
+            rows.append(row)
+            print(f"{key:18s} T={t}: " + "  ".join(
+                f"{p} {med['qcc', p]:.3f}/{med['ort', p]:.3f} ({med['qcc', p] / med['ort', p]:4.2f})"
+                for p in PRECS) + "  " + limit_cell(row), flush=True)
 
     cmd = "bench/bench_quant.py " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))
     lim = ", ".join(f"{t} thread{'s' if t > 1 else ''}: DRAM {limits['dram_read_gbs', t]:.1f} GB/s, "
@@ -291,7 +307,10 @@ def main(argv=None) -> int:
              f"for asym) in GB/s and as % of the measured DRAM read bandwidth at T threads. The runs repeat on the "
              f"same weights, so weights that fit the caches ({_caches()} per cpu0) stay there: the MiniLM shapes "
              f"and 4096x4096 int8 (16.8 MB) / int4 (8.5 MB) fit a 32 MB L3 and can beat DRAM (the L3 read limit "
-             f"is above). For M=128, int8 GOP/s = 2*M*K*N / time and % of the measured vpdpbusd peak at T threads. "
+             f"is above). The row `{COLD[0]} x {COLD[1]} x {COLD_COPIES} (cold)` is y = concat_i(x @ W_i) over "
+             f"{COLD_COPIES} independent {COLD[0]}x{COLD[1]} weights (int4 {COLD_COPIES * weight_bytes('int4', *COLD) / 1e6:.0f} MB, "
+             f"int8 {COLD_COPIES * weight_bytes('int8', *COLD) / 1e6:.0f} MB, more than the L3), so its M=1 GB/s are "
+             f"DRAM reads: the goal's measure (int4 GEMV >= 80% of DRAM). For M=128, int8 GOP/s = 2*M*K*N / time and % of the measured vpdpbusd peak at T threads. "
              f"cos: cosine of qcc's outputs vs the float64 reference (onnxruntime's in parentheses); a row must "
              f"pass > {COS_MIN['int8']} (int8) / > {COS_MIN['int4']} (int4) and fp32 rel-L2 <= {FP32_REL_L2:.0e} "
              f"to be timed.",
@@ -304,7 +323,9 @@ def main(argv=None) -> int:
         cells = [f"{md_['qcc', p]:.3f} / {md_['ort', p]:.3f} ({md_['qcc', p] / md_['ort', p]:.2f})" for p in PRECS]
         c, oc = r["cos"], r["ort_cos"]
         sp = r["spread"]["int8"]
-        lines.append(f"| {r['k']} x {r['n']} | {r['m']} | {r['threads']} | " + " | ".join(cells) +
+        shape = (f"{r['k']} x {r['n'] // r['copies']} x {r['copies']} (cold)" if r["copies"] > 1
+                 else f"{r['k']} x {r['n']}")
+        lines.append(f"| {shape} | {r['m']} | {r['threads']} | " + " | ".join(cells) +
                      f" | {sp[0]:.2f}-{sp[1]:.2f} | {limit_cell(r)} | " +
                      ", ".join(f"{c[p]:.4f} ({oc[p]:.4f})" for p in PRECS[1:]) + " |")
     if failures:
