@@ -120,6 +120,29 @@ static ParallelSplit chooseSplit(const MatmulShape &s, int64_t rows,
   return inner;
 }
 
+/// The register block when the options leave it open (0): with 32 vector
+/// registers (AVX-512) 24 accumulators, 8 rows x 3 vectors, each B load
+/// feeding 8 FMAs and each broadcast 3; with 16 (AVX2) 12, as 6 x 2. A
+/// product of fewer rows (a GEMV, a short sequence) takes all its rows and
+/// spends the budget on columns (up to 16 vectors), so that one row of B is
+/// read in long contiguous runs and enough accumulators hide the FMA
+/// latency.
+static std::pair<int64_t, int64_t> chooseBlock(const MatmulShape &s,
+                                               int64_t width, int64_t rows,
+                                               int64_t vectors) {
+  bool wide = width >= 16;
+  int64_t budget = wide ? 24 : 12;
+  int64_t fullRows = wide ? 8 : 6;
+  if (rows <= 0)
+    rows = std::min(fullRows, std::max<int64_t>(s.m, 1));
+  if (vectors <= 0) {
+    vectors = rows >= fullRows ? budget / fullRows
+                               : std::min<int64_t>(budget / rows, wide ? 16 : 8);
+    vectors = std::max<int64_t>(1, std::min(vectors, s.n / width));
+  }
+  return {rows, vectors};
+}
+
 class MicrokernelEmitter {
 public:
   MicrokernelEmitter(OpBuilder &builder, Location loc, const MatmulShape &shape,
@@ -357,9 +380,10 @@ struct CpuMatmulMicrokernelPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (vectorWidth <= 0 || rows <= 0 || vectorsPerRow <= 0) {
-      getOperation().emitError(
-          "qcc-cpu-matmul-microkernel options must be positive");
+    if (vectorWidth <= 0 || rows < 0 || vectorsPerRow < 0) {
+      getOperation().emitError("qcc-cpu-matmul-microkernel: vector-width "
+                               "must be positive, rows and vectors-per-row "
+                               "positive or 0 (chosen by shape)");
       return signalPassFailure();
     }
     SmallVector<std::pair<linalg::LinalgOp, MatmulShape>> work;
@@ -369,10 +393,12 @@ struct CpuMatmulMicrokernelPass
     });
     for (auto &[op, shape] : work) {
       OpBuilder builder(op);
+      auto [blockRows, blockVectors] =
+          chooseBlock(shape, vectorWidth, rows, vectorsPerRow);
       ParallelSplit split = chooseSplit(
-          shape, rows, vectorWidth * vectorsPerRow, parallelMinFmas);
+          shape, blockRows, vectorWidth * blockVectors, parallelMinFmas);
       MicrokernelEmitter(builder, op.getLoc(), shape, vectorWidth)
-          .emit(rows, vectorsPerRow, split);
+          .emit(blockRows, blockVectors, split);
       op->erase();
     }
   }

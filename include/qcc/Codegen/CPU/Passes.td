@@ -11,10 +11,13 @@ def CpuMatmulMicrokernel
   let description = [{
     Rewrites `linalg.matmul` and `linalg.batch_matmul` on statically shaped,
     identity-layout f32 memrefs into an outer-product microkernel: a block of
-    `rows` rows by two vectors of `vector-width` columns of the output lives
-    in registers while the reduction runs, A is broadcast one element at a
-    time and B is read as whole vectors. Column tails use masked loads and
-    stores. Other matmuls are left for the generic lowering.
+    `rows` rows by `vectors-per-row` vectors of `vector-width` columns of the
+    output lives in registers while the reduction runs, A is broadcast one
+    element at a time and B is read as whole vectors. Column tails use masked
+    loads and stores. Other matmuls are left for the generic lowering. The
+    block is chosen per matmul unless the options fix it: 8 x 3 with 16
+    lanes (24 of the 32 zmm registers), 6 x 2 with 8; fewer rows than that
+    take all rows and up to 16 (8) vectors per row.
 
     Matmuls of at least `parallel-min-fmas` multiply-adds get one loop as
     an `scf.parallel` (`qcc-cpu-outline-parallel` runs it on the runtime's
@@ -28,10 +31,11 @@ def CpuMatmulMicrokernel
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "f32 lanes per vector register (16 for AVX-512, 8 for AVX2)">,
-    Option<"rows", "rows", "int64_t", /*default=*/"6",
-           "Output rows held in registers">,
-    Option<"vectorsPerRow", "vectors-per-row", "int64_t", /*default=*/"2",
-           "Vector registers of output columns per row">,
+    Option<"rows", "rows", "int64_t", /*default=*/"0",
+           "Output rows held in registers (0: chosen by shape)">,
+    Option<"vectorsPerRow", "vectors-per-row", "int64_t", /*default=*/"0",
+           "Vector registers of output columns per row (0: chosen by "
+           "shape)">,
     Option<"parallelMinFmas", "parallel-min-fmas", "int64_t",
            /*default=*/"4194304",
            "Multiply-adds from which a matmul gets a parallel loop "
