@@ -74,6 +74,7 @@ CASES = {
     # Row reductions on a warp per row (qcc-gpu-warp-reductions; off by default until measured).
     "minilm-int8-warp": ("minilm-l6-s128", "minilm", ["-bits=8", "--gpu-warp-reductions"]),
     "minilm-int4-warp": ("minilm-l6-s128", "minilm", ["-bits=4", "--gpu-warp-reductions"]),
+    "smol128-int8-warp": ("smollm2-135m-s128", "smol", ["-bits=8", "--gpu-warp-reductions"]),
 }
 EMBED = "--quantize-embeddings"
 COS_MEAN = 0.999   # MiniLM: mean cosine of the embeddings to the CPU artifact's
