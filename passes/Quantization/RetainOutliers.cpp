@@ -60,6 +60,15 @@ struct Candidate {
   std::vector<float> channelAbsMax;
 };
 
+/// Whether `init` is a linalg.fill of 0.
+bool isZeroFill(Value init) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  auto cst = fill ? fill.getInputs()[0].getDefiningOp<arith::ConstantOp>()
+                  : arith::ConstantOp();
+  auto value = cst ? dyn_cast<FloatAttr>(cst.getValue()) : FloatAttr();
+  return value && value.getValue().isZero();
+}
+
 /// A constant f32 tensor holding `values`: dense when small (readable in
 /// tests), a resource blob when large.
 Value makeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
@@ -315,11 +324,38 @@ struct RetainOutliersPass
           StringAttr::get(ctx, name.empty() ? "outliers" : name + "/outliers"),
           mloc);
       Value keptW = makeConstant(mb, sideLoc, {numKept, c.n}, keptRows);
+      // The side product starts from zero (the float microkernel's fast
+      // form); a non-zero init of the original (a bias) is added to it.
       Value init = c.op.getOutputs()[0];
-      auto side = linalg::MatmulOp::create(mb, sideLoc,
-                                           TypeRange{init.getType()},
+      auto initType = cast<RankedTensorType>(init.getType());
+      Value zero = arith::ConstantOp::create(mb, sideLoc, mb.getF32FloatAttr(0));
+      Value sideInit = linalg::FillOp::create(
+                           mb, sideLoc, ValueRange{zero},
+                           ValueRange{tensor::EmptyOp::create(
+                               mb, sideLoc, initType.getShape(),
+                               mb.getF32Type())})
+                           .getResult(0);
+      auto side = linalg::MatmulOp::create(mb, sideLoc, TypeRange{initType},
                                            ValueRange{gathered, keptW},
-                                           ValueRange{init});
+                                           ValueRange{sideInit});
+      Value mainInit = side->getResult(0);
+      if (!isZeroFill(init)) {
+        AffineMap id = mb.getMultiDimIdentityMap(initType.getRank());
+        SmallVector<utils::IteratorType> parallel(
+            initType.getRank(), utils::IteratorType::parallel);
+        Value empty = tensor::EmptyOp::create(mb, sideLoc, initType.getShape(),
+                                              mb.getF32Type());
+        mainInit = linalg::GenericOp::create(
+                       mb, sideLoc, TypeRange{initType},
+                       ValueRange{init, mainInit}, ValueRange{empty},
+                       ArrayRef<AffineMap>{id, id, id}, parallel,
+                       [](OpBuilder &nb, Location nloc, ValueRange args) {
+                         Value v = arith::AddFOp::create(nb, nloc, args[0],
+                                                         args[1]);
+                         linalg::YieldOp::create(nb, nloc, v);
+                       })
+                       .getResult(0);
+      }
       side->setAttr(kKeepFloat,
                     attrs.getStringAttr(
                         "outlier channels (" + std::to_string(numKept) +
@@ -328,7 +364,7 @@ struct RetainOutliersPass
       Value mainW = makeConstant(mb, c.weight.getLoc(), {c.k, c.n}, *values);
       c.op->setOperand(0, masked);
       c.op->setOperand(1, mainW);
-      c.op.getOutputsMutable()[0].set(side->getResult(0));
+      c.op.getOutputsMutable()[0].set(mainInit);
       if (c.weight->use_empty())
         c.weight->erase();
       c.op->setAttr(kKept, attrs.getI64IntegerAttr(numKept));
