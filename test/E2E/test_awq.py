@@ -147,7 +147,8 @@ def test_bad_awq_flags(setup, tmp_path):
     calib = ["--calib", str(setup["calib"])]
     cases = [(4, ["--awq"], "--awq needs calibration inputs: --calib PATH"),
              (32, ["--awq"], "--awq needs -bits=8 or -bits=4"),
-             (8, ["--awq", "--smooth", *calib], "--awq and --smooth both rescale input channels")]
+             (8, ["--awq", "--smooth", *calib], "--awq and --smooth both rescale input channels"),
+             (4, ["--awq", "--keep-outliers=4", *calib], "--awq and --keep-outliers cannot be combined")]
     for bits, flags, message in cases:
         r = H.compile_model(setup["path"], tmp_path / "m" / "model", target="x86-64", bits=bits, extra=flags)
         assert not r.ok, (flags, "accepted")
