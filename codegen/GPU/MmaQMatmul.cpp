@@ -125,7 +125,7 @@ public:
              << numK * numN << " bytes expected";
 
     Value init = op.getInit();
-    eraseDeadFill(init);
+    qcc::gpu::eraseDeadFill(op, init);
     Value x = collapse(contiguous(op.getInput(), /*copyIn=*/true));
     Value dense = contiguous(init, /*copyIn=*/false);
     Value out = collapse(dense);
@@ -151,22 +151,6 @@ public:
   }
 
 private:
-  /// q.matmul overwrites its init: a linalg.fill of the same buffer just
-  /// before it (only pure ops in between) is dead, and on the GPU it would
-  /// cost a launch writing M x N floats.
-  void eraseDeadFill(Value init) {
-    for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
-      if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
-        if (fill.getOutputs().size() == 1 && fill.getOutputs()[0] == init &&
-            fill->getNumResults() == 0)
-          fill->erase();
-        return;
-      }
-      if (!isPure(prev))
-        return;
-    }
-  }
-
   Value contiguous(Value value, bool copyIn) {
     return qcc::gpu::contiguousBuffer(b, loc, value, copyIn);
   }

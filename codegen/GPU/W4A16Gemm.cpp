@@ -210,7 +210,7 @@ public:
              << t.groups << "x" << numN << " values expected";
 
     Value init = op.getInit();
-    eraseDeadFill(init);
+    qcc::gpu::eraseDeadFill(op, init);
     Value x = qcc::gpu::collapseToRows(
         b, loc, qcc::gpu::contiguousBuffer(b, loc, op.getInput(), true));
     Value dense = qcc::gpu::contiguousBuffer(b, loc, init, false);
@@ -238,21 +238,6 @@ public:
   }
 
 private:
-  /// q.matmul overwrites its init: a linalg.fill of it just before (only
-  /// pure ops in between) is dead and would cost a launch.
-  void eraseDeadFill(Value init) {
-    for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
-      if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
-        if (fill.getOutputs().size() == 1 && fill.getOutputs()[0] == init &&
-            fill->getNumResults() == 0)
-          fill->erase();
-        return;
-      }
-      if (!isPure(prev))
-        return;
-    }
-  }
-
   Value global(StringRef name, ArrayRef<uint32_t> words) {
     auto type = MemRefType::get({int64_t(words.size()) * 4}, b.getI8Type());
     auto value = DenseElementsAttr::getFromRawBuffer(

@@ -36,10 +36,12 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "llvm/ADT/APFloat.h"
 
@@ -150,6 +152,19 @@ Value collapseToRows(OpBuilder &b, Location loc, Value value) {
       b, loc,
       MemRefType::get({rows, type.getShape().back()}, type.getElementType()),
       value, ArrayRef<ReassociationIndices>{leading, {type.getRank() - 1}});
+}
+
+void eraseDeadFill(Operation *op, Value init) {
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
+      if (fill.getOutputs().size() == 1 && fill.getOutputs()[0] == init &&
+          fill->getNumResults() == 0)
+        fill->erase();
+      return;
+    }
+    if (!isPure(prev))
+      return;
+  }
 }
 
 namespace {

@@ -42,6 +42,10 @@ mlir::Value contiguousBuffer(mlir::OpBuilder &b, mlir::Location loc,
 /// A contiguous memref of rank >= 2 as [rows, last dim].
 mlir::Value collapseToRows(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value value);
+/// A q.matmul `op` overwrites its `init`: erases a linalg.fill of that
+/// buffer just before it (only pure ops in between), which is dead and on
+/// the GPU would cost a launch writing the whole output.
+void eraseDeadFill(mlir::Operation *op, mlir::Value init);
 
 /// Emits the W4A16 GEMV for `op` (int4 packed_k weights, groups along K,
 /// act_quant none, constant scales and zero points, at most 16 rows) at
