@@ -7,6 +7,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <cmath>
 #include <cstring>
 
 using namespace mlir;
@@ -30,6 +31,26 @@ std::optional<std::vector<float>> qcc::getFloatValues(ElementsAttr attr) {
   int64_t i = 0;
   for (float v : dense.getValues<float>())
     values[i++] = v;
+  return values;
+}
+
+FailureOr<std::vector<float>> qcc::readChannelAbsMax(Operation *op,
+                                                    ElementsAttr absMax,
+                                                    int64_t k) {
+  constexpr llvm::StringLiteral name = "qcc.act_channel_absmax";
+  auto dense = dyn_cast<DenseElementsAttr>(absMax);
+  if (!dense || !dense.getElementType().isF32() ||
+      dense.getNumElements() != k)
+    return op->emitOpError(name)
+           << " must hold " << k << " f32 values (one per input channel), got "
+           << absMax.getType();
+  std::vector<float> values;
+  values.reserve(k);
+  for (float v : dense.getValues<float>()) {
+    if (!std::isfinite(v) || v < 0.0f)
+      return op->emitOpError(name) << " must be finite and >= 0, got " << v;
+    values.push_back(v);
+  }
   return values;
 }
 

@@ -149,20 +149,11 @@ struct RetainOutliersPass
     c.n = shape[1];
     if (c.k * c.n < minElements)
       return std::optional<Candidate>();
-    if (!absMax.getElementType().isF32() || absMax.getNumElements() != c.k) {
-      op.emitOpError(kChannelAbsMax)
-          << " must hold " << c.k << " f32 values (one per input channel), got "
-          << absMax.getType();
+    FailureOr<std::vector<float>> channels =
+        qcc::readChannelAbsMax(op, absMax, c.k);
+    if (failed(channels))
       return failure();
-    }
-    for (float v : absMax.getValues<float>()) {
-      if (!std::isfinite(v) || v < 0.0f) {
-        op.emitOpError(kChannelAbsMax)
-            << " must be finite and >= 0, got " << v;
-        return failure();
-      }
-      c.channelAbsMax.push_back(v);
-    }
+    c.channelAbsMax = std::move(*channels);
     return std::optional<Candidate>(std::move(c));
   }
 

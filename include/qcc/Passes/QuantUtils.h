@@ -6,6 +6,7 @@
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/Location.h"
 #include "mlir/IR/Operation.h"
+#include "mlir/Support/LogicalResult.h"
 
 #include <cstdint>
 #include <optional>
@@ -17,6 +18,13 @@ namespace qcc {
 /// The f32 values of a constant held in a dense or dense-resource attribute;
 /// nullopt for other element types or a missing blob.
 std::optional<std::vector<float>> getFloatValues(mlir::ElementsAttr attr);
+
+/// The per-input-channel max |x| that calibration set on `op` as
+/// `absMax` (`qcc.act_channel_absmax`): `k` finite f32 values >= 0, else an
+/// error on `op` and failure.
+mlir::FailureOr<std::vector<float>> readChannelAbsMax(mlir::Operation *op,
+                                                      mlir::ElementsAttr absMax,
+                                                      int64_t k);
 
 /// The ONNX node name a location carries ("" if none).
 std::string getNodeName(mlir::Location loc);
