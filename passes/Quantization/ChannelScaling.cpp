@@ -249,13 +249,5 @@ std::string qcc::applyChannelScale(Value root, ArrayRef<ScalableMatmul> members,
 }
 
 void qcc::appendSmoothReport(Operation *op, ArrayRef<NamedAttribute> fields) {
-  ModuleOp module = op->getParentOfType<ModuleOp>();
-  if (!module)
-    return;
-  Builder b(op->getContext());
-  SmallVector<Attribute> layers;
-  if (auto existing = module->getAttrOfType<ArrayAttr>("qcc.smooth_report"))
-    layers.assign(existing.begin(), existing.end());
-  layers.push_back(b.getDictionaryAttr(fields));
-  module->setAttr("qcc.smooth_report", b.getArrayAttr(layers));
+  appendReportEntry(op, "qcc.smooth_report", fields);
 }

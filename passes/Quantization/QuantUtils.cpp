@@ -6,6 +6,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 #include <cmath>
 #include <cstring>
@@ -64,16 +65,33 @@ std::string qcc::getNodeName(Location loc) {
   return "";
 }
 
-void qcc::appendQuantReport(Operation *op, ArrayRef<NamedAttribute> fields) {
-  ModuleOp module = op->getParentOfType<ModuleOp>();
-  if (!module)
+void qcc::appendReportEntry(Operation *op, StringRef attrName,
+                            ArrayRef<NamedAttribute> fields) {
+  Operation *holder = op->getParentOfType<FunctionOpInterface>();
+  if (!holder)
     return;
   Builder b(op->getContext());
-  SmallVector<Attribute> layers;
-  if (auto existing = module->getAttrOfType<ArrayAttr>("qcc.quant_report"))
-    layers.assign(existing.begin(), existing.end());
-  layers.push_back(b.getDictionaryAttr(fields));
-  module->setAttr("qcc.quant_report", b.getArrayAttr(layers));
+  SmallVector<Attribute> entries;
+  if (auto existing = holder->getAttrOfType<ArrayAttr>(attrName))
+    entries.assign(existing.begin(), existing.end());
+  entries.push_back(b.getDictionaryAttr(fields));
+  holder->setAttr(attrName, b.getArrayAttr(entries));
+}
+
+SmallVector<DictionaryAttr> qcc::collectReportEntries(ModuleOp module,
+                                                      StringRef attrName) {
+  SmallVector<DictionaryAttr> entries;
+  auto take = [&](Operation *holder) {
+    if (auto array = holder->getAttrOfType<ArrayAttr>(attrName))
+      for (Attribute attr : array)
+        if (auto d = dyn_cast<DictionaryAttr>(attr))
+          entries.push_back(d);
+  };
+  take(module);
+  for (Operation &op : module.getBody()->getOperations())
+    if (isa<FunctionOpInterface>(op))
+      take(&op);
+  return entries;
 }
 
 int64_t qcc::fitGroupSize(int64_t k, int64_t groupSize) {

@@ -383,15 +383,7 @@ struct RetainOutliersPass
   }
 
   static void appendReport(Operation *op, ArrayRef<NamedAttribute> fields) {
-    ModuleOp module = op->getParentOfType<ModuleOp>();
-    if (!module)
-      return;
-    Builder b(op->getContext());
-    SmallVector<Attribute> layers;
-    if (auto existing = module->getAttrOfType<ArrayAttr>("qcc.outlier_report"))
-      layers.assign(existing.begin(), existing.end());
-    layers.push_back(b.getDictionaryAttr(fields));
-    module->setAttr("qcc.outlier_report", b.getArrayAttr(layers));
+    qcc::appendReportEntry(op, "qcc.outlier_report", fields);
   }
 };
 

@@ -10,8 +10,8 @@
 // Outlier channels (every 8th 30x larger): AWQ picks alpha > 0. The two
 // matmuls reading the norm's output share one s; 1/s goes into gamma.
 // The report: per matmul the chosen alpha and the relative output errors.
-// CHECK: qcc.smooth_report = [{alpha = [[A:[0-9.e+-]+]] : f64, k = 64 : i64, kind = "awq", name = "attn.q", output_error_awq = {{[0-9.e+-]+}} : f64, output_error_rtn = {{[0-9.e+-]+}} : f64, placement = "folded into the producer's per-channel constant", scale_max = {{.+}}, shared_with = 1 : i64}, {alpha = [[A]] : f64, k = 64 : i64, kind = "awq", name = "attn.k"
 // CHECK-LABEL: func @norm_shared
+// CHECK-SAME: qcc.smooth_report = [{alpha = [[A:[0-9.e+-]+]] : f64, k = 64 : i64, kind = "awq", name = "attn.q", output_error_awq = {{[0-9.e+-]+}} : f64, output_error_rtn = {{[0-9.e+-]+}} : f64, placement = "folded into the producer's per-channel constant", scale_max = {{.+}}, shared_with = 1 : i64}, {alpha = [[A]] : f64, k = 64 : i64, kind = "awq", name = "attn.k"
 // CHECK: %[[G:.+]] = arith.constant dense<[{{.+}}]> : tensor<64xf32>
 // CHECK: %[[N:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[G]] : tensor<8x64xf32>, tensor<64xf32>)
 // CHECK: %[[W1:.+]] = arith.constant dense<{{.+}}> : tensor<64x32xf32>
@@ -20,9 +20,9 @@
 // CHECK: linalg.matmul {qcc.awq_alpha = [[ALPHA]] : f64} ins(%[[N]], %[[W2]]
 // CHECK-NOT: dense_resource<w>
 // A second run leaves marked matmuls alone (one report entry each).
-// TWICE: qcc.smooth_report = [{{.*}}name = "attn.q"
-// TWICE-NOT: name = "attn.q"
 // TWICE-LABEL: func @norm_shared
+// TWICE-SAME: qcc.smooth_report = [{alpha = {{[^}]*}}name = "attn.q"
+// TWICE-NOT: name = "attn.q"
 // INT8-LABEL: func @norm_shared
 // INT8: qcc.awq_alpha
 // Below min-elements nothing happens.

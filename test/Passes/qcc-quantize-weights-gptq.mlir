@@ -20,29 +20,29 @@
 // CLIP: error: unsupported clip 'half' (auto, none, mse or act)
 // DAMP: error: dampening must be positive, got 0
 
-// Every layer's report entry says how it was rounded and, with statistics,
+// Every layer's report entry (on its function) says how it was rounded and, with statistics,
 // its relative output error sqrt(tr(dW^T H dW) / tr(W^T H W)) (and for gptq
 // RTN's). The two matmuls reading one activation share its statistics.
-// GPTQ: qcc.quant_report = [{{.*}}name = "ffn.dense", note = "gptq: output error {{[0-9.]+}} (rtn {{[0-9.]+}}); {{.*}}output_rel_error = {{.+}}, output_rel_error_rtn = {{.+}}, weight_algo = "gptq"{{.*}}name = "attn.q"{{.*}}weight_algo = "gptq"{{.*}}name = "attn.k"{{.*}}weight_algo = "gptq"
 // GPTQ-LABEL: func @linear
+// GPTQ-SAME: qcc.quant_report = [{{.*}}name = "ffn.dense", note = "gptq: output error {{[0-9.]+}} (rtn {{[0-9.]+}}); {{.*}}output_rel_error = {{.+}}, output_rel_error_rtn = {{.+}}, weight_algo = "gptq"{{.*}}name = "attn.q"{{.*}}weight_algo = "gptq"{{.*}}name = "attn.k"{{.*}}weight_algo = "gptq"
 // GPTQ: q.weight_constant {{.+}} -> !q.weight<64x32xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, vnni_k8n16>
 // GPTQ: arith.constant dense<{{.+}}> : tensor<2x32xf32>
 // GPTQ-COUNT-3: q.matmul
 // GPTQ-NOT: linalg.matmul
-// ASYM: weight_algo = "gptq"
 // ASYM-LABEL: func @linear
+// ASYM-SAME: weight_algo = "gptq"
 // ASYM: !q.weight<64x32xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 32, symmetric = false>, packed_k>
 // ASYM: arith.constant dense<{{.+}}> : tensor<2x32xi32>
-// INT8: weight_algo = "gptq"
 // INT8-LABEL: func @linear
+// INT8-SAME: weight_algo = "gptq"
 // INT8: !q.weight<64x32xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>
-// RTN-NOT: output_rel_error_rtn
-// RTN: note = "rtn: output error {{[0-9.]+}}; {{.*}}output_rel_error = {{.+}}, weight_algo = "rtn"
 // RTN-LABEL: func @linear
+// RTN-NOT: output_rel_error_rtn
+// RTN-SAME: note = "rtn: output error {{[0-9.]+}}; {{.*}}output_rel_error = {{[0-9.e+-]+}} : f64, weight_algo = "rtn"
 // RTN: q.weight_constant
-// PLAIN-NOT: output_rel_error
-// PLAIN: weight_algo = "rtn"
 // PLAIN-LABEL: func @linear
+// PLAIN-NOT: output_rel_error
+// PLAIN-SAME: weight_algo = "rtn"
 // One function: the report is appended in op order.
 func.func @linear(%x: tensor<8x64xf32>) -> (tensor<8x32xf32>, tensor<8x32xf32>, tensor<8x32xf32>) {
   %w = arith.constant dense_resource<w> : tensor<64x32xf32>

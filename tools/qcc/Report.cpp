@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Report.h"
+#include "qcc/Passes/QuantUtils.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/FileSystem.h"
@@ -18,18 +19,16 @@ using namespace qcc;
 
 namespace {
 
-/// The entries of the `qcc.smooth_report` module attribute whose "kind" is
+/// The entries of the `qcc.smooth_report` attributes whose "kind" is
 /// `kind` ("smooth": qcc-smooth-activations, "awq": qcc-awq-scale).
 SmallVector<DictionaryAttr> channelScalingEntries(ModuleOp module,
                                                   StringRef kind) {
   SmallVector<DictionaryAttr> entries;
-  if (auto layers = module->getAttrOfType<ArrayAttr>("qcc.smooth_report"))
-    for (Attribute attr : layers) {
-      auto d = cast<DictionaryAttr>(attr);
-      auto k = d.getAs<StringAttr>("kind");
-      if ((k ? k.getValue() : StringRef("smooth")) == kind)
-        entries.push_back(d);
-    }
+  for (DictionaryAttr d : collectReportEntries(module, "qcc.smooth_report")) {
+    auto k = d.getAs<StringAttr>("kind");
+    if ((k ? k.getValue() : StringRef("smooth")) == kind)
+      entries.push_back(d);
+  }
   return entries;
 }
 
@@ -109,12 +108,13 @@ void writeSmoothReport(ModuleOp module, llvm::json::OStream &out) {
   });
 }
 
-/// The `qcc.outlier_report` module attribute (qcc-retain-outliers): per
+/// The `qcc.outlier_report` entries (qcc-retain-outliers): per
 /// matmul the activation channels kept in float and the bytes of their
 /// float weight rows.
 void writeOutlierReport(ModuleOp module, llvm::json::OStream &out) {
-  auto layers = module->getAttrOfType<ArrayAttr>("qcc.outlier_report");
-  if (!layers)
+  SmallVector<DictionaryAttr> layers =
+      collectReportEntries(module, "qcc.outlier_report");
+  if (layers.empty())
     return;
   llvm::outs() << llvm::format("%-40s %6s %6s %12s %12s %12s  %s\n",
                                "outlier layer", "K", "kept", "float bytes",
@@ -173,13 +173,14 @@ void writeOutlierReport(ModuleOp module, llvm::json::OStream &out) {
 
 } // namespace
 
-/// Writes the per-layer quantization report (the `qcc.quant_report` module
-/// attribute that qcc-quantize-weights fills) as JSON to `path`, and a table
+/// Writes the per-layer quantization report (the `qcc.quant_report` entries
+/// that qcc-quantize-weights leaves on each function) as JSON to `path`, and a table
 /// on stdout.
 int qcc::writeReport(ModuleOp module, llvm::StringRef path, double compileSeconds,
                 int64_t weightFileBytes, const CalibrationResult *calib,
                 const EvaluationResult *eval) {
-  auto layers = module->getAttrOfType<ArrayAttr>("qcc.quant_report");
+  SmallVector<DictionaryAttr> layers =
+      collectReportEntries(module, "qcc.quant_report");
   int64_t before = 0, after = 0, elements = 0, quantized = 0;
   std::string json;
   llvm::raw_string_ostream os(json);
@@ -189,7 +190,7 @@ int qcc::writeReport(ModuleOp module, llvm::StringRef path, double compileSecond
                                "weight err", "note");
   out.object([&] {
     out.attributeArray("layers", [&] {
-      for (Attribute attr : layers ? layers.getValue() : ArrayRef<Attribute>()) {
+      for (DictionaryAttr attr : layers) {
         auto d = cast<DictionaryAttr>(attr);
         auto str = [&](StringRef key) {
           return d.getAs<StringAttr>(key).getValue();
@@ -230,7 +231,7 @@ int qcc::writeReport(ModuleOp module, llvm::StringRef path, double compileSecond
     });
     double bitsPerWeight = elements ? 8.0 * after / elements : 0.0;
     out.attributeObject("totals", [&] {
-      out.attribute("matmul_layers", (int64_t)(layers ? layers.size() : 0));
+      out.attribute("matmul_layers", (int64_t)layers.size());
       out.attribute("quantized_layers", quantized);
       out.attribute("matmul_weight_bytes_before", before);
       out.attribute("matmul_weight_bytes_after", after);
@@ -292,7 +293,7 @@ int qcc::writeReport(ModuleOp module, llvm::StringRef path, double compileSecond
   llvm::outs() << llvm::format(
       "total: %lld of %lld matmul layers quantized; matmul weights %lld -> "
       "%lld bytes (%.2f bits/weight); weight file %lld bytes; compile %.1f s\n",
-      (long long)quantized, (long long)(layers ? layers.size() : 0),
+      (long long)quantized, (long long)layers.size(),
       (long long)before, (long long)after,
       elements ? 8.0 * after / elements : 0.0, (long long)weightFileBytes,
       compileSeconds);

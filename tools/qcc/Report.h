@@ -24,8 +24,8 @@ int writeText(llvm::StringRef path,
               llvm::function_ref<void(llvm::raw_ostream &)> fn);
 
 /// Writes the per-layer quantization report (the `qcc.quant_report` and
-/// `qcc.smooth_report` module attributes the quantization passes fill, plus
-/// calibration and --eval results when given) as JSON to `path`, and a table
+/// `qcc.smooth_report` entries the quantization passes leave on each
+/// function, plus calibration and --eval results when given) as JSON to `path`, and a table
 /// on stdout; returns the exit code.
 int writeReport(mlir::ModuleOp module, llvm::StringRef path,
                 double compileSeconds, int64_t weightFileBytes,

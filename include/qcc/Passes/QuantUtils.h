@@ -4,6 +4,8 @@
 #define QCC_PASSES_QUANTUTILS_H
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Location.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/Support/LogicalResult.h"
@@ -35,10 +37,23 @@ std::string getNodeName(mlir::Location loc);
 /// does (the layer stays float).
 int64_t fitGroupSize(int64_t k, int64_t groupSize);
 
-/// Appends one layer (a dictionary of `fields`) to the `qcc.quant_report`
-/// array attribute of the module holding `op`, which `qcc --report` prints.
-void appendQuantReport(mlir::Operation *op,
+/// Appends one entry (a dictionary of `fields`) to the array attribute
+/// `attrName` (e.g. `qcc.quant_report`) of the function holding `op`, which
+/// `qcc --report` prints. Function passes write only their own function, never
+/// the module: the pass manager may run them on several functions at once.
+void appendReportEntry(mlir::Operation *op, llvm::StringRef attrName,
                        llvm::ArrayRef<mlir::NamedAttribute> fields);
+
+/// Appends one layer to the `qcc.quant_report` of the function holding `op`.
+inline void appendQuantReport(mlir::Operation *op,
+                              llvm::ArrayRef<mlir::NamedAttribute> fields) {
+  appendReportEntry(op, "qcc.quant_report", fields);
+}
+
+/// Every entry of the report attribute `attrName` in `module`: those on the
+/// module itself, then each function's, in the module's order.
+llvm::SmallVector<mlir::DictionaryAttr>
+collectReportEntries(mlir::ModuleOp module, llvm::StringRef attrName);
 
 } // namespace qcc
 
