@@ -71,11 +71,24 @@ CASES = {
     "smol128-int4": ("smollm2-135m-s128", "smol", ["-bits=4"]),
     "smol1-int8": ("smollm2-135m-s1", "random", ["-bits=8"]),
     "smol1-int4": ("smollm2-135m-s1", "random", ["-bits=4"]),
-    # Row reductions on a warp per row (qcc-gpu-warp-reductions; off by default until measured).
-    "minilm-int8-warp": ("minilm-l6-s128", "minilm", ["-bits=8", "--gpu-warp-reductions"]),
-    "minilm-int4-warp": ("minilm-l6-s128", "minilm", ["-bits=4", "--gpu-warp-reductions"]),
-    "smol128-int8-warp": ("smollm2-135m-s128", "smol", ["-bits=8", "--gpu-warp-reductions"]),
+    # Row reductions on one thread per row (the default before warp reductions): perplexity
+    # and closeness to the CPU artifact with the other float summation order.
+    "smol128-int8-nowarp": ("smollm2-135m-s128", "smol", ["-bits=8",
+                                                          "--gpu-warp-reductions=false"]),
 }
+
+
+def cpu_flags(flags: list[str]) -> list[str]:
+    """The CPU artifact's flags for the same recipe: -bits=4 on GPU targets defaults to
+    weight-only (--act=none), on the CPU to W4A8, so that is made explicit; GPU-only flags
+    (--gpu-*) do not change a CPU artifact and are dropped (cases differing only in them share
+    their CPU artifact)."""
+    out = [f for f in flags if not f.startswith("--gpu-")]
+    if "-bits=4" in out and not any(f.startswith("--act=") for f in out):
+        out.append("--act=none")
+    return out
+
+
 EMBED = "--quantize-embeddings"
 COS_MEAN = 0.999   # MiniLM: mean cosine of the embeddings to the CPU artifact's
 COS_MIN = 0.99     # MiniLM: every sentence's embedding vs the CPU artifact
@@ -202,7 +215,7 @@ def prepare(a) -> int:
         ref_path = REF / f"{case}.npz"
         if a.gpu_only or (ref_path.exists() and not a.fresh):
             continue
-        prefix, _ = E.qcc_artifact(src, case, flags + [EMBED], fresh=a.fresh)
+        prefix, _ = E.qcc_artifact(src, case, cpu_flags(flags) + [EMBED], fresh=a.fresh)
         cpu = E.QccModel(prefix)
         t0 = time.perf_counter()
         refs = {f"cpu_{k}": v for k, v in run_samples(cpu.run, kind, feeds, names).items()}
@@ -500,8 +513,13 @@ def report(a) -> int:
                 ok = rel <= noise and abs(ppl_g / ppl_c - 1) <= PPL_REL
                 close = (f"window-0 logits rel-L2 {rel:.3f} (CPU artifact vs float {noise:.3f}), "
                          f"mean abs dNLL {d:.3f} ({'ok' if ok else 'FAILED'})")
+                # paired by window: how far the GPU's mean NLL is from the CPU artifact's,
+                # against the spread of that difference between windows (standard error)
+                dw = (got["nll"] - ref["cpu_nll"]).mean(1)
+                se = dw.std(ddof=1) / math.sqrt(len(dw)) if len(dw) > 1 else float("nan")
                 qual = (f"ppl {ppl_g:.3f} (CPU artifact {ppl_c:.3f}, float {ppl_f:.3f}, "
-                        f"{got['nll'].size} tokens)")
+                        f"{got['nll'].size} tokens); mean dNLL vs CPU {dw.mean():+.4f} "
+                        f"+- {se:.4f} (SE over {len(dw)} windows)")
             else:
                 fl = dict(np.load(REF / f"{stem}-{kind}-float.npz"))["logits"]
                 rel, noise = rel_l2(got["logits"], ref["cpu_logits"]), rel_l2(ref["cpu_logits"], fl)
@@ -525,7 +543,8 @@ def report(a) -> int:
                  "op (bench/onnx_torch.py). ratio = peer ms / qcc ms (goal: >= 2). "
                  f"Median of {res['reps']} calls per method, each after a 256 MiB L2 flush, CUDA "
                  "events, methods alternating. Quality: GPU outputs fetched back and compared "
-                 "here with the CPU artifact of the same recipe (-target=x86-64-vnni, same flags) "
+                 "here with the CPU artifact of the same recipe (-target=x86-64-vnni, same flags; "
+                 "-bits=4 with --act=none, the GPU's default) "
                  "and with the float model in onnxruntime.")
     lines.append("")
     lines.append("| case | qcc flags | weights MiB | qcc ms | qcc no graph ms | transformers fp16 ms "

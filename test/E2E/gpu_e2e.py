@@ -54,9 +54,13 @@ def prepare(args):
         else:
             # Quantized: the CPU artifact of the same recipe is the reference (every target
             # computes the same numbers; test_quantized.py checks the CPU against float64).
+            # -bits=4 on GPU targets defaults to weight-only, on the CPU to W4A8: say it.
+            cpu_extra = [f for f in extra if not f.startswith("--gpu-")]
+            if args.bits == 4 and not any(f.startswith("--act=") for f in cpu_extra):
+                cpu_extra.append("--act=none")
             cpu = folder / "cpu" / "model"
             r = H.compile_model(folder / "model.onnx", cpu, target="host", bits=args.bits,
-                                extra=extra, qcc=args.qcc)
+                                extra=cpu_extra, qcc=args.qcc)
             run = r.ok and H.run_artifact(cpu, H.save_inputs(feeds, folder / "cpu" / "in"),
                                           folder / "cpu" / "out", qcc_run=Path(args.qcc).with_name("qcc-run"))
             if not r.ok or not run.ok:

@@ -3,9 +3,12 @@
 
 - `--quantize-embeddings` works for GPU targets: the Gather table is stored as int8 rows (the
   weight file shrinks by the table's 3/4) and the PTX assembles;
-- `--gpu-warp-reductions` (qcc-gpu-interchange-reductions + qcc-gpu-warp-reductions) gives
-  LayerNorm and Softmax rows a warp each: their kernels shuffle (shfl.sync.bfly) and launch 32
-  times the threads of the default (one thread per row);
+- row reductions on a warp per row are the default (qcc-gpu-interchange-reductions +
+  qcc-gpu-warp-reductions): LayerNorm and Softmax kernels shuffle (shfl.sync.bfly) and launch 32
+  times the threads of `--gpu-warp-reductions=false` (one thread per row);
+- `-bits=4` on a GPU target is weight-only (W4A16) unless --act says otherwise: every quantized
+  matmul, K = 576 (groups fitted to 64) included, runs on the f16 tensor cores (the W4A16 GEMV
+  for <= 16 rows, the GEMM above), while `--act=dynamic` (W4A8) stays on the SIMT decode kernel;
 - bench/gpu_models.py's weightless timing peer keeps the graph and drops only the big weights.
 """
 import json
@@ -89,7 +92,7 @@ def test_warp_reductions(tmp_path, base_seed):
     mpath = tmp_path / "model.onnx"
     reductions_model(mpath, np.random.default_rng(base_seed))
     prefix = tmp_path / "warp" / "model"
-    compile_gpu(mpath, prefix, extra=["--gpu-warp-reductions"])
+    compile_gpu(mpath, prefix)  # the default
     _, plan, ptx = check_artifact(prefix, 80)
     warp = {k: c for k, c in _launches(plan).items() if "shfl.sync.bfly" in _kernel(ptx, k)}
     for op in ("ln", "pool", "softmax"):
@@ -100,7 +103,7 @@ def test_warp_reductions(tmp_path, base_seed):
     assemble(Path(f"{prefix}.ptx"), 80)
 
     serial = tmp_path / "serial" / "model"
-    compile_gpu(mpath, serial)
+    compile_gpu(mpath, serial, extra=["--gpu-warp-reductions=false"])
     _, plan2, ptx2 = check_artifact(serial, 80)
     assert "shfl.sync.bfly" not in ptx2
     # The pooling sum ran on one thread (its parallel dimension of 256 sat behind the
@@ -109,6 +112,46 @@ def test_warp_reductions(tmp_path, base_seed):
     assert any(_threads(c) == 1 for c in pool), pool
     pool_warp = [c for k, c in warp.items() if k.split("_", 1)[1].startswith("pool")]
     assert any(_threads(c) == 256 * 32 for c in pool_warp), pool_warp
+
+
+def int4_model(path, rng):
+    """SmolLM2's int4 shapes: K = 576 (not a multiple of the default group of 128), 32 rows
+    (W4A16 GEMM) into 1536 columns and one row (W4A16 GEMV) into 192."""
+    w1 = (rng.standard_normal((576, 1536)) / 24).astype(np.float32)
+    w2 = (rng.standard_normal((576, 192)) / 24).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w1"], ["y1"], name="gemm"),
+         helper.make_node("MatMul", ["t", "w2"], ["y2"], name="gemv")], "int4",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32, 576]),
+         helper.make_tensor_value_info("t", TensorProto.FLOAT, [1, 1, 576])],
+        [helper.make_tensor_value_info("y1", TensorProto.FLOAT, [1, 32, 1536]),
+         helper.make_tensor_value_info("y2", TensorProto.FLOAT, [1, 1, 192])],
+        [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+def _mma_f16_ops(plan, ptx):
+    """Node names whose kernels use the f16 tensor cores (mma.sync m16n8k16)."""
+    return {k.split("_", 1)[1].rsplit("_", 1)[0] for k in _launches(plan)
+            if "mma.sync.aligned.m16n8k16" in _kernel(ptx, k)}
+
+
+def test_int4_defaults_to_w4a16(tmp_path, base_seed):
+    mpath = tmp_path / "model.onnx"
+    int4_model(mpath, np.random.default_rng(base_seed))
+    prefix = tmp_path / "default" / "model"
+    compile_gpu(mpath, prefix, bits=4)
+    _, plan, ptx = check_artifact(prefix, 80)
+    assert _mma_f16_ops(plan, ptx) == {"gemm", "gemv"}, sorted(_launches(plan))
+    # The GEMM stages codes through cp.async; the GEMV reads them straight from global memory.
+    gemm = [k for k in _launches(plan) if k.split("_", 1)[1].startswith("gemm")]
+    assert any("cp.async" in _kernel(ptx, k) for k in gemm), gemm
+    assemble(Path(f"{prefix}.ptx"), 80)
+
+    w4a8 = tmp_path / "w4a8" / "model"
+    compile_gpu(mpath, w4a8, bits=4, extra=["--act=dynamic"])
+    _, plan2, ptx2 = check_artifact(w4a8, 80)
+    assert _mma_f16_ops(plan2, ptx2) == set(), sorted(_launches(plan2))
 
 
 def test_weightless_peer(tmp_path, base_seed):

@@ -73,8 +73,9 @@ cl::list<std::string> constInputs(
     cl::value_desc("name=file"), cl::cat(qccCategory));
 cl::opt<std::string> actMode(
     "act",
-    cl::desc("Activations of quantized matmuls: dynamic (int8 per token, "
-             "default), none (weight-only), static (needs --calib)"),
+    cl::desc("Activations of quantized matmuls: dynamic (int8 per token; "
+             "the default, except -bits=4 on GPU targets: none), none "
+             "(weight-only), static (needs --calib)"),
     cl::init("dynamic"), cl::cat(qccCategory));
 cl::opt<int> groupSize("group-size",
                        cl::desc("Group size along K of 4-bit weights "
@@ -98,9 +99,10 @@ cl::list<int64_t> gpuGemv(
     cl::cat(qccCategory));
 cl::opt<bool> gpuWarpReductions(
     "gpu-warp-reductions",
-    cl::desc("GPU: row reductions (LayerNorm, softmax, RMSNorm, pooling) on "
-             "a warp per row (off by default until measured on a GPU)"),
-    cl::init(false), cl::Hidden, cl::cat(qccCategory));
+    cl::desc("GPU: row reductions (LayerNorm, softmax, RMSNorm, pooling) of "
+             "at least 64 elements on a warp per row (default on; =false: "
+             "one thread per row)"),
+    cl::init(true), cl::cat(qccCategory));
 cl::opt<bool> quantizeEmbeddings(
     "quantize-embeddings",
     cl::desc("With -bits=8|4, also store embedding tables (constant tables "
@@ -329,6 +331,12 @@ int main(int argc, char **argv) {
                 " is not a supported precision (32, 8 or 4)");
   if (!calibPath.empty() && actMode.getNumOccurrences() == 0)
     actMode = "static";
+  // GPU targets run int4 weights on the f16 tensor cores (W4A16 GEMV and
+  // GEMM); W4A8 has no tensor-core path there, so -bits=4 is weight-only
+  // unless --act says otherwise.
+  if (target->kind == TargetKind::Gpu && bits == 4 &&
+      actMode.getNumOccurrences() == 0)
+    actMode = "none";
   if (actMode == "static" && calibPath.empty())
     return fail("--act=static needs calibration inputs: --calib PATH");
   if (quantizeEmbeddings && bits == 32)
