@@ -13,6 +13,13 @@
         kept once for cases sharing them (FILE.same names the case holding FILE).
   table BENCH_JSON [BENCHMARKS.md]   rewrites the "GPU kernels" block of
         BENCHMARKS.md from the bench.json that run wrote.
+  profile DIR... --runtime LIB   (GPU machine) splits each artifact's call
+        into kernel time and fixed cost: the call timed with CUDA events
+        (median, L2 flushed before each call) against the device durations of
+        its kernels read by the PyTorch profiler (CUPTI) over the same kind of
+        calls; the same for tinygemm and F.linear fp16 of the artifact's
+        matmul shape, and a read-only probe of the weight bytes (f32 sum).
+        Writes profile.json to --out and prints a table.
 """
 import argparse
 import hashlib
@@ -181,6 +188,109 @@ def table(args):
     return 0
 
 
+def profile(args):
+    """Kernel time vs fixed cost of each artifact's call (GPU machine)."""
+    import ctypes
+    import statistics
+    import math
+    import torch
+    import torch.nn.functional as F
+    from torch.profiler import ProfilerActivity, profile as torch_profile
+    from bench_gpu import Runtime, Timer
+    rt = Runtime(args.runtime)
+    timer = Timer(torch, args.reps, 5)
+    flush = timer.flush
+
+    def kernel_times(fn):
+        """Median device time (us) of each kernel fn launches per call."""
+        flush.max()
+        fn()
+        torch.cuda.synchronize()
+        with torch_profile(activities=[ProfilerActivity.CUDA]) as prof:
+            for _ in range(args.reps):
+                flush.max()
+                fn()
+            torch.cuda.synchronize()
+        per = {}
+        for ev in prof.events():
+            if ev.device_type != torch.autograd.DeviceType.CUDA:
+                continue
+            per.setdefault(ev.name, []).append(ev.time_range.elapsed_us())
+        # The flush is one reduction per call: drop the kernel named like it.
+        return {name: statistics.median(v) for name, v in per.items()
+                if len(v) >= args.reps // 2}
+
+    flush_names = set(kernel_times(lambda: None))
+    rows = []
+    for folder in args.dirs:
+        for case in sorted(Path(folder).glob("*/model.json")):
+            case = case.parent
+            meta = json.loads((case / "meta.json").read_text())
+            manifest = json.loads((case / "model.json").read_text())
+            model = rt.load(str(case / "model"))
+            try:
+                t_in = [torch.randn(s["shape"], device="cuda") for s in manifest["inputs"]]
+                t_out = [torch.empty(s["shape"], device="cuda") for s in manifest["outputs"]]
+                ins = (ctypes.c_void_p * len(t_in))(*[t.data_ptr() for t in t_in])
+                outs = (ctypes.c_void_p * len(t_out))(*[t.data_ptr() for t in t_out])
+
+                def qcc_call():
+                    rt.check(rt.lib.qcc_model_run_device(
+                        model, ins, len(t_in), outs, len(t_out),
+                        ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)))
+                M, K, N = (meta["matmul"][k] for k in ("M", "K", "N"))
+                group = meta.get("group_size", 128)
+                w = torch.randn(N, K, device="cuda", dtype=torch.float16) / math.sqrt(K)
+                xh = torch.randn(M, K, device="cuda", dtype=torch.float16)
+                q = torch.randint(0, 16, (N, K), device="cuda", dtype=torch.int32)
+                packed = torch.ops.aten._convert_weight_to_int4pack(
+                    (q[:, ::2] << 4 | q[:, 1::2]).to(torch.uint8), 8)
+                scales = torch.rand(K // group, N, 2, device="cuda", dtype=torch.bfloat16)
+                xb = xh.to(torch.bfloat16)
+                probe = torch.randn(meta["weight_bytes"] // 4, device="cuda")
+                fns = {"qcc": qcc_call,
+                       "tinygemm": lambda: torch.ops.aten._weight_int4pack_mm(
+                           xb, packed, group, scales),
+                       "F.linear": lambda: F.linear(xh, w),
+                       "read probe": lambda: probe.sum()}
+                for _ in range(3):
+                    qcc_call()
+                torch.cuda.synchronize()
+                if args.calls_only:  # under ncu: the artifact's kernels only
+                    continue
+                total = timer.time(fns)
+                row = {"name": case.name, "M": M, "K": K, "N": N,
+                       "bytes": meta["weight_bytes"], "call_ms": total, "kernels_us": {}}
+                for name, fn in fns.items():
+                    kt = {k: v for k, v in kernel_times(fn).items() if k not in flush_names}
+                    row["kernels_us"][name] = kt
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+            finally:
+                rt.lib.qcc_model_release(model)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "profile.json").write_text(json.dumps(
+        {"device": torch.cuda.get_device_name(0), "torch": torch.__version__,
+         "reps": args.reps, "rows": rows}, indent=1))
+    print("\n| case | qcc call ms | qcc kernels us (sum) | fixed us | tinygemm call / kernel us |"
+          " F.linear call / kernel us | read probe us (GB/s) | qcc kernel GB/s |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        k = r["kernels_us"]
+        qsum = sum(k["qcc"].values())
+        probe = sum(k["read probe"].values())
+        print("| %s | %.4f | %s (%.1f) | %.1f | %.1f / %.1f | %.1f / %.1f | %.1f (%.0f) | %.0f |" % (
+            r["name"], r["call_ms"]["qcc"],
+            ", ".join("%s %.1f" % (n[-24:], v) for n, v in k["qcc"].items()), qsum,
+            r["call_ms"]["qcc"] * 1e3 - qsum,
+            r["call_ms"]["tinygemm"] * 1e3, sum(k["tinygemm"].values()),
+            r["call_ms"]["F.linear"] * 1e3, sum(k["F.linear"].values()),
+            probe, r["bytes"] / (probe * 1e-6) / 1e9 if probe else 0,
+            r["bytes"] / (qsum * 1e-6) / 1e9 if qsum else 0))
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -197,8 +307,16 @@ def main():
     t = sub.add_parser("table")
     t.add_argument("bench_json")
     t.add_argument("benchmarks", nargs="?", default=str(ROOT / "BENCHMARKS.md"))
+    f = sub.add_parser("profile")
+    f.add_argument("dirs", nargs="+")
+    f.add_argument("--runtime", required=True, help="path of libqcc_runtime.so")
+    f.add_argument("--out", default=".")
+    f.add_argument("--reps", type=int, default=30)
+    f.add_argument("--calls-only", action="store_true",
+                   help="only call each artifact 3 times (for ncu)")
     args = parser.parse_args()
-    return {"prepare": prepare, "expand": expand, "table": table}[args.cmd](args)
+    return {"prepare": prepare, "expand": expand, "table": table,
+            "profile": profile}[args.cmd](args)
 
 
 if __name__ == "__main__":
