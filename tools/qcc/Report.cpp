@@ -32,17 +32,28 @@ SmallVector<DictionaryAttr> channelScalingEntries(ModuleOp module,
   return entries;
 }
 
-/// The AWQ entries of `qcc.smooth_report` (qcc-awq-scale) as a JSON array
-/// and a table on stdout: per matmul the chosen alpha and the relative
-/// output error of plain rounding and with the AWQ scales.
-void writeAwqReport(ModuleOp module, llvm::json::OStream &out) {
-  SmallVector<DictionaryAttr> layers = channelScalingEntries(module, "awq");
+/// A per-layer number of a channel-scaling table: the report field, its
+/// header on stdout and its JSON key.
+struct ScalingColumn {
+  StringRef field, header, jsonKey;
+};
+
+/// The entries of `qcc.smooth_report` of one kind ("smooth":
+/// qcc-smooth-activations, "awq": qcc-awq-scale) as the JSON array
+/// `arrayName` and a table on stdout: per matmul alpha, the range of s, the
+/// kind's own two numbers (`extra`) and where 1/s went.
+void writeChannelScalingReport(ModuleOp module, llvm::json::OStream &out,
+                               StringRef kind, StringRef arrayName,
+                               StringRef title,
+                               const ScalingColumn (&extra)[2]) {
+  SmallVector<DictionaryAttr> layers = channelScalingEntries(module, kind);
   if (layers.empty())
     return;
-  llvm::outs() << llvm::format("%-40s %6s %10s %10s %10s %10s  %s\n",
-                               "awq layer", "alpha", "s min", "s max",
-                               "err rtn", "err awq", "1/s placed");
-  out.attributeArray("awq", [&] {
+  llvm::outs() << llvm::format("%-40s %6s %10s %10s %12s %12s  %s\n",
+                               title.str().c_str(), "alpha", "s min", "s max",
+                               extra[0].header.str().c_str(),
+                               extra[1].header.str().c_str(), "1/s placed");
+  out.attributeArray(arrayName, [&] {
     for (DictionaryAttr d : layers) {
       auto num = [&](StringRef key) {
         return d.getAs<FloatAttr>(key).getValueAsDouble();
@@ -50,10 +61,9 @@ void writeAwqReport(ModuleOp module, llvm::json::OStream &out) {
       StringRef name = d.getAs<StringAttr>("name").getValue();
       StringRef placement = d.getAs<StringAttr>("placement").getValue();
       llvm::outs() << llvm::format(
-          "%-40s %6.2f %10.4g %10.4g %10.5f %10.5f  %s\n", name.str().c_str(),
+          "%-40s %6.2f %10.4g %10.4g %12.5g %12.5g  %s\n", name.str().c_str(),
           num("alpha"), num("scale_min"), num("scale_max"),
-          num("output_error_rtn"), num("output_error_awq"),
-          placement.str().c_str());
+          num(extra[0].field), num(extra[1].field), placement.str().c_str());
       out.object([&] {
         out.attribute("name", name);
         out.attribute("alpha", num("alpha"));
@@ -62,50 +72,28 @@ void writeAwqReport(ModuleOp module, llvm::json::OStream &out) {
                       d.getAs<IntegerAttr>("shared_with").getInt() + 1);
         out.attribute("scale_min", num("scale_min"));
         out.attribute("scale_max", num("scale_max"));
-        out.attribute("output_rel_error_rtn", num("output_error_rtn"));
-        out.attribute("output_rel_error_awq", num("output_error_awq"));
+        for (const ScalingColumn &column : extra)
+          out.attribute(column.jsonKey, num(column.field));
         out.attribute("placement", placement);
       });
     }
   });
 }
 
-/// The SmoothQuant entries of `qcc.smooth_report` (qcc-smooth-activations)
-/// as a JSON array and a table on stdout.
+/// SmoothQuant: the largest |x| of each smoothed activation before and after.
 void writeSmoothReport(ModuleOp module, llvm::json::OStream &out) {
-  SmallVector<DictionaryAttr> layers = channelScalingEntries(module, "smooth");
-  if (layers.empty())
-    return;
-  llvm::outs() << llvm::format("%-40s %6s %10s %10s %12s %12s  %s\n",
-                               "smoothed layer", "alpha", "s min", "s max",
-                               "|x| before", "|x| after", "1/s placed");
-  out.attributeArray("smoothing", [&] {
-    for (Attribute attr : layers) {
-      auto d = cast<DictionaryAttr>(attr);
-      auto num = [&](StringRef key) {
-        return d.getAs<FloatAttr>(key).getValueAsDouble();
-      };
-      StringRef name = d.getAs<StringAttr>("name").getValue();
-      StringRef placement = d.getAs<StringAttr>("placement").getValue();
-      llvm::outs() << llvm::format(
-          "%-40s %6.2f %10.4g %10.4g %12.4g %12.4g  %s\n", name.str().c_str(),
-          num("alpha"), num("scale_min"), num("scale_max"),
-          num("act_absmax_before"), num("act_absmax_after"),
-          placement.str().c_str());
-      out.object([&] {
-        out.attribute("name", name);
-        out.attribute("alpha", num("alpha"));
-        out.attribute("k", d.getAs<IntegerAttr>("k").getInt());
-        out.attribute("matmuls_sharing_s",
-                      d.getAs<IntegerAttr>("shared_with").getInt() + 1);
-        out.attribute("scale_min", num("scale_min"));
-        out.attribute("scale_max", num("scale_max"));
-        out.attribute("act_absmax_before", num("act_absmax_before"));
-        out.attribute("act_absmax_after", num("act_absmax_after"));
-        out.attribute("placement", placement);
-      });
-    }
-  });
+  writeChannelScalingReport(
+      module, out, "smooth", "smoothing", "smoothed layer",
+      {{"act_absmax_before", "|x| before", "act_absmax_before"},
+       {"act_absmax_after", "|x| after", "act_absmax_after"}});
+}
+
+/// AWQ: the relative output error of plain rounding and with the AWQ scales.
+void writeAwqReport(ModuleOp module, llvm::json::OStream &out) {
+  writeChannelScalingReport(
+      module, out, "awq", "awq", "awq layer",
+      {{"output_error_rtn", "err rtn", "output_rel_error_rtn"},
+       {"output_error_awq", "err awq", "output_rel_error_awq"}});
 }
 
 /// The `qcc.outlier_report` entries (qcc-retain-outliers): per
