@@ -7,6 +7,9 @@
 // element is broadcast once per K step and each B row segment is loaded once
 // per K step, so every load feeds `rows` (or `vectors`) FMAs.
 //
+// Products of one or two rows (GEMV) are bound by reading B, not by FMAs:
+// they stream B row by row instead (see MicrokernelEmitter::emitGemv).
+//
 //===----------------------------------------------------------------------===//
 
 #include "qcc/Codegen/CPU/Passes.h"
@@ -143,6 +146,29 @@ static std::pair<int64_t, int64_t> chooseBlock(const MatmulShape &s,
   return {rows, vectors};
 }
 
+/// Rows up to which a (non-batched) matmul takes the streaming GEMV form.
+static constexpr int64_t kGemvMaxRows = 2;
+/// B rows combined per pass over the output row(s) in the GEMV form.
+static constexpr int64_t kGemvRowsPerStep = 8;
+/// K rows per parallel unit of the GEMV form, at least.
+static constexpr int64_t kGemvMinUnitRows = 64;
+
+/// K ranges of a parallel GEMV: {units, rows per unit (a multiple of
+/// kGemvRowsPerStep)}; fewer than 2 units means serial.
+static std::pair<int64_t, int64_t> gemvUnits(const MatmulShape &s,
+                                             int64_t minFmas) {
+  double fmas = double(s.m) * double(s.n) * double(s.k);
+  if (minFmas < 0 || fmas < double(minFmas))
+    return {1, s.k};
+  int64_t units =
+      std::min<int64_t>(kPreferredUnits, s.k / kGemvMinUnitRows);
+  if (units < 2)
+    return {1, s.k};
+  int64_t step = kGemvRowsPerStep;
+  int64_t perUnit = llvm::divideCeil(llvm::divideCeil(s.k, units), step) * step;
+  return {llvm::divideCeil(s.k, perUnit), perUnit};
+}
+
 class MicrokernelEmitter {
 public:
   MicrokernelEmitter(OpBuilder &builder, Location loc, const MatmulShape &shape,
@@ -206,6 +232,51 @@ public:
       b.setInsertionPointToStart(rowLoop.getBody());
       emitColumnLoops(batchIdx, rowLoop.getInductionVar(), 1, vectors);
     });
+  }
+
+  /// The GEMV form (1-2 rows, not batched). A register block would read B
+  /// in short runs far apart (one K row per step, a few hundred columns
+  /// wide); instead every B row is read whole and in order:
+  /// C[r, :] += sum_i A[r, k + i] * B[k + i, :] for kGemvRowsPerStep rows
+  /// at a time, the C row(s) staying in L1. With `units` > 1 the K range is
+  /// cut into that many parallel units of `perUnit` rows, each summing into
+  /// its own zeroed slice of a scratch buffer, added to C (in unit order,
+  /// so the result does not depend on the thread count) afterwards.
+  void emitGemv(int64_t units, int64_t perUnit) {
+    if (units <= 1) {
+      emitGemvRange(s.c, Value(), index(0), index(s.k));
+      return;
+    }
+    auto partialType =
+        MemRefType::get({units, s.m, s.n}, b.getF32Type());
+    Value partial =
+        memref::AllocOp::create(b, loc, partialType, b.getI64IntegerAttr(64));
+    auto loop = scf::ParallelOp::create(b, loc, ValueRange{index(0)},
+                                        ValueRange{index(units)},
+                                        ValueRange{index(1)});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+      Value unit = loop.getInductionVars()[0];
+      Value zero = arith::ConstantOp::create(
+          b, loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
+      forEachRowVector([&](Value row, Value col, Value mask) {
+        storeVector(zero, partial, {unit, row, col}, mask);
+      });
+      Value k0 = arith::MulIOp::create(b, loc, unit, index(perUnit));
+      Value k1 = arith::MinSIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, k0, index(perUnit)),
+          index(s.k));
+      emitGemvRange(partial, unit, k0, k1);
+    }
+    forEachRowVector([&](Value row, Value col, Value mask) {
+      Value sum = loadVector(s.c, {row, col}, mask);
+      for (int64_t u = 0; u < units; ++u)
+        sum = arith::AddFOp::create(
+            b, loc, sum, loadVector(partial, {index(u), row, col}, mask));
+      storeVector(sum, s.c, {row, col}, mask);
+    });
+    memref::DeallocOp::create(b, loc, partial);
   }
 
 private:
@@ -301,6 +372,97 @@ private:
     }
   }
 
+  /// Runs `body(row, col, mask)` for every vector of the C rows: full
+  /// vectors in a loop, then one masked vector for a column tail.
+  void forEachRowVector(function_ref<void(Value, Value, Value)> body) {
+    int64_t fullN = s.n / width * width;
+    auto rowLoop = scf::ForOp::create(b, loc, index(0), index(s.m), index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rowLoop.getBody());
+    Value row = rowLoop.getInductionVar();
+    if (fullN > 0) {
+      auto colLoop =
+          scf::ForOp::create(b, loc, index(0), index(fullN), index(width));
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(colLoop.getBody());
+      body(row, colLoop.getInductionVar(), Value());
+    }
+    if (fullN < s.n)
+      body(row, index(fullN), tailMask(s.n - fullN));
+  }
+
+  Value tailMask(int64_t valid) {
+    auto maskType = VectorType::get({width}, b.getI1Type());
+    return vector::ConstantMaskOp::create(b, loc, maskType,
+                                          b.getDenseI64ArrayAttr({valid}));
+  }
+
+  /// dst[(unit,) r, :] += sum over k in [k0, k1) of A[r, k] * B[k, :] for
+  /// every row r: steps of kGemvRowsPerStep B rows, then single rows.
+  void emitGemvRange(Value dst, Value unit, Value k0, Value k1) {
+    auto dstIdx = [&](Value row, Value col) {
+      SmallVector<Value> idx;
+      if (unit)
+        idx.push_back(unit);
+      idx.push_back(row);
+      idx.push_back(col);
+      return idx;
+    };
+    // One pass over the columns adding `step` B rows from `k`.
+    auto emitPass = [&](Value k, int64_t step) {
+      SmallVector<Value> kIdx, aVecs;
+      for (int64_t i = 0; i < step; ++i)
+        kIdx.push_back(i == 0 ? k : arith::AddIOp::create(b, loc, k, index(i)));
+      for (int64_t r = 0; r < s.m; ++r)
+        for (int64_t i = 0; i < step; ++i)
+          aVecs.push_back(vector::BroadcastOp::create(
+              b, loc, vecType,
+              memref::LoadOp::create(b, loc, s.a,
+                                     ValueRange{index(r), kIdx[i]})));
+      auto columns = [&](Value col, Value mask) {
+        SmallVector<Value> bVecs;
+        for (int64_t i = 0; i < step; ++i)
+          bVecs.push_back(loadVector(s.b, {kIdx[i], col}, mask));
+        for (int64_t r = 0; r < s.m; ++r) {
+          SmallVector<Value> idx = dstIdx(index(r), col);
+          Value acc = loadVector(dst, idx, mask);
+          for (int64_t i = 0; i < step; ++i)
+            acc = vector::FMAOp::create(b, loc, aVecs[r * step + i], bVecs[i],
+                                        acc);
+          storeVector(acc, dst, idx, mask);
+        }
+      };
+      int64_t fullN = s.n / width * width;
+      if (fullN > 0) {
+        auto colLoop =
+            scf::ForOp::create(b, loc, index(0), index(fullN), index(width));
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(colLoop.getBody());
+        columns(colLoop.getInductionVar(), Value());
+      }
+      if (fullN < s.n)
+        columns(index(fullN), tailMask(s.n - fullN));
+    };
+    int64_t step = kGemvRowsPerStep;
+    // k0 + floor((k1 - k0) / step) * step: the end of the full steps.
+    Value span = arith::SubIOp::create(b, loc, k1, k0);
+    Value mainEnd = arith::AddIOp::create(
+        b, loc, k0,
+        arith::MulIOp::create(
+            b, loc, arith::DivUIOp::create(b, loc, span, index(step)),
+            index(step)));
+    {
+      auto kLoop = scf::ForOp::create(b, loc, k0, mainEnd, index(step));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(kLoop.getBody());
+      emitPass(kLoop.getInductionVar(), step);
+    }
+    auto tailLoop = scf::ForOp::create(b, loc, mainEnd, k1, index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(tailLoop.getBody());
+    emitPass(tailLoop.getInductionVar(), 1);
+  }
+
   Value loadVector(Value memref, ArrayRef<Value> idx, Value mask) {
     if (!mask)
       return vector::LoadOp::create(b, loc, vecType, memref, idx);
@@ -393,6 +555,14 @@ struct CpuMatmulMicrokernelPass
     });
     for (auto &[op, shape] : work) {
       OpBuilder builder(op);
+      if (!shape.batched && shape.m <= kGemvMaxRows && rows == 0 &&
+          vectorsPerRow == 0) {
+        auto [units, perUnit] = gemvUnits(shape, parallelMinFmas);
+        MicrokernelEmitter(builder, op.getLoc(), shape, vectorWidth)
+            .emitGemv(units, perUnit);
+        op->erase();
+        continue;
+      }
       auto [blockRows, blockVectors] =
           chooseBlock(shape, vectorWidth, rows, vectorsPerRow);
       ParallelSplit split = chooseSplit(

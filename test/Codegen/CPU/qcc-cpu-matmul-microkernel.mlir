@@ -1,4 +1,5 @@
 // RUN: qcc-opt %s -split-input-file -qcc-cpu-matmul-microkernel="vector-width=16 rows=6 vectors-per-row=2" | FileCheck %s
+// RUN: qcc-opt %s -split-input-file -qcc-cpu-matmul-microkernel | FileCheck %s --check-prefix=GEMV
 
 // 40 columns: one 32-wide panel (two vectors), then 8 columns in one
 // masked vector. 8 rows: one block of 6, then 2 single rows.
@@ -118,5 +119,32 @@ func.func @parallel_batch(%a: memref<16x64x64xf32>, %b: memref<16x64x64xf32>, %c
 // CHECK:   scf.for %[[R:.+]] =
 func.func @parallel_batch_rows(%a: memref<3x200x128xf32>, %b: memref<3x128x80xf32>, %c: memref<3x200x80xf32>) {
   linalg.batch_matmul ins(%a, %b : memref<3x200x128xf32>, memref<3x128x80xf32>) outs(%c : memref<3x200x80xf32>)
+  return
+}
+
+// -----
+
+// A GEMV of 1x4100x1024 (4.2M multiply-adds): its K range in 8 parallel
+// units of 520 rows (a multiple of 8; the last one 460), each summing into
+// its own zeroed slice of a scratch buffer, then C += the 8 slices in order.
+// GEMV-LABEL: func @parallel_gemv
+// GEMV: %[[P:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8x1x1024xf32>
+// GEMV: %[[C8:.+]] = arith.constant 8 : index
+// GEMV: scf.parallel (%[[U:.+]]) = (%{{.+}}) to (%[[C8]]) step
+// GEMV:   vector.store %{{.+}}, %[[P]][%[[U]], %{{.+}}, %{{.+}}]
+// GEMV:   %[[K0:.+]] = arith.muli %[[U]], %{{.+}} : index
+// GEMV:   arith.minsi
+// GEMV:   scf.for %{{.+}} = %[[K0]] to
+// GEMV-COUNT-8: vector.load %{{.+}} : memref<4100x1024xf32>
+// GEMV:     vector.load %[[P]][%[[U]]
+// GEMV-COUNT-8: vector.fma
+// GEMV:     vector.store %{{.+}}, %[[P]][%[[U]]
+// GEMV:   scf.reduce
+// GEMV: vector.load %{{.+}} : memref<1x1024xf32>
+// GEMV-COUNT-8: arith.addf
+// GEMV: vector.store %{{.+}} : memref<1x1024xf32>
+// GEMV: memref.dealloc %[[P]]
+func.func @parallel_gemv(%a: memref<1x4100xf32>, %b: memref<4100x1024xf32>, %c: memref<1x1024xf32>) {
+  linalg.matmul ins(%a, %b : memref<1x4100xf32>, memref<4100x1024xf32>) outs(%c : memref<1x1024xf32>)
   return
 }

@@ -19,6 +19,14 @@ def CpuMatmulMicrokernel
     lanes (24 of the 32 zmm registers), 6 x 2 with 8; fewer rows than that
     take all rows and up to 16 (8) vectors per row.
 
+    Non-batched products of one or two rows (GEMV) are bound by reading B,
+    which a register block reads in short runs far apart; with the block
+    left open they stream B instead: each pass over the C row(s) (in L1)
+    adds 8 whole rows of B. In parallel their K range is cut into up to 8
+    units, each summing into its own slice of a scratch buffer that is
+    added to C afterwards in unit order (the same result for any thread
+    count).
+
     Matmuls of at least `parallel-min-fmas` multiply-adds get one loop as
     an `scf.parallel` (`qcc-cpu-outline-parallel` runs it on the runtime's
     thread pool): the batch dimension when it is large, else full column
