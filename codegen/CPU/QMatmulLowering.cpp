@@ -131,11 +131,14 @@ LogicalResult QMatmulLowering::run() {
   Value denseInit = contiguous(init, /*copyIn=*/false);
   out = collapseTo2D(denseInit);
   numRows = cast<MemRefType>(x.getType()).getShape()[0];
+  if (failed(prepareOutliers()))
+    return failure();
 
   if (std::optional<KernelKind> kind = selectKernel())
     emitKernel(*kind);
   else
     emitPortable();
+  emitOutlierEpilogue();
   if (denseInit != init) {
     memref::CopyOp::create(b, loc, denseInit, init);
     memref::DeallocOp::create(b, loc, denseInit);
@@ -367,6 +370,7 @@ void QMatmulLowering::emitActivationQuantization(Value codes, Value scales,
       b.setInsertionPointToStart(maxLoop.getBody());
       Value v = vector::LoadOp::create(
           b, loc, vf, x, ValueRange{r, maxLoop.getInductionVar()});
+      v = applyOutlierMask(v, maxLoop.getInductionVar());
       Value a = math::AbsFOp::create(b, loc, v);
       Value m =
           arith::MaximumFOp::create(b, loc, a, maxLoop.getRegionIterArgs()[0]);
@@ -381,6 +385,7 @@ void QMatmulLowering::emitActivationQuantization(Value codes, Value scales,
       b.setInsertionPointToStart(tail.getBody());
       Value v =
           memref::LoadOp::create(b, loc, x, ValueRange{r, tail.getInductionVar()});
+      v = applyOutlierMask(v, tail.getInductionVar());
       Value a = math::AbsFOp::create(b, loc, v);
       scf::YieldOp::create(b, loc,
                            Value(arith::MaximumFOp::create(
@@ -431,6 +436,7 @@ void QMatmulLowering::emitActivationQuantization(Value codes, Value scales,
     b.setInsertionPointToStart(qLoop.getBody());
     Value k = arith::AddIOp::create(b, loc, k0, qLoop.getInductionVar());
     Value v = vector::LoadOp::create(b, loc, vf, x, ValueRange{r, k});
+    v = applyOutlierMask(v, k);
     Value q = quantize(v, vf, vi32);
     vector::StoreOp::create(b, loc, arith::TruncIOp::create(b, loc, vi8, q),
                             codes, ValueRange{r, k});
@@ -447,6 +453,7 @@ void QMatmulLowering::emitActivationQuantization(Value codes, Value scales,
     b.setInsertionPointToStart(qTail.getBody());
     Value k = arith::AddIOp::create(b, loc, k0, qTail.getInductionVar());
     Value v = memref::LoadOp::create(b, loc, x, ValueRange{r, k});
+    v = applyOutlierMask(v, k);
     Value q = quantize(v, b.getF32Type(), b.getI32Type());
     memref::StoreOp::create(b, loc,
                             arith::TruncIOp::create(b, loc, b.getI8Type(), q),

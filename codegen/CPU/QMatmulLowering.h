@@ -79,6 +79,18 @@ private:
   void emitPortable();
   void addBias(mlir::Value bias);
 
+  // ---- QMatmulOutliers.cpp (outlier_channels / outliers weight)
+  /// Reads the kept channels; with int8 activations builds the 0/1 mask
+  /// the activation quantization multiplies by, else replaces `x` by a
+  /// copy with the kept channels zeroed (freed by emitOutlierEpilogue).
+  mlir::LogicalResult prepareOutliers();
+  /// out[r, :] += sum_i xOrig[r, channels[i]] * outlierWeight[i, :].
+  void emitOutlierEpilogue();
+  void emitOutlierRows(mlir::Value weight);
+  /// `v` times the mask at K offset `k` (a vector of `v`'s width or a
+  /// scalar), or `v` when there are no kept channels.
+  mlir::Value applyOutlierMask(mlir::Value v, mlir::Value k);
+
   // ---- QMatmulKernels.cpp
   void emitKernel(KernelKind kind);
   std::vector<int8_t> packKernelWeights(KernelKind kind);
@@ -87,6 +99,12 @@ private:
                 mlir::Value block0, int64_t blocks);
   void emitTileF32(mlir::Value row0, int64_t rows, mlir::Value block0,
                    int64_t blocks);
+  /// int4 weight-only with 8+ rows: weights decoded once per (column tile,
+  /// group) into an f32 panel that the row tiles share.
+  void emitPanelKernelF32(TileOptions tile);
+  void emitPanelColumnTile(mlir::Value block0, int64_t blocks, int64_t rows);
+  void emitPanelTile(mlir::Value panel, mlir::Value k0, mlir::Value row0,
+                     int64_t rows, llvm::ArrayRef<mlir::Value> colIdx);
   void emitRowTiles(KernelKind kind, mlir::Value rowTile, int64_t rows,
                     mlir::Value block0, int64_t blocks);
   mlir::Value dot(mlir::Value acc, mlir::Value u8, mlir::Value s8);
@@ -103,6 +121,10 @@ private:
   std::vector<int8_t> weightBytes;
   int64_t numK = 0, numN = 0, numRows = 0;
   mlir::Value x, out;
+
+  // Outlier channels (empty: none).
+  std::vector<int64_t> outlierChannels;
+  mlir::Value xOrig, outlierMask, maskedCopy;
 
   // Kernel state (emitKernel).
   int64_t group = 0, groups = 0, kStep = 0;

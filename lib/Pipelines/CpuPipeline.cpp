@@ -179,6 +179,12 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
 void buildCpuBackendPipeline(OpPassManager &pm,
                              const CpuPipelineOptions &options) {
   buildQuantizationPipeline(pm, options);
+  // The CPU's q.matmul takes kept outlier channels itself (masked in the
+  // activation quantization, the float product added in its epilogue); the
+  // GPU lowerings do not, so there the split stays as separate ops.
+  if ((options.bits == 8 || options.bits == 4) &&
+      (options.outlierCount != 0 || options.outlierRatio != 0.0))
+    pm.addNestedPass<func::FuncOp>(createFuseOutliers());
   buildCpuCodegenPipeline(pm, options);
 }
 

@@ -464,8 +464,9 @@ struct QuantizeWeightsPass
                                  ArrayRef<float>(actScale)));
     auto qmatmul = q::MatmulOp::create(
         b, loc, TypeRange{init.getType()}, op.getInputs()[0], weight, scales,
-        zeroPoints, /*bias=*/Value(), actScaleValue, dest,
-        q::ActQuantAttr::get(ctx, actMode));
+        zeroPoints, /*bias=*/Value(), actScaleValue, /*outlierWeight=*/Value(),
+        dest, q::ActQuantAttr::get(ctx, actMode),
+        /*outlierChannels=*/DenseI64ArrayAttr());
     Value result = qmatmul.getResult()[0];
     if (!zeroInit) {
       // The matmul accumulated into a non-zero init: add it back.

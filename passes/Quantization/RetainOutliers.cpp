@@ -52,6 +52,10 @@ constexpr llvm::StringLiteral kChannelAbsMax = "qcc.act_channel_absmax";
 constexpr llvm::StringLiteral kActAbsMax = "qcc.act_absmax";
 constexpr llvm::StringLiteral kKept = "qcc.outliers_kept";
 constexpr llvm::StringLiteral kKeepFloat = "qcc.keep_float";
+constexpr llvm::StringLiteral kGatherTag = "qcc.outlier_gather";
+constexpr llvm::StringLiteral kMaskTag = "qcc.outlier_mask";
+constexpr llvm::StringLiteral kSideTag = "qcc.outlier_side";
+constexpr llvm::StringLiteral kBiasTag = "qcc.outlier_bias";
 
 struct Candidate {
   linalg::MatmulOp op;
@@ -277,6 +281,9 @@ struct RetainOutliersPass
               linalg::YieldOp::create(nb, nloc, v);
             })
             .getResult(0);
+    // The tags qcc-fuse-outliers matches (with the side product and its
+    // bias add below) to fold the split into the quantized matmul.
+    gathered.getDefiningOp()->setAttr(kGatherTag, b.getUnitAttr());
 
     // X * mask: the quantized product's activations without the outliers.
     Value masked = input;
@@ -293,6 +300,7 @@ struct RetainOutliersPass
                      linalg::YieldOp::create(nb, nloc, v);
                    })
                    .getResult(0);
+      masked.getDefiningOp()->setAttr(kMaskTag, b.getUnitAttr());
     }
 
     for (Candidate &c : members) {
@@ -346,7 +354,9 @@ struct RetainOutliersPass
                          linalg::YieldOp::create(nb, nloc, v);
                        })
                        .getResult(0);
+        mainInit.getDefiningOp()->setAttr(kBiasTag, mb.getUnitAttr());
       }
+      side->setAttr(kSideTag, mb.getUnitAttr());
       side->setAttr(kKeepFloat,
                     attrs.getStringAttr(
                         "outlier channels (" + std::to_string(numKept) +

@@ -176,6 +176,28 @@ LogicalResult MatmulOp::verify() {
                            : "act_scale is only used with static_per_tensor");
   if (getActScale() && !shapeOf(getActScale()).empty())
     return emitOpError("act_scale must have rank 0");
+  std::optional<ArrayRef<int64_t>> channels = getOutlierChannels();
+  if (static_cast<bool>(channels) != static_cast<bool>(getOutlierWeight()))
+    return emitOpError("outlier_channels and an outliers weight go together");
+  if (channels) {
+    if (channels->empty())
+      return emitOpError("outlier_channels must not be empty");
+    for (size_t i = 0; i < channels->size(); ++i) {
+      int64_t c = (*channels)[i];
+      if (c < 0 || c >= k)
+        return emitOpError("outlier channel ")
+               << c << " is out of range for K = " << k;
+      if (i > 0 && c <= (*channels)[i - 1])
+        return emitOpError("outlier_channels must be strictly increasing");
+    }
+    auto outlierType = cast<ShapedType>(getOutlierWeight().getType());
+    int64_t kept = static_cast<int64_t>(channels->size());
+    if (outlierType.getShape() != ArrayRef<int64_t>{kept, n} ||
+        !outlierType.getElementType().isF32())
+      return emitOpError("outliers weight must be ")
+             << kept << "x" << n << " f32 (#outlier_channels x N), got "
+             << outlierType;
+  }
   return success();
 }
 

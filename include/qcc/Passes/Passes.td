@@ -234,6 +234,27 @@ def RetainOutliers : Pass<"qcc-retain-outliers", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def FuseOutliers : Pass<"qcc-fuse-outliers", "mlir::func::FuncOp"> {
+  let summary = "Fold qcc-retain-outliers' float side product into q.matmul";
+  let description = [{
+    Runs after qcc-quantize-weights. qcc-retain-outliers leaves
+
+      Y = q.matmul(X * mask, W') + linalg.matmul(X[:, idx], W[idx, :])
+
+    (the mask, the gather of the kept columns and the side matmul marked by
+    it); here each such pair becomes one `q.matmul` of X itself with
+    `outlier_channels = idx` and the kept rows as its `outliers` weight: the
+    activation quantization leaves the kept channels out and the lowering
+    adds the float side product in the epilogue, with no masked copy of X,
+    no gathered copy and no separate float matmul and add. A bias the
+    original matmul accumulated into stays a separate add. Pairs whose
+    activations are not masked (weight-only quantization) are left as they
+    are. Ops the pass no longer needs are erased.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "qcc::q::QDialect"];
+}
+
 def AwqScale : Pass<"qcc-awq-scale", "mlir::func::FuncOp"> {
   let summary = "AWQ: per-input-channel weight scales chosen for the least "
                 "output error of the rounded weights";

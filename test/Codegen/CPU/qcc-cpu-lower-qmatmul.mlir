@@ -122,3 +122,58 @@ func.func @w4f32(%x: memref<3x16xf32>, %s: memref<2x16xf32>, %out: memref<3x16xf
   q.matmul %x, %w scales(%s) outs(%out) : (memref<3x16xf32>, !q.weight<16x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, vnni_k8n16>, memref<2x16xf32>, memref<3x16xf32>) -> ()
   return
 }
+
+// -----
+
+// Kept outlier channels 2 and 5 (qcc-fuse-outliers): the activation
+// quantization multiplies x by a constant 0/1 mask (in the row's absmax and
+// in the rounding), the kernel runs as usual, then each output row gets
+// x[r, 2] * o[0, :] + x[r, 5] * o[1, :] with one FMA per kept channel and
+// 16 columns.
+// VNNI: memref.global "private" constant @__qcc_outlier_mask : memref<8xf32> = dense<[1.000000e+00, 1.000000e+00, 0.000000e+00, 1.000000e+00, 1.000000e+00, 0.000000e+00, 1.000000e+00, 1.000000e+00]>
+// VNNI-LABEL: func @w8a8_outliers
+// VNNI-SAME: (%[[X:.+]]: memref<2x8xf32>, %[[S:.+]]: memref<16xf32>, %[[O:.+]]: memref<2x16xf32>, %[[OUT:.+]]: memref<2x16xf32>)
+// VNNI: %[[M:.+]] = memref.get_global @__qcc_outlier_mask
+// VNNI: %[[MV:.+]] = vector.load %[[M]]
+// VNNI: arith.mulf %{{.+}}, %[[MV]] : vector<16xf32>
+// VNNI: math.absf
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: %[[X2:.+]] = memref.load %[[X]][%{{.+}}, %c2{{.*}}] : memref<2x8xf32>
+// VNNI: %[[B2:.+]] = vector.broadcast %[[X2]]
+// VNNI: %[[X5:.+]] = memref.load %[[X]][%{{.+}}, %c5{{.*}}] : memref<2x8xf32>
+// VNNI: %[[B5:.+]] = vector.broadcast %[[X5]]
+// VNNI: %[[ACC:.+]] = vector.load %[[OUT]]
+// VNNI: %[[O0:.+]] = vector.load %[[O]]
+// VNNI: %[[F0:.+]] = vector.fma %[[B2]], %[[O0]], %[[ACC]]
+// VNNI: %[[O1:.+]] = vector.load %[[O]]
+// VNNI: %[[F1:.+]] = vector.fma %[[B5]], %[[O1]], %[[F0]]
+// VNNI: vector.store %[[F1]], %[[OUT]]
+// The portable path quantizes with the same mask and adds the same way.
+// PORTABLE-LABEL: func @w8a8_outliers
+// PORTABLE: memref.get_global @__qcc_outlier_mask
+// PORTABLE: linalg.matmul
+// PORTABLE-COUNT-2: vector.fma
+func.func @w8a8_outliers(%x: memref<2x8xf32>, %s: memref<16xf32>, %o: memref<2x16xf32>, %out: memref<2x16xf32>) {
+  %w = q.weight_constant dense<1> : tensor<128xi8> -> !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>
+  q.matmul %x, %w scales(%s) outliers(%o) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>, outlier_channels = array<i64: 2, 5>} : (memref<2x8xf32>, !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>, memref<16xf32>, memref<2x16xf32>, memref<2x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// Float activations (weight-only): the kernel reads a copy of x with the
+// kept channel zeroed; the epilogue reads the original x.
+// PORTABLE-LABEL: func @weight_only_outliers
+// PORTABLE-SAME: (%[[X:.+]]: memref<2x8xf32>,
+// PORTABLE: %[[COPY:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x8xf32>
+// PORTABLE: memref.copy %[[X]], %[[COPY]]
+// PORTABLE: memref.store %{{.+}}, %[[COPY]][%{{.+}}, %c3{{.*}}]
+// PORTABLE: linalg.matmul ins(%[[COPY]], %{{.+}} : memref<2x8xf32>, memref<8x16xf32>)
+// PORTABLE: memref.dealloc %[[COPY]]
+// PORTABLE: memref.load %[[X]][%{{.+}}, %c3{{.*}}]
+// PORTABLE: vector.fma
+func.func @weight_only_outliers(%x: memref<2x8xf32>, %s: memref<16xf32>, %o: memref<1x16xf32>, %out: memref<2x16xf32>) {
+  %w = q.weight_constant dense<1> : tensor<128xi8> -> !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  q.matmul %x, %w scales(%s) outliers(%o) outs(%out) {outlier_channels = array<i64: 3>} : (memref<2x8xf32>, !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<16xf32>, memref<1x16xf32>, memref<2x16xf32>) -> ()
+  return
+}

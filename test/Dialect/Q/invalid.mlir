@@ -104,3 +104,39 @@ func.func @vnni_bits(%w: !q.weight<8x16xi4, #q.scheme<bits = 4, is_signed = true
   return
 }
 // expected-error @-3 {{vnni_k4n16 holds 8-bit codes}}
+
+// -----
+
+func.func @matmul_outliers_without_channels(%x: tensor<1x8xf32>, %s: tensor<4xf32>, %o: tensor<1x4xf32>, %i: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  %w = q.weight_constant dense<0> : tensor<32xi8> -> !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  // expected-error @+1 {{outlier_channels and an outliers weight go together}}
+  %y = q.matmul %x, %w scales(%s) outliers(%o) outs(%i) {act_quant = #q.act_quant<dynamic_per_token>} : (tensor<1x8xf32>, !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, tensor<4xf32>, tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+func.func @matmul_outlier_range(%x: tensor<1x8xf32>, %s: tensor<4xf32>, %o: tensor<1x4xf32>, %i: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  %w = q.weight_constant dense<0> : tensor<32xi8> -> !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  // expected-error @+1 {{outlier channel 8 is out of range for K = 8}}
+  %y = q.matmul %x, %w scales(%s) outliers(%o) outs(%i) {act_quant = #q.act_quant<dynamic_per_token>, outlier_channels = array<i64: 8>} : (tensor<1x8xf32>, !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, tensor<4xf32>, tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+func.func @matmul_outlier_order(%x: tensor<1x8xf32>, %s: tensor<4xf32>, %o: tensor<2x4xf32>, %i: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  %w = q.weight_constant dense<0> : tensor<32xi8> -> !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  // expected-error @+1 {{outlier_channels must be strictly increasing}}
+  %y = q.matmul %x, %w scales(%s) outliers(%o) outs(%i) {act_quant = #q.act_quant<dynamic_per_token>, outlier_channels = array<i64: 3, 3>} : (tensor<1x8xf32>, !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, tensor<4xf32>, tensor<2x4xf32>, tensor<1x4xf32>) -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+func.func @matmul_outlier_weight_shape(%x: tensor<1x8xf32>, %s: tensor<4xf32>, %o: tensor<1x4xf32>, %i: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  %w = q.weight_constant dense<0> : tensor<32xi8> -> !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  // expected-error @+1 {{outliers weight must be 2x4 f32 (#outlier_channels x N), got 'tensor<1x4xf32>'}}
+  %y = q.matmul %x, %w scales(%s) outliers(%o) outs(%i) {act_quant = #q.act_quant<dynamic_per_token>, outlier_channels = array<i64: 2, 5>} : (tensor<1x8xf32>, !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, tensor<4xf32>, tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}

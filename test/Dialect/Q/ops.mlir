@@ -52,3 +52,12 @@ func.func @matmul_on_memrefs(%x: memref<4x16xf32>, %s: memref<32xf32>, %out: mem
   q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<4x16xf32>, !q.weight<16x32xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<32xf32>, memref<4x32xf32>) -> ()
   return
 }
+
+// Kept outlier channels: channels 1 and 6 of the input, their float rows.
+// CHECK-LABEL: func @matmul_outliers
+// CHECK: q.matmul %{{.+}}, %{{.+}} scales(%{{.+}}) outliers(%{{.+}}) outs(%{{.+}}) {act_quant = #q.act_quant<dynamic_per_token>, outlier_channels = array<i64: 1, 6>} : (tensor<2x8xf32>, !q.weight<8x4xi8, {{.+}}>, tensor<4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+func.func @matmul_outliers(%x: tensor<2x8xf32>, %s: tensor<4xf32>, %o: tensor<2x4xf32>, %init: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %w = q.weight_constant dense<0> : tensor<32xi8> -> !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  %y = q.matmul %x, %w scales(%s) outliers(%o) outs(%init) {act_quant = #q.act_quant<dynamic_per_token>, outlier_channels = array<i64: 1, 6>} : (tensor<2x8xf32>, !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, tensor<4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}

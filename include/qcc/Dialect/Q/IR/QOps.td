@@ -143,6 +143,15 @@ def Q_MatmulOp : Q_Op<"matmul", [AttrSizedOperandSegments,
     quantized to int8 too: per tensor with the static `act_scale` operand, or
     per token at run time.
 
+    Outlier channels (LLM.int8()-style mixed precision, qcc-fuse-outliers):
+    with `outlier_channels` (strictly increasing input channels in [0, K))
+    and the f32 `outlier_weight` `[#channels, N]`, those channels of the
+    input are treated as zero by the quantized product (they are left out of
+    the activation quantization: codes 0, not part of the per-token absmax)
+    and `input[..., m, channels] * outlier_weight` is added in float:
+    `init = act(input * mask) * dequant(weight) + input[..., channels] *
+    outlier_weight (+ bias)`.
+
     The op is in destination-passing style: on tensors it returns the
     updated `init` (whose contents are overwritten, not accumulated); after
     bufferization it writes the `init` buffer and has no result.
@@ -162,15 +171,18 @@ def Q_MatmulOp : Q_Op<"matmul", [AttrSizedOperandSegments,
                        Optional<Q_IntShaped>:$zero_points,
                        Optional<Q_FloatShaped>:$bias,
                        Optional<Q_ScaleShaped>:$act_scale,
+                       Optional<Q_FloatShaped>:$outlier_weight,
                        Q_FloatShaped:$init,
                        DefaultValuedAttr<Q_ActQuantAttr,
-                         "::qcc::q::ActQuant::None">:$act_quant);
+                         "::qcc::q::ActQuant::None">:$act_quant,
+                       OptionalAttr<DenseI64ArrayAttr>:$outlier_channels);
   let results = (outs Variadic<Q_FloatTensor>:$result);
   let assemblyFormat = [{
     $input `,` $weight `scales` `(` $scales `)`
     (`zero_points` `(` $zero_points^ `)`)?
     (`bias` `(` $bias^ `)`)?
     (`act_scale` `(` $act_scale^ `)`)?
+    (`outliers` `(` $outlier_weight^ `)`)?
     `outs` `(` $init `)`
     attr-dict `:` functional-type(operands, results)
   }];
