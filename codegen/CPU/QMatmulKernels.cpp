@@ -40,6 +40,10 @@ using namespace mlir;
 using namespace qcc;
 using namespace qcc::cpu::detail;
 
+/// Largest group the weight-only panel form decodes at once (a panel of
+/// group x 48 floats: 48 KiB); larger groups decode in registers.
+static constexpr int64_t kMaxPanelGroup = 256;
+
 std::vector<int8_t> QMatmulLowering::packKernelWeights(KernelKind kind) {
   std::vector<int8_t> packed(
       static_cast<size_t>(kind == KernelKind::W8A8 ? numK * numN
@@ -76,9 +80,11 @@ TileOptions QMatmulLowering::chooseTile(KernelKind kind) {
     tile.colBlocks = numRows >= 3 ? 2 : 4;
   } else {
     // f32 accumulators only (the scales are applied to the decoded
-    // weights): up to 8 x 2 tiles, each decoded vector used by 8 FMAs.
+    // weights). From 8 rows the weights are decoded once per group into
+    // an f32 panel that 8 x 3 tiles (24 accumulators) read like the f32
+    // microkernel; fewer rows decode in registers, 4 x 3 or r x 4.
     tile.rows = numRows >= 8 ? 8 : numRows >= 4 ? 4 : numRows;
-    tile.colBlocks = numRows >= 8 ? 2 : numRows >= 4 ? 3 : 4;
+    tile.colBlocks = numRows >= 4 ? 3 : 4;
   }
   if (tileOptions.rows > 0)
     tile.rows = tileOptions.rows;
@@ -119,6 +125,11 @@ void QMatmulLowering::emitKernel(KernelKind kind) {
   }
 
   TileOptions tile = chooseTile(kind);
+  if (kind == KernelKind::W4F32 && tile.rows >= 8 &&
+      group <= kMaxPanelGroup) {
+    emitPanelKernelF32(tile);
+    return;
+  }
   int64_t rows = tile.rows, blocks = tile.colBlocks;
   int64_t numBlocks = numN / 16;
   int64_t fullTiles = numBlocks / blocks, tailBlocks = numBlocks % blocks;
@@ -361,7 +372,12 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
 
 /// int4 weights x f32 activations: per group, the decoded codes are scaled
 /// (table[q] * s, or table[q] * s - z * s with zero points) into f32
-/// weights, so one set of f32 accumulators runs over all of K.
+/// weights, so one set of f32 accumulators runs over all of K. With one or
+/// two rows (a GEMV: few FMAs per decoded weight, so decoding is the
+/// limit) and symmetric codes, the scale multiply leaves the inner loop:
+/// the group's products table[q] * x are summed first (two interleaved sets
+/// of accumulators for one row, to halve the FMA chains) and that sum is
+/// multiplied by the group's scales once per group.
 void QMatmulLowering::emitTileF32(Value row0, int64_t rows, Value block0,
                                   int64_t blocks) {
   auto vi32 = VectorType::get({16}, b.getI32Type());
@@ -379,29 +395,40 @@ void QMatmulLowering::emitTileF32(Value row0, int64_t rows, Value block0,
   Value zeroF =
       arith::ConstantOp::create(b, loc, vf, DenseElementsAttr::get(vf, 0.0f));
   Value zeros = op.getZeroPoints();
+  int64_t tileSize = rows * blocks;
+  bool scaleAfter = !zeros && rows <= 2;
+  // Accumulator sets of the group sums (scaleAfter); nibble i feeds set
+  // i % sets.
+  int64_t sets = scaleAfter && rows == 1 ? 2 : 1;
   auto groupLoop = scf::ForOp::create(b, loc, index(0), index(groups), index(1),
-                                      SmallVector<Value>(rows * blocks, zeroF));
+                                      SmallVector<Value>(tileSize, zeroF));
   {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(groupLoop.getBody());
     Value gi = groupLoop.getInductionVar();
     SmallVector<Value> scale, offset;
-    for (int64_t c = 0; c < blocks; ++c) {
-      scale.push_back(vector::LoadOp::create(b, loc, vf, op.getScales(),
-                                             ValueRange{gi, colIdx[c]}));
-      if (zeros) {
-        auto zType = cast<MemRefType>(zeros.getType()).getElementType();
-        Value z = vector::LoadOp::create(b, loc, VectorType::get({16}, zType),
-                                         zeros, ValueRange{gi, colIdx[c]});
-        Value zs = arith::MulFOp::create(
-            b, loc, arith::SIToFPOp::create(b, loc, vf, z), scale[c]);
-        offset.push_back(arith::NegFOp::create(b, loc, zs));
-      }
+    auto loadScales = [&]() {
+      for (int64_t c = 0; c < blocks; ++c)
+        scale.push_back(vector::LoadOp::create(b, loc, vf, op.getScales(),
+                                               ValueRange{gi, colIdx[c]}));
+    };
+    // After the K loop when they scale the group sums: fewer live registers.
+    if (!scaleAfter)
+      loadScales();
+    for (int64_t c = 0; c < blocks && zeros; ++c) {
+      auto zType = cast<MemRefType>(zeros.getType()).getElementType();
+      Value z = vector::LoadOp::create(b, loc, VectorType::get({16}, zType),
+                                       zeros, ValueRange{gi, colIdx[c]});
+      Value zs = arith::MulFOp::create(
+          b, loc, arith::SIToFPOp::create(b, loc, vf, z), scale[c]);
+      offset.push_back(arith::NegFOp::create(b, loc, zs));
     }
     Value kb0 = arith::MulIOp::create(b, loc, gi, index(group / kStep));
     Value kb1 = arith::AddIOp::create(b, loc, kb0, index(group / kStep));
-    auto kLoop = scf::ForOp::create(b, loc, kb0, kb1, index(1),
-                                    groupLoop.getRegionIterArgs());
+    SmallVector<Value> kInit =
+        scaleAfter ? SmallVector<Value>(sets * tileSize, zeroF)
+                   : SmallVector<Value>(groupLoop.getRegionIterArgs());
+    auto kLoop = scf::ForOp::create(b, loc, kb0, kb1, index(1), kInit);
     {
       OpBuilder::InsertionGuard kg(b);
       b.setInsertionPointToStart(kLoop.getBody());
@@ -432,22 +459,41 @@ void QMatmulLowering::emitTileF32(Value row0, int64_t rows, Value block0,
                   b, loc, vf, b.getStringAttr("llvm.x86.avx512.permvar.sf.512"),
                   ValueRange{lut, idx})
                   .getResult(0);
-          w.push_back(zeros ? Value(math::FmaOp::create(b, loc, code, scale[c],
-                                                        offset[c]))
-                            : Value(arith::MulFOp::create(b, loc, code, scale[c])));
+          if (scaleAfter)
+            w.push_back(code);
+          else
+            w.push_back(zeros ? Value(math::FmaOp::create(b, loc, code, scale[c],
+                                                          offset[c]))
+                              : Value(arith::MulFOp::create(b, loc, code, scale[c])));
         }
         Value k = arith::AddIOp::create(b, loc, k0, index(kOff));
+        int64_t set = (i % sets) * tileSize;
         for (int64_t r = 0; r < rows; ++r) {
           Value xs = memref::LoadOp::create(b, loc, x, ValueRange{rowIdx[r], k});
           Value xv = vector::BroadcastOp::create(b, loc, vf, xs);
-          for (int64_t c = 0; c < blocks; ++c)
-            accs[r * blocks + c] =
-                math::FmaOp::create(b, loc, w[c], xv, accs[r * blocks + c]);
+          for (int64_t c = 0; c < blocks; ++c) {
+            Value &acc = accs[set + r * blocks + c];
+            acc = math::FmaOp::create(b, loc, w[c], xv, acc);
+          }
         }
       }
       scf::YieldOp::create(b, loc, accs);
     }
-    scf::YieldOp::create(b, loc, kLoop.getResults());
+    if (!scaleAfter) {
+      scf::YieldOp::create(b, loc, kLoop.getResults());
+    } else {
+      loadScales();
+      SmallVector<Value> next;
+      for (int64_t t = 0; t < tileSize; ++t) {
+        Value sum = kLoop.getResult(t);
+        for (int64_t set = 1; set < sets; ++set)
+          sum = arith::AddFOp::create(b, loc, sum,
+                                      kLoop.getResult(set * tileSize + t));
+        next.push_back(math::FmaOp::create(b, loc, sum, scale[t % blocks],
+                                           groupLoop.getRegionIterArgs()[t]));
+      }
+      scf::YieldOp::create(b, loc, next);
+    }
   }
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < blocks; ++c) {
@@ -459,4 +505,183 @@ void QMatmulLowering::emitTileF32(Value row0, int64_t rows, Value block0,
       vector::StoreOp::create(b, loc, result, out,
                               ValueRange{rowIdx[r], colIdx[c]});
     }
+}
+
+/// The panel form of the int4 weight-only kernel (8+ rows): per column tile
+/// of `tile.colBlocks` x 16 columns and per group, the group's weights are
+/// decoded and scaled once into an f32 panel [group, columns] (at most
+/// 48 KiB, in L1), and every row tile then runs the f32 outer product over
+/// it, adding into the output tile (which starts as the bias or zero). The
+/// decoding is shared by all rows instead of repeated per row tile.
+void QMatmulLowering::emitPanelKernelF32(TileOptions tile) {
+  int64_t blocks = tile.colBlocks;
+  int64_t numBlocks = numN / 16;
+  int64_t fullTiles = numBlocks / blocks, tailBlocks = numBlocks % blocks;
+  if (fullTiles > 0) {
+    OpBuilder::InsertionGuard guard(b);
+    Value colTile;
+    if (parallelize() && fullTiles > 1) {
+      auto loop = scf::ParallelOp::create(b, loc, ValueRange{index(0)},
+                                          ValueRange{index(fullTiles)},
+                                          ValueRange{index(1)});
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+      colTile = loop.getInductionVars()[0];
+    } else {
+      auto loop =
+          scf::ForOp::create(b, loc, index(0), index(fullTiles), index(1));
+      b.setInsertionPointToStart(loop.getBody());
+      colTile = loop.getInductionVar();
+    }
+    emitPanelColumnTile(arith::MulIOp::create(b, loc, colTile, index(blocks)),
+                        blocks, tile.rows);
+  }
+  if (tailBlocks > 0)
+    emitPanelColumnTile(index(fullTiles * blocks), tailBlocks, tile.rows);
+}
+
+void QMatmulLowering::emitPanelColumnTile(Value block0, int64_t blocks,
+                                          int64_t rows) {
+  auto vi32 = VectorType::get({16}, b.getI32Type());
+  auto vf = VectorType::get({16}, b.getF32Type());
+  auto v64i8 = VectorType::get({64}, b.getI8Type());
+  int64_t blockBytes = numK / kStep * 64;
+  int64_t width = blocks * 16;
+  SmallVector<Value> colIdx, colBase;
+  for (int64_t c = 0; c < blocks; ++c) {
+    Value blk = c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
+    colIdx.push_back(arith::MulIOp::create(b, loc, blk, index(16)));
+    colBase.push_back(arith::MulIOp::create(b, loc, blk, index(blockBytes)));
+  }
+  Value zeroF =
+      arith::ConstantOp::create(b, loc, vf, DenseElementsAttr::get(vf, 0.0f));
+  // The output tile starts as the bias (or zero) for all rows.
+  {
+    SmallVector<Value> start;
+    for (int64_t c = 0; c < blocks; ++c)
+      start.push_back(op.getBias() ? Value(vector::LoadOp::create(
+                                         b, loc, vf, op.getBias(),
+                                         ValueRange{colIdx[c]}))
+                                   : zeroF);
+    auto rowLoop = scf::ForOp::create(b, loc, index(0), index(numRows), index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rowLoop.getBody());
+    for (int64_t c = 0; c < blocks; ++c)
+      vector::StoreOp::create(b, loc, start[c], out,
+                              ValueRange{rowLoop.getInductionVar(), colIdx[c]});
+  }
+  Value panel = memref::AllocOp::create(
+      b, loc, MemRefType::get({group, width}, b.getF32Type()),
+      b.getI64IntegerAttr(64));
+  Value zeros = op.getZeroPoints();
+  auto groupLoop = scf::ForOp::create(b, loc, index(0), index(groups), index(1));
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(groupLoop.getBody());
+    Value gi = groupLoop.getInductionVar();
+    // Decode: panel[k - group start, c * 16 + lane] = weight.
+    SmallVector<Value> scale, offset;
+    for (int64_t c = 0; c < blocks; ++c) {
+      scale.push_back(vector::LoadOp::create(b, loc, vf, op.getScales(),
+                                             ValueRange{gi, colIdx[c]}));
+      if (!zeros)
+        continue;
+      auto zType = cast<MemRefType>(zeros.getType()).getElementType();
+      Value z = vector::LoadOp::create(b, loc, VectorType::get({16}, zType),
+                                       zeros, ValueRange{gi, colIdx[c]});
+      Value zs = arith::MulFOp::create(
+          b, loc, arith::SIToFPOp::create(b, loc, vf, z), scale[c]);
+      offset.push_back(arith::NegFOp::create(b, loc, zs));
+    }
+    Value kb0 = arith::MulIOp::create(b, loc, gi, index(group / kStep));
+    {
+      auto decode =
+          scf::ForOp::create(b, loc, index(0), index(group / kStep), index(1));
+      OpBuilder::InsertionGuard dg(b);
+      b.setInsertionPointToStart(decode.getBody());
+      Value local = decode.getInductionVar();
+      Value kbBytes = arith::MulIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, kb0, local), index(64));
+      Value row0 = arith::MulIOp::create(b, loc, local, index(kStep));
+      for (int64_t c = 0; c < blocks; ++c) {
+        Value off = arith::AddIOp::create(b, loc, colBase[c], kbBytes);
+        Value lanes = vector::BitCastOp::create(
+            b, loc, vi32,
+            vector::LoadOp::create(b, loc, v64i8, kernelWeights,
+                                   ValueRange{off}));
+        Value col = index(c * 16);
+        for (int64_t i = 0; i < 8; ++i) {
+          // Nibble i of a lane is K value i / 2 (even i) or 4 + i / 2 (odd).
+          int64_t kOff = i % 2 == 0 ? i / 2 : 4 + i / 2;
+          Value idx = lanes;
+          if (i > 0)
+            idx = arith::ShRUIOp::create(
+                b, loc, idx,
+                arith::ConstantOp::create(
+                    b, loc, vi32, DenseElementsAttr::get(vi32, APInt(32, 4 * i))));
+          Value code =
+              LLVM::CallIntrinsicOp::create(
+                  b, loc, vf, b.getStringAttr("llvm.x86.avx512.permvar.sf.512"),
+                  ValueRange{lut, idx})
+                  .getResult(0);
+          Value w = zeros ? Value(math::FmaOp::create(b, loc, code, scale[c],
+                                                      offset[c]))
+                          : Value(arith::MulFOp::create(b, loc, code, scale[c]));
+          vector::StoreOp::create(
+              b, loc, w, panel,
+              ValueRange{arith::AddIOp::create(b, loc, row0, index(kOff)), col});
+        }
+      }
+    }
+    Value k0 = arith::MulIOp::create(b, loc, gi, index(group));
+    int64_t fullRows = numRows / rows * rows;
+    if (fullRows > 0) {
+      auto rowLoop =
+          scf::ForOp::create(b, loc, index(0), index(fullRows), index(rows));
+      OpBuilder::InsertionGuard rg(b);
+      b.setInsertionPointToStart(rowLoop.getBody());
+      emitPanelTile(panel, k0, rowLoop.getInductionVar(), rows, colIdx);
+    }
+    if (fullRows < numRows)
+      emitPanelTile(panel, k0, index(fullRows), numRows - fullRows, colIdx);
+  }
+  memref::DeallocOp::create(b, loc, panel);
+}
+
+/// out[row0 + r, colIdx[c] + lane] += sum_j x[row0 + r, k0 + j] *
+/// panel[j, c * 16 + lane] over the panel's rows.
+void QMatmulLowering::emitPanelTile(Value panel, Value k0, Value row0,
+                                    int64_t rows, ArrayRef<Value> colIdx) {
+  auto vf = VectorType::get({16}, b.getF32Type());
+  int64_t blocks = colIdx.size();
+  SmallVector<Value> rowIdx, init;
+  for (int64_t r = 0; r < rows; ++r)
+    rowIdx.push_back(r == 0 ? row0 : arith::AddIOp::create(b, loc, row0, index(r)));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < blocks; ++c)
+      init.push_back(vector::LoadOp::create(b, loc, vf, out,
+                                            ValueRange{rowIdx[r], colIdx[c]}));
+  auto kLoop = scf::ForOp::create(b, loc, index(0), index(group), index(1), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(kLoop.getBody());
+    Value j = kLoop.getInductionVar();
+    Value k = arith::AddIOp::create(b, loc, k0, j);
+    SmallVector<Value> w;
+    for (int64_t c = 0; c < blocks; ++c)
+      w.push_back(vector::LoadOp::create(b, loc, vf, panel,
+                                         ValueRange{j, index(c * 16)}));
+    SmallVector<Value> accs(kLoop.getRegionIterArgs());
+    for (int64_t r = 0; r < rows; ++r) {
+      Value xv = vector::BroadcastOp::create(
+          b, loc, vf, memref::LoadOp::create(b, loc, x, ValueRange{rowIdx[r], k}));
+      for (int64_t c = 0; c < blocks; ++c)
+        accs[r * blocks + c] =
+            math::FmaOp::create(b, loc, w[c], xv, accs[r * blocks + c]);
+    }
+    scf::YieldOp::create(b, loc, accs);
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < blocks; ++c)
+      vector::StoreOp::create(b, loc, kLoop.getResult(r * blocks + c), out,
+                              ValueRange{rowIdx[r], colIdx[c]});
 }

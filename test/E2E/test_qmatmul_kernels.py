@@ -20,9 +20,17 @@ from test_quantized import RECIPES, fake_quant_rows, fake_quant_weight, host_has
 
 pytestmark = pytest.mark.skipif(not host_has_vnni(), reason="the kernels need AVX-512 VNNI")
 
-# (M, K, N): remainders of the default tiles (4 rows; 4 or 2 column blocks) and M = 1.
-SHAPES = [(17, 512, 528), (1, 1024, 4112), (6, 256, 80)]
-CASES = ["int8-dynamic", "int4-g32", "int4-g64-asym", "int4-weight-only"]
+# (M, K, N): remainders of the default tiles (4 rows; 4 or 2 column blocks) and M = 1; for the
+# weight-only kernel also its panel form (8+ rows: 8 x 3 tiles, here 5 row tiles and a 1-block
+# column tail) and its 2-row GEMV form.
+SHAPES = [(17, 512, 528), (1, 1024, 4112), (6, 256, 80), (40, 256, 112), (2, 512, 96)]
+CASES = ["int8-dynamic", "int4-g32", "int4-g64-asym", "int4-weight-only", "int4-g64-asym-weight-only"]
+# Recipes of this file only: {name: (qcc flags, the test_quantized recipe with the same weights)}.
+LOCAL_RECIPES = {"int4-g64-asym-weight-only": (RECIPES["int4-g64-asym"][0] + ["--act=none"], "int4-g64-asym")}
+
+
+def recipe_flags(recipe):
+    return LOCAL_RECIPES[recipe][0] if recipe in LOCAL_RECIPES else RECIPES[recipe][0]
 
 
 def matmul_model(rng, m, k, n):
@@ -44,7 +52,7 @@ def test_kernel_matches_simulation_and_threads_agree(recipe, shape, base_seed, t
     path = tmp_path / "mm.onnx"
     onnx.save(model, path)
     prefix = tmp_path / "q" / "mm"
-    r = H.compile_model(path, prefix, target="x86-64-vnni", bits=32, extra=RECIPES[recipe][0])
+    r = H.compile_model(path, prefix, target="x86-64-vnni", bits=32, extra=recipe_flags(recipe))
     assert r.ok, f"qcc {recipe} failed: {r.first_error_line()}"
     x = rng.standard_normal((m, k)).astype(np.float32)
     inputs = H.save_inputs({"x": x}, tmp_path / "in")
@@ -54,8 +62,9 @@ def test_kernel_matches_simulation_and_threads_agree(recipe, shape, base_seed, t
         rr = H.run_artifact(prefix, inputs, od, threads=threads)
         assert rr.ok, f"qcc-run --threads {threads}: {rr.first_error_line()}"
         outs[threads] = H.load_outputs(od, ["y"])["y"]
-    a = fake_quant_rows(x) if "--act=none" not in RECIPES[recipe][0] else x
-    expected = a.astype(np.float64) @ fake_quant_weight(w, recipe).astype(np.float64) + bias
+    a = fake_quant_rows(x) if "--act=none" not in recipe_flags(recipe) else x
+    weights = LOCAL_RECIPES[recipe][1] if recipe in LOCAL_RECIPES else recipe
+    expected = a.astype(np.float64) @ fake_quant_weight(w, weights).astype(np.float64) + bias
     rel = H.rel_l2(outs[1], expected)
     assert rel <= 2e-3, f"[QCC_TEST_SEED={base_seed}] {recipe} {shape}: relative L2 {rel:.2e} vs simulation"
     assert np.array_equal(outs[1], outs[2]), (

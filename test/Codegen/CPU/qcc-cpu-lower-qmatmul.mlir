@@ -177,3 +177,54 @@ func.func @weight_only_outliers(%x: memref<2x8xf32>, %s: memref<16xf32>, %o: mem
   q.matmul %x, %w scales(%s) outliers(%o) outs(%out) {outlier_channels = array<i64: 3>} : (memref<2x8xf32>, !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<16xf32>, memref<1x16xf32>, memref<2x16xf32>) -> ()
   return
 }
+
+// -----
+
+// int4 weight-only with 8+ rows: per (column tile, group) the weights are
+// decoded and scaled once into an f32 panel [group, 48] that every row tile
+// (8 x 3 accumulators, then the 1 leftover row) reads like the f32
+// microkernel, adding into the output tile, which starts at zero (no bias).
+// VNNI-LABEL: func @w4f32_panel
+// VNNI-SAME: (%[[X:.+]]: memref<17x16xf32>, %[[S:.+]]: memref<2x96xf32>, %[[OUT:.+]]: memref<17x96xf32>)
+// VNNI: scf.parallel
+// VNNI: vector.store %{{.+}}, %[[OUT]]
+// VNNI: %[[P:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8x48xf32>
+// VNNI: scf.for %[[G:.+]] =
+// VNNI: vector.load %[[S]][%[[G]], %{{.+}}] : memref<2x96xf32>, vector<16xf32>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// VNNI: arith.mulf
+// VNNI: vector.store %{{.+}}, %[[P]]
+// VNNI: %[[ACC:.+]]:24 = scf.for
+// VNNI: vector.load %[[P]]
+// VNNI: memref.load %[[X]]
+// VNNI: math.fma
+// VNNI: vector.store %[[ACC]]#23, %[[OUT]]
+// VNNI: %{{.+}}:3 = scf.for
+// VNNI: memref.dealloc %[[P]]
+func.func @w4f32_panel(%x: memref<17x16xf32>, %s: memref<2x96xf32>, %out: memref<17x96xf32>) {
+  %w = q.weight_constant dense<17> : tensor<768xi8> -> !q.weight<16x96xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, vnni_k8n16>
+  q.matmul %x, %w scales(%s) outs(%out) : (memref<17x16xf32>, !q.weight<16x96xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, vnni_k8n16>, memref<2x96xf32>, memref<17x96xf32>) -> ()
+  return
+}
+
+// -----
+
+// int4 weight-only GEMV (symmetric): the decoded codes times x are summed per
+// group in two interleaved accumulator sets (no multiply in the K loop);
+// their sum times the group's scales is added to the total once per group.
+// VNNI-LABEL: func @w4f32_gemv
+// VNNI-SAME: (%[[X:.+]]: memref<1x16xf32>, %[[S:.+]]: memref<2x64xf32>,
+// VNNI: scf.for %[[G:.+]] = {{.+}} iter_args
+// VNNI: %[[SUMS:.+]]:8 = scf.for
+// VNNI-NOT: arith.mulf
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// VNNI: math.fma
+// VNNI: scf.yield
+// VNNI: vector.load %[[S]][%[[G]], %{{.+}}] : memref<2x64xf32>, vector<16xf32>
+// VNNI: arith.addf %[[SUMS]]#0, %[[SUMS]]#4
+// VNNI: math.fma
+func.func @w4f32_gemv(%x: memref<1x16xf32>, %s: memref<2x64xf32>, %out: memref<1x64xf32>) {
+  %w = q.weight_constant dense<17> : tensor<512xi8> -> !q.weight<16x64xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, vnni_k8n16>
+  q.matmul %x, %w scales(%s) outs(%out) : (memref<1x16xf32>, !q.weight<16x64xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, vnni_k8n16>, memref<2x64xf32>, memref<1x64xf32>) -> ()
+  return
+}
