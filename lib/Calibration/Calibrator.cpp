@@ -56,6 +56,51 @@ bool isCandidate(linalg::MatmulOp op) {
          input.getElementType().isF32();
 }
 
+/// Reads the mask input `t` (an integer or bool tensor) into `keep`: true for
+/// each non-zero entry. False for another dtype.
+bool readTokenMask(const qcc_tensor &t, std::vector<uint8_t> &keep) {
+  size_t size = qcc_dtype_size(static_cast<qcc_dtype>(t.dtype));
+  if (size == 0)
+    return false;
+  size_t count = t.byte_size / size;
+  keep.assign(count, 0);
+  const char *data = static_cast<const char *>(t.data);
+  for (size_t i = 0; i < count; ++i) {
+    const char *p = data + i * size;
+    switch (t.dtype) {
+    case QCC_DTYPE_INT8:
+    case QCC_DTYPE_UINT8:
+    case QCC_DTYPE_BOOL:
+      keep[i] = *p != 0;
+      break;
+    case QCC_DTYPE_INT16:
+    case QCC_DTYPE_UINT16: {
+      uint16_t v;
+      std::memcpy(&v, p, sizeof(v));
+      keep[i] = v != 0;
+      break;
+    }
+    case QCC_DTYPE_INT32:
+    case QCC_DTYPE_UINT32: {
+      uint32_t v;
+      std::memcpy(&v, p, sizeof(v));
+      keep[i] = v != 0;
+      break;
+    }
+    case QCC_DTYPE_INT64:
+    case QCC_DTYPE_UINT64: {
+      uint64_t v;
+      std::memcpy(&v, p, sizeof(v));
+      keep[i] = v != 0;
+      break;
+    }
+    default:
+      return false;
+    }
+  }
+  return true;
+}
+
 /// "\r[=====>    ] 37/128 what" on stderr.
 void drawProgress(llvm::StringRef what, size_t done, size_t total) {
   constexpr int width = 30;
@@ -375,6 +420,41 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
     observed.push_back({i, parsed});
   }
 
+  // The input marking padding positions (CalibrationOptions::tokenMask).
+  const std::vector<TensorSignature> &ins = model->spec().inputs;
+  int maskInput = -1;
+  int64_t maskEntries = 0;
+  if (options.tokenMask != "none") {
+    std::string wanted =
+        options.tokenMask.empty() ? "attention_mask" : options.tokenMask;
+    for (size_t i = 0; i < ins.size(); ++i)
+      if (ins[i].name == wanted)
+        maskInput = static_cast<int>(i);
+    if (maskInput < 0 && !options.tokenMask.empty()) {
+      error = "calibration: the token mask '" + wanted +
+              "' is not an input of the model";
+      return failure();
+    }
+    if (maskInput >= 0) {
+      const std::string &dtype = ins[maskInput].dtype;
+      if (dtype == "float32" || dtype == "float64" || dtype == "float16") {
+        if (!options.tokenMask.empty()) {
+          error = "calibration: the token mask '" + wanted + "' is " + dtype +
+                  ", not an integer or bool input";
+          return failure();
+        }
+        maskInput = -1; // an unrelated float input of that name
+      } else {
+        maskEntries = 1;
+        for (int64_t d : ins[maskInput].shape)
+          maskEntries *= d;
+        result.tokenMask = wanted;
+      }
+    }
+  }
+  std::vector<uint8_t> keepRow;
+  std::vector<float> keptRows;
+
   auto runStart = std::chrono::steady_clock::now();
   std::vector<qnum::HistogramObserver> histograms(observed.size());
   std::vector<qnum::ChannelAbsObserver> channels;
@@ -398,11 +478,40 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
               "' failed: " + error;
       return failure();
     }
+    int64_t kept = 0;
+    if (maskInput >= 0) {
+      if (!readTokenMask(inputs[maskInput].get(), keepRow) ||
+          static_cast<int64_t>(keepRow.size()) != maskEntries) {
+        error = "calibration: cannot read the token mask '" +
+                result.tokenMask + "' of input set '" + sets.label(s) + "'";
+        return failure();
+      }
+      for (uint8_t k : keepRow)
+        kept += k;
+      result.maskedKept += static_cast<uint64_t>(kept);
+      result.maskedTotal += static_cast<uint64_t>(maskEntries);
+    }
     for (size_t o = 0; o < observed.size(); ++o) {
       const qcc_tensor &t = outputs[observed[o].first].get();
       int64_t cols = t.rank ? t.dims[t.rank - 1] : 1;
       int64_t rows = static_cast<int64_t>(t.byte_size / sizeof(float)) / cols;
       const float *data = static_cast<const float *>(t.data);
+      // One row per position: keep the real tokens' rows only (a sample of
+      // padding alone adds nothing).
+      if (maskInput >= 0 && rows == maskEntries) {
+        if (kept == 0)
+          continue;
+        if (kept < rows) {
+          keptRows.resize(static_cast<size_t>(kept * cols));
+          int64_t next = 0;
+          for (int64_t r = 0; r < rows; ++r)
+            if (keepRow[r])
+              std::memcpy(keptRows.data() + (next++) * cols, data + r * cols,
+                          sizeof(float) * static_cast<size_t>(cols));
+          data = keptRows.data();
+          rows = kept;
+        }
+      }
       if (qnum::Status st = histograms[o].observe(data, rows, cols); !st) {
         error = "calibration: " + st.message;
         return failure();

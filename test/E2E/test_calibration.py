@@ -331,3 +331,63 @@ def test_tied_embedding_head_is_transposed_at_compile_time(base_seed, tmp_path):
         assert rel <= tol, f"{flags}: rel L2 {rel:.2e}"
     layers = json.loads((tmp_path / "r.json").read_text())["layers"]
     assert any(layer["name"] == "lm_head" and layer["format"] == "int8 per-channel" for layer in layers)
+
+
+def masked_mlp(tmp_path: Path, mlp_model) -> Path:
+    """The MLP with an extra int64 input attention_mask [1, ROWS] (read by nothing): calibration
+    takes its zero entries as padding positions."""
+    m = onnx.ModelProto()
+    m.CopyFrom(mlp_model)
+    m.graph.input.append(onnx.helper.make_tensor_value_info("attention_mask", onnx.TensorProto.INT64, [1, ROWS]))
+    path = tmp_path / "masked.onnx"
+    onnx.save(m, path)
+    return path
+
+
+def test_padding_positions_are_left_out(mlp_model, base_seed, tmp_path):
+    """Rows whose attention_mask entry is 0 (padding) count in no statistic: X^T X, channel bounds
+    and the calibrated range describe the real tokens only; --calib-token-mask=none counts all."""
+    model = masked_mlp(tmp_path, mlp_model)
+    calib = calib_samples(base_seed + 21, 4)
+    mask = np.ones((4, 1, ROWS), np.int64)
+    for i, real in enumerate((16, 5, 9, 1)):
+        mask[i, 0, real:] = 0
+    calib[mask[:, 0, :] == 0] = 50.0  # padding rows: far outside the real rows' range
+    np.savez(tmp_path / "calib.npz", x=calib, attention_mask=mask)
+    kept = calib[mask[:, 0, :] != 0].astype(np.float64)
+    for flags, rows in (([], kept), (["--calib-token-mask=none"], calib.reshape(-1, 256).astype(np.float64)),
+                        (["--calib-token-mask=attention_mask"], kept)):
+        stats, report = tmp_path / f"stats{len(flags)}{len(rows)}", tmp_path / f"r{len(flags)}{len(rows)}.json"
+        r = qcc(model, tmp_path / "m" / "model", "-bits=8", "--calib", str(tmp_path / "calib.npz"),
+                "--act=static", "--calib-min-sqnr=0", "--calib-stats", str(stats), f"--report={report}", *flags)
+        assert r.ok, r.first_error_line()
+        entry = next(a for a in json.loads((stats / "index.json").read_text())["activations"]
+                     if a["layers"] == ["fc1"])
+        assert entry["rows"] == rows.shape[0], flags
+        prefix = stats / entry["file_prefix"]
+        np.testing.assert_allclose(np.load(f"{prefix}.xtx.npy"), rows.T @ rows / rows.shape[0], rtol=1e-9,
+                                   atol=1e-12)
+        np.testing.assert_array_equal(np.load(f"{prefix}.max_abs.npy"), np.abs(rows).max(axis=0).astype(np.float32))
+        cal = json.loads(report.read_text())["calibration"]
+        act = next(a for a in cal["activations"] if a["name"] == "fc1")
+        assert act["abs_max_chosen"] == pytest.approx(float(np.abs(rows).max()), rel=1e-6), flags
+        assert act["values"] == rows.size, flags
+        if flags != ["--calib-token-mask=none"]:
+            assert (cal["token_mask"], cal["positions_kept"], cal["positions_total"]) == \
+                ("attention_mask", len(kept), 4 * ROWS)
+        else:
+            assert "token_mask" not in cal
+
+
+def test_bad_token_mask(mlp_model, tmp_path):
+    model = masked_mlp(tmp_path, mlp_model)
+    np.savez(tmp_path / "c.npz", x=calib_samples(3, 2), attention_mask=np.ones((2, 1, ROWS), np.int64))
+    cases = [(["--calib-token-mask=nope"], "the token mask 'nope' is not an input of the model"),
+             (["--calib-token-mask=x"], "the token mask 'x' is float32, not an integer or bool input"),
+             (["--calib-token-mask="], "--calib-token-mask needs an input name or 'none'")]
+    for flags, message in cases:
+        r = qcc(model, tmp_path / "m" / "model", "-bits=8", "--calib", str(tmp_path / "c.npz"), *flags)
+        assert not r.ok and message in r.first_error_line(), (flags, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    r = qcc(model, tmp_path / "m" / "model", "-bits=8", "--calib-token-mask=attention_mask")
+    assert not r.ok and "--calib-token-mask needs --calib PATH" in r.first_error_line(), r.stderr

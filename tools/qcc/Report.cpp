@@ -238,6 +238,12 @@ int qcc::writeReport(ModuleOp module, llvm::StringRef path, double compileSecond
         if (calib->method == CalibrationMethod::Percentile)
           out.attribute("percentile", calib->percentile);
         out.attribute("samples", (int64_t)calib->numSamples);
+        if (!calib->tokenMask.empty()) {
+          // Padding positions (mask 0) count in no statistic.
+          out.attribute("token_mask", calib->tokenMask);
+          out.attribute("positions_kept", (int64_t)calib->maskedKept);
+          out.attribute("positions_total", (int64_t)calib->maskedTotal);
+        }
         out.attribute("float_model_compile_seconds", calib->compileSeconds);
         out.attribute("run_seconds", calib->runSeconds);
         out.attributeArray("activations", [&] {

@@ -161,6 +161,12 @@ cl::opt<double> calibMinSqnr(
              "quantize per token at run time instead (default 25; 0 keeps "
              "all static)"),
     cl::value_desc("dB"), cl::init(25.0), cl::cat(qccCategory));
+cl::opt<std::string> calibTokenMask(
+    "calib-token-mask",
+    cl::desc("Integer input whose zero entries mark padding positions that "
+             "calibration leaves out (default: the input named "
+             "attention_mask, if any; 'none': every position counts)"),
+    cl::value_desc("input"), cl::init(""), cl::cat(qccCategory));
 cl::opt<std::string> calibStats(
     "calib-stats",
     cl::desc("Also accumulate X^T X per quantized matmul input and write all "
@@ -358,6 +364,11 @@ int main(int argc, char **argv) {
     return fail("--calib-min-sqnr must be >= 0");
   calibOptions.minSqnrDb = calibMinSqnr;
   calibOptions.statsDir = calibStats;
+  calibOptions.tokenMask = calibTokenMask;
+  if (calibTokenMask.getNumOccurrences() > 0 && calibPath.empty())
+    return fail("--calib-token-mask needs --calib PATH");
+  if (calibTokenMask.getNumOccurrences() > 0 && calibTokenMask.empty())
+    return fail("--calib-token-mask needs an input name or 'none'");
   if (!calibStats.empty() && calibPath.empty())
     return fail("--calib-stats needs --calib PATH");
   if (weightAlgo != "rtn" && weightAlgo != "gptq")

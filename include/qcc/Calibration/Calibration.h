@@ -52,6 +52,15 @@ struct CalibrationOptions {
   /// AWQ need) and write every layer's statistics to this folder as .npy
   /// files with an index.json.
   std::string statsDir;
+  /// Which positions count: the name of an integer or bool model input
+  /// ([batch, seq], 0 = padding) whose zero entries mark rows that the
+  /// statistics leave out, in every observed activation with one row per
+  /// entry of it. Padded positions hold activations the model computes but
+  /// never uses (attention and pooling mask them); with short sentences
+  /// padded to the model's length they are most rows, and ranges, channel
+  /// statistics and X^T X would describe them. Empty: the input named
+  /// "attention_mask", if the model has one; "none": every row counts.
+  std::string tokenMask;
   /// Runtime threads (0 = all).
   unsigned numThreads = 0;
   /// Draw a progress bar on stderr (the driver sets it when stderr is a
@@ -85,6 +94,10 @@ struct CalibrationResult {
   CalibrationMethod method = CalibrationMethod::Percentile;
   double percentile = 0;
   size_t numSamples = 0;
+  /// The input whose zero entries were left out (empty: none), and the
+  /// positions kept / seen over all samples.
+  std::string tokenMask;
+  uint64_t maskedKept = 0, maskedTotal = 0;
   double compileSeconds = 0;
   double runSeconds = 0;
   std::vector<CalibrationPoint> points;
