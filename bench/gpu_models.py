@@ -556,9 +556,17 @@ def report(a) -> int:
     for case, r in res["cases"].items():
         if r.get("profile"):
             total = sum(ms for _, _, ms in r["profile"])
-            profiles.append(f"{case}: top kernels of one eager call (ms, launches): " + "; ".join(
-                f"{name[:40]} {ms:.3f} x{n}" for name, n, ms in r["profile"][:8])
-                + f" (listed total {total:.3f} ms)")
+            # the plan's commands per call (the artifact compiled here)
+            plan_path = ART / case / "model.plan.json"
+            counts = ""
+            if plan_path.is_file():
+                ops = [c["op"] for c in json.loads(plan_path.read_text())["commands"]]
+                counts = (f"{ops.count('launch')} kernel launches + {ops.count('copy')} copies "
+                          "per call; ")
+            profiles.append(f"{case}: {counts}top kernels of one eager call (ms, launches): "
+                            + "; ".join(f"{name[:40]} {ms:.3f} x{n}"
+                                        for name, n, ms in r["profile"][:8])
+                            + f" (the 40 largest total {total:.3f} ms)")
     Path(a.out).mkdir(parents=True, exist_ok=True)
     (Path(a.out) / "report.md").write_text(text + "\n" + "\n".join(profiles) + "\n")
     print(text)
@@ -587,7 +595,7 @@ def main() -> int:
     p = sub.add_parser("prepare")
     p.add_argument("-k", default="", help="comma list of case-name substrings")
     p.add_argument("--sentences", type=int, default=256)
-    p.add_argument("--windows", type=int, default=32)
+    p.add_argument("--windows", type=int, default=128)
     p.add_argument("--fresh", action="store_true")
     p.add_argument("--refs-only", action="store_true", help="only the references kept here")
     p.add_argument("--gpu-only", action="store_true", help="only the sm_80 artifacts")
