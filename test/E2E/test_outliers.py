@@ -133,6 +133,52 @@ def test_split_matches_simulation(model_path, model, target, case, base_seed, tm
     assert layers["fc1"]["format"] == "int8 per-channel" if "-bits=8" in flags else layers["fc1"]["format"] != "f32"
 
 
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("rows,n,bias", [(40, 300, False), (40, 528, True)])
+def test_fused_split_shapes(target, rows, n, bias, base_seed, tmp_path):
+    """The fused CPU form (qcc-fuse-outliers: the mask inside the activation quantization, the float
+    product added after the kernel) on shapes the model above does not reach: N = 300 (not a multiple
+    of 16: portable path and the scalar column tail), N = 528 with a bias (three 256-column blocks,
+    the last partial, and the bias add kept beside the fused matmul), 40 rows (three 16-row blocks)."""
+    rng = np.random.default_rng(base_seed + 7)
+    w = (rng.standard_normal((K, n)) / 16).astype(np.float32)
+    b = rng.standard_normal(n).astype(np.float32)
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["y" if not bias else "t"], name="fc")]
+    inits = [numpy_helper.from_array(w, "w")]
+    if bias:
+        nodes.append(helper.make_node("Add", ["t", "b"], ["y"], name="fc_bias"))
+        inits.append(numpy_helper.from_array(b, "b"))
+    g = helper.make_graph(nodes, "wide", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [rows, K])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [rows, n])], inits)
+    path = tmp_path / "wide.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+    def draw(seed, count):
+        r = np.random.default_rng(seed)
+        x = r.standard_normal((count, rows, K)).astype(np.float32)
+        x[..., OUTLIERS] *= r.uniform(30, 60, size=len(OUTLIERS)).astype(np.float32)
+        return x
+
+    np.savez(tmp_path / "calib.npz", x=draw(base_seed + 8, 4))
+    prefix = tmp_path / "m" / "model"
+    flags = ["-bits=8", "--act=dynamic", "--calib", str(tmp_path / "calib.npz"), "--keep-outliers=3"]
+    r = qcc(path, prefix, *flags, target=target)
+    assert r.ok, r.first_error_line()
+    x = draw(base_seed + 9, 1)[0]
+    inputs = H.save_inputs({"x": x}, tmp_path / "in")
+    rr = H.run_artifact(prefix, inputs, tmp_path / "out")
+    assert rr.ok, rr.first_error_line()
+    got = H.load_outputs(tmp_path / "out", ["y"])["y"]
+    mask = np.ones(K, np.float32)
+    mask[OUTLIERS] = 0
+    f64 = np.float64
+    want = (x[:, OUTLIERS].astype(f64) @ w[OUTLIERS].astype(f64)
+            + fake_quant_rows(x * mask).astype(f64) @ fake_quant_weight(w * mask[:, None], "int8-dynamic").astype(f64)
+            + (b.astype(f64) if bias else 0.0))
+    cos, rel = metrics(got, want)
+    assert rel <= 2e-3, f"rows {rows}, N {n}, bias {bias} on {target}: rel L2 {rel:.2e} (seed {base_seed})"
+
+
 def test_outliers_cut_the_int8_error(model_path, base_seed, tmp_path):
     """Per-token int8 against the float model (onnxruntime) on inputs with outlier channels."""
     calib = samples(base_seed + 3, 6)
