@@ -88,6 +88,7 @@ void buildQuantizationPipeline(OpPassManager &pm,
   quantOptions.symmetric = options.symmetric;
   quantOptions.actQuant = options.actQuant;
   quantOptions.vnni = options.vnni;
+  quantOptions.cpuKernelNotes = options.cpuKernelNotes;
   quantOptions.weightAlgo = options.weightAlgo;
   quantOptions.clip = options.weightClip;
   quantOptions.statsDir = options.weightStats;

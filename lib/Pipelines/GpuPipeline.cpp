@@ -27,9 +27,11 @@ namespace qcc {
 
 void GpuPipelineOptions::frontOptions(CpuPipelineOptions &front) const {
   front.vnni = false;
+  front.cpuKernelNotes = false;
   front.bits = bits;
   front.groupSize = groupSize;
   front.symmetric = symmetric;
+  front.weightClip = weightClip;
   front.actQuant = actQuant;
   front.quantizeEmbeddings = quantizeEmbeddings;
   std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());

@@ -411,6 +411,8 @@ struct QuantizeWeightsPass
         kernel = weightOnly ? "AVX-512 kernel (int4 decoded in registers, FMA)"
                             : "vpdpbusd kernel";
     }
+    if (!cpuKernelNotes)
+      kernel = "kernel chosen by the GPU lowering (see the plan)";
     report(op, name, format, numK, numN,
            static_cast<int64_t>(bytes.size()) + scaleBytes, relError,
            algoNote + groupNote + kernel, extraFields);

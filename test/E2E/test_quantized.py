@@ -239,3 +239,24 @@ def test_report(mlp, tmp_path):
     assert layers["fc2"]["bits"] == 32 and "keep-float" in layers["fc2"]["note"]
     assert data["totals"]["quantized_layers"] == 1 and data["totals"]["compile_seconds"] > 0
     assert "total: 1 of 2 matmul layers quantized" in r.stdout
+
+
+def test_report_gpu_target(mlp, tmp_path):
+    """GPU targets write --report too, and take --weight-clip (the MSE clip search of the default
+    gives a smaller weight error than the full range)."""
+    errors = {}
+    for clip in ("auto", "none"):
+        report = tmp_path / f"report-{clip}.json"
+        r = H.compile_model(mlp, tmp_path / clip / "m", target="sm_80", bits=4,
+                            extra=["--group-size=32", f"--weight-clip={clip}", f"--report={report}"])
+        assert r.ok, r.first_error_line()
+        assert (tmp_path / clip / "m.ptx").is_file()
+        data = json.loads(report.read_text())
+        layers = {l["name"]: l for l in data["layers"]}
+        assert set(layers) == {"fc1", "fc2"}, layers.keys()
+        assert layers["fc1"]["format"] == "int4 g32 sym"
+        assert layers["fc1"]["activations"] == "float (weight-only)"  # -bits=4 on GPUs: W4A16
+        assert "GPU lowering" in layers["fc1"]["note"] and "AVX" not in layers["fc1"]["note"]
+        assert data["totals"]["quantized_layers"] == 2
+        errors[clip] = layers["fc1"]["weight_rel_error"]
+    assert errors["auto"] < errors["none"], errors

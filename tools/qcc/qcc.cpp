@@ -539,6 +539,7 @@ int main(int argc, char **argv) {
     gpuOptions.bits = bits;
     gpuOptions.groupSize = groupSize;
     gpuOptions.symmetric = !asymmetric;
+    gpuOptions.weightClip = weightClip;
     gpuOptions.actQuant = actMode;
     gpuOptions.quantizeEmbeddings = quantizeEmbeddings;
     gpuOptions.warpReductions = gpuWarpReductions;
@@ -571,7 +572,15 @@ int main(int argc, char **argv) {
     if (failed(emitGpuArtifact(*module, spec, outputPrefix, gpuEmit, error)))
       return fail(error);
     timer.done("ptx+plan");
-    return 0;
+    if (reportPath.empty() || gpuEmit != GpuEmitKind::Artifact)
+      return 0;
+    uint64_t weightBytes = 0;
+    llvm::sys::fs::file_size(outputPrefix + ".weights", weightBytes);
+    return writeReport(*module, reportPath,
+                       std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - compileStart)
+                           .count(),
+                       static_cast<int64_t>(weightBytes), nullptr, nullptr);
   }
 
   PassManager pm(&context);

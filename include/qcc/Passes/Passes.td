@@ -81,6 +81,9 @@ def QuantizeWeights : Pass<"qcc-quantize-weights", "mlir::func::FuncOp"> {
            "qcc.act_absmax attribute of each matmul)">,
     Option<"vnni", "vnni", "bool", /*default=*/"true",
            "Use the VNNI kernel layouts">,
+    Option<"cpuKernelNotes", "cpu-kernel-notes", "bool", /*default=*/"true",
+           "Name the CPU kernel each layer gets in its report note (off for "
+           "GPU targets, whose lowering picks the kernel later)">,
     Option<"minElements", "min-elements", "int64_t", /*default=*/"4096",
            "Smallest weight (K * N) worth quantizing">,
     ListOption<"keepFloat", "keep-float", "std::string",

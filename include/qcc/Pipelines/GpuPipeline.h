@@ -17,6 +17,10 @@ struct GpuPipelineOptions : public mlir::PassPipelineOptions<GpuPipelineOptions>
   Option<bool> symmetric{*this, "symmetric",
                          llvm::cl::desc("Symmetric 4-bit weight groups"),
                          llvm::cl::init(true)};
+  Option<std::string> weightClip{
+      *this, "weight-clip",
+      llvm::cl::desc("Weight scale choice: auto, none or mse (as on the CPU)"),
+      llvm::cl::init("auto")};
   Option<std::string> actQuant{
       *this, "act",
       llvm::cl::desc("Activations of quantized matmuls: none or dynamic"),

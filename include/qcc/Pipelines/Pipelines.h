@@ -24,6 +24,10 @@ struct CpuPipelineOptions : public mlir::PassPipelineOptions<CpuPipelineOptions>
   Option<bool> vnni{*this, "vnni",
                     llvm::cl::desc("The target has AVX-512 VNNI"),
                     llvm::cl::init(true)};
+  Option<bool> cpuKernelNotes{
+      *this, "cpu-kernel-notes",
+      llvm::cl::desc("Report notes name the CPU kernel of each layer"),
+      llvm::cl::init(true)};
   Option<unsigned> bits{*this, "bits",
                         llvm::cl::desc("Weight bits: 32 (float), 8 or 4"),
                         llvm::cl::init(32)};
