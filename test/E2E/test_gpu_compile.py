@@ -216,7 +216,8 @@ def test_w8a8_uses_int8_tensor_cores(sm, tmp_path, base_seed):
 def test_w4a16_gemm_uses_tensor_cores(sm, tmp_path):
     # W4A16 with more than 16 rows goes to qcc-gpu-w4a16-gemm: an f16 conversion, the GEMM
     # (cp.async ring, ldmatrix.x4, in-register int4 -> f16 decode, f16 mma.sync m16n8k16) and
-    # the split-K sum; the PTX assembles for the target.
+    # the split-K sum (one block of 200 columns: K split 5 ways, the most that keeps the
+    # partials within half the code bytes); the PTX assembles for the target.
     from onnx import TensorProto, helper, numpy_helper
     import numpy as np
     w = np.random.default_rng(3).standard_normal((2048, 200)).astype(np.float32)
@@ -237,4 +238,5 @@ def test_w4a16_gemm_uses_tensor_cores(sm, tmp_path):
         assert needle in ptx, f"{needle} missing from the W4A16 GEMM PTX"
     launches = [c for c in plan["commands"] if c["op"] == "launch"]
     assert [c["block"][0] for c in launches] == [256, 128, 256], launches
+    assert launches[1]["grid"] == [1, 1, 5], launches
     assemble(Path(f"{prefix}.ptx"), sm)

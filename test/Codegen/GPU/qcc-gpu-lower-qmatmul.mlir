@@ -1,5 +1,6 @@
-// RUN: qcc-opt %s -split-input-file -qcc-gpu-lower-qmatmul | FileCheck %s
-// RUN: qcc-opt %s -split-input-file -qcc-gpu-lower-qmatmul='gemv-tiles=2 gemv-warps=4 gemv-unroll=1' | FileCheck %s --check-prefix=SHAPE
+// RUN: qcc-opt %s -split-input-file -qcc-gpu-lower-qmatmul --mlir-elide-elementsattrs-if-larger=100000 | FileCheck %s
+// RUN: qcc-opt %s -split-input-file -qcc-gpu-lower-qmatmul='gemv-tiles=2 gemv-warps=4 gemv-unroll=1' --mlir-elide-elementsattrs-if-larger=100000 | FileCheck %s --check-prefix=SHAPE
+// RUN: qcc-opt %s -split-input-file -qcc-gpu-lower-qmatmul='gemv-unroll=1' --mlir-elide-elementsattrs-if-larger=100000 | FileCheck %s --check-prefix=WAVE
 
 // int8 per-channel weights, float activations: the bytes become a constant
 // global viewed as [K, N]; one generic decodes and accumulates.
@@ -157,6 +158,31 @@ func.func @gemv_shape(%x: memref<2x256xf32>, %out: memref<2x64xf32>) {
   return
 }
 memref.global "private" constant @shape_scales : memref<4x64xf32> = dense<0.5>
+
+// -----
+
+// One row and 8464 columns: 529 blocks of one column tile. With 8 warps
+// (32 per SM at 52-64 registers) they would not all be resident on 132 SMs
+// (4224 warps), so the blocks get 4 warps, each 2 of the 8 steps (one code
+// load of 64 K per step with gemv-unroll=1); 528 blocks keep 8 warps.
+// WAVE-LABEL: func @gemv_one_wave
+// WAVE: gpu.launch blocks({{.+}}) in ({{.+}} = %c529{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c128{{.*}}, {{.+}})
+// WAVE-LABEL: func @gemv_fits
+// WAVE: gpu.launch blocks({{.+}}) in ({{.+}} = %c528{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c256{{.*}}, {{.+}})
+func.func @gemv_one_wave(%x: memref<1x512xf32>, %out: memref<1x8464xf32>) {
+  %s = memref.get_global @wave_scales : memref<8x8464xf32>
+  %w = q.weight_constant dense<-7> : tensor<2166784xi8> -> !q.weight<512x8464xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 64, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<1x512xf32>, !q.weight<512x8464xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 64, symmetric = true>, packed_k>, memref<8x8464xf32>, memref<1x8464xf32>) -> ()
+  return
+}
+memref.global "private" constant @wave_scales : memref<8x8464xf32> = dense<0.5>
+func.func @gemv_fits(%x: memref<1x512xf32>, %out: memref<1x8448xf32>) {
+  %s = memref.get_global @fits_scales : memref<8x8448xf32>
+  %w = q.weight_constant dense<-7> : tensor<2162688xi8> -> !q.weight<512x8448xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 64, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<1x512xf32>, !q.weight<512x8448xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 64, symmetric = true>, packed_k>, memref<8x8448xf32>, memref<1x8448xf32>) -> ()
+  return
+}
+memref.global "private" constant @fits_scales : memref<8x8448xf32> = dense<0.5>
 
 // -----
 

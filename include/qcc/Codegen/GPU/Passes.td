@@ -110,8 +110,9 @@ def GpuW4A16Gemm : Pass<"qcc-gpu-w4a16-gemm", "mlir::ModuleOp"> {
     (`act_quant = none`), constant scales and zero points, and at least
     `min-rows` rows (default 17: fewer go to the W4A16 GEMV). Each becomes
     up to three launches (codegen/GPU/W4A16Gemm.cpp): an f32 -> f16
-    conversion of the activations, the GEMM, and a sum of the split-K
-    partials. The GEMM block (4 warps) computes a 16/32/64-row x
+    conversion of the activations, the GEMM, and, when K is split across
+    blocks (so that tiles x splits fill the SMs evenly), a sum of the
+    split-K partials. The GEMM block (4 warps) computes a 16/32/64-row x
     256/256/128-column output tile over a range of K; per stage of 64 K,
     `cp.async` copies the codes (prepacked at compile time in block-stage
     order, each lane's 16 bytes being its mma A fragments of 4 K tiles),
@@ -189,6 +190,13 @@ def GpuWarpReductions
     five `gpu.shuffle xor` steps combine the lanes; lane 0 combines the
     result with the accumulator's initial value and stores it once. The
     sum is reassociated. Loops with fewer than `min-elements` steps stay.
+    Neighbours fold into the same launch: a parallel loop right before over
+    the same rows whose only effect is storing a constant at the
+    accumulator's indices (a fill) becomes lane 0's initial value, and
+    parallel loops right after over the same rows that only update the
+    accumulator in place (every access at its indices, other reads from
+    distinct buffers; e.g. ReduceMean's division) run in lane 0 after its
+    store.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
