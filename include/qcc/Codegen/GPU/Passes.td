@@ -190,13 +190,6 @@ def GpuWarpReductions
     five `gpu.shuffle xor` steps combine the lanes; lane 0 combines the
     result with the accumulator's initial value and stores it once. The
     sum is reassociated. Loops with fewer than `min-elements` steps stay.
-    Neighbours fold into the same launch: a parallel loop right before over
-    the same rows whose only effect is storing a constant at the
-    accumulator's indices (a fill) becomes lane 0's initial value, and
-    parallel loops right after over the same rows that only update the
-    accumulator in place (every access at its indices, other reads from
-    distinct buffers; e.g. ReduceMean's division) run in lane 0 after its
-    store.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
