@@ -101,6 +101,9 @@ CASES = {  # name: (flags, activations, fake_quant_weight recipe)
     "int8-dynamic": (["-bits=8", "--act=dynamic"], "dynamic", "int8-dynamic"),
     "int8-static": (["-bits=8", "--act=static", "--calib-min-sqnr=0"], "static", "int8-dynamic"),
     "int4-weight-only": (["-bits=4", "--act=none"], "none", "int4-g128"),
+    # W4A8: the fused mask zeroes the kept channels' codes, so asymmetric groups' code sums skip them.
+    "int4-dynamic": (["-bits=4", "--act=dynamic"], "dynamic", "int4-g128"),
+    "int4-asym-dynamic": (["-bits=4", "--group-size=64", "--asym", "--act=dynamic"], "dynamic", "int4-g64-asym"),
 }
 
 
