@@ -87,6 +87,20 @@ MINILM_ROWS = [
      ["-bits=4", "--group-size=128", "--weight-clip=none", "--act=none"], None, "int4g128"),
     ("qcc-int4g128-gptq-none", "qcc int4 g128, weight-only, GPTQ",
      ["-bits=4", "--group-size=128", "--weight-algo=gptq", "--act=none", "CALIB"], None, "int4g128"),
+    ("qcc-int4g128-gptq-ao-none", "qcc int4 g128, weight-only, GPTQ act-order",
+     ["-bits=4", "--group-size=128", "--weight-algo=gptq", "--gptq-act-order", "--act=none", "CALIB"], None,
+     "int4g128"),
+    ("qcc-int4g128-gptq-ao-none-out16", "qcc int4 g128, weight-only, GPTQ act-order + 16 salient channels in float",
+     ["-bits=4", "--group-size=128", "--weight-algo=gptq", "--gptq-act-order", "--act=none", "CALIB",
+      "--keep-outliers=16"], None, "int4g128"),
+    ("qcc-int4g128-gptq-ao-none-out16-c256",
+     "qcc int4 g128, weight-only, GPTQ act-order + 16 salient channels in float, 256 calibration sentences",
+     ["-bits=4", "--group-size=128", "--weight-algo=gptq", "--gptq-act-order", "--act=none", "CALIB256",
+      "--keep-outliers=16"], None, "int4g128"),
+    ("qcc-int4g128-gptq-ao-none-out16-c1024",
+     "qcc int4 g128, weight-only, GPTQ act-order + 16 salient channels in float, 1024 calibration sentences",
+     ["-bits=4", "--group-size=128", "--weight-algo=gptq", "--gptq-act-order", "--act=none", "CALIB1024",
+      "--keep-outliers=16"], None, "int4g128"),
     ("qcc-int4g32-gptq-none", "qcc int4 g32, weight-only, GPTQ",
      ["-bits=4", "--group-size=32", "--weight-algo=gptq", "--act=none", "CALIB"], None, None),
     ("qcc-int4g128-awq-none", "qcc int4 g128, weight-only, AWQ",
@@ -131,6 +145,12 @@ SMOL_ROWS = [
      ["-bits=8", "--act=static", "CALIB", "--keep-outliers=16"], None, "int8"),
     ("qcc-int8-static-smooth-out16", f"qcc int8, act static + SmoothQuant a={SMOOTH_SMOL} + 16 outlier channels",
      ["-bits=8", "--act=static", "CALIB", f"--smooth={SMOOTH_SMOL}", "--keep-outliers=16"], None, "int8"),
+    ("qcc-int8-static-smooth-out16-mse", f"qcc int8, act static (MSE ranges) + SmoothQuant a={SMOOTH_SMOL} + 16 outlier channels",
+     ["-bits=8", "--act=static", "CALIB", "--calib-method=mse", f"--smooth={SMOOTH_SMOL}", "--keep-outliers=16"], None,
+     "int8"),
+    ("qcc-int8-static-smooth-out16-pct", f"qcc int8, act static (99.99th percentile) + SmoothQuant a={SMOOTH_SMOL} + 16 outlier channels",
+     ["-bits=8", "--act=static", "CALIB", "--calib-method=percentile", f"--smooth={SMOOTH_SMOL}", "--keep-outliers=16"],
+     None, "int8"),
     ("qcc-int4g128", "qcc int4 g128, W4A8", ["-bits=4", "--group-size=128"], None, "int4g128"),
     ("qcc-int4g32", "qcc int4 g32, W4A8", ["-bits=4", "--group-size=32"], None, "int4g32"),
     # Like-for-like with MatMulNBits: fp32 activations and the LM head (the only Gemm) in float.
@@ -145,6 +165,9 @@ SMOL_ROWS = [
      ["-bits=4", "--group-size=128", "--weight-algo=gptq", "--act=none", "--keep-float=Gemm", "CALIB"], None, "int4g128"),
     ("qcc-wo-gptq-int4g32", "qcc int4 g32 weight-only GPTQ, LM head float",
      ["-bits=4", "--group-size=32", "--weight-algo=gptq", "--act=none", "--keep-float=Gemm", "CALIB"], None, "int4g32"),
+    ("qcc-wo-gptq-ao-int4g32", "qcc int4 g32 weight-only GPTQ act-order, LM head float",
+     ["-bits=4", "--group-size=32", "--weight-algo=gptq", "--gptq-act-order", "--act=none", "--keep-float=Gemm", "CALIB"],
+     None, "int4g32"),
     ("qcc-wo-awq-int4g128", "qcc int4 g128 weight-only AWQ, LM head float",
      ["-bits=4", "--group-size=128", "--awq", "--act=none", "--keep-float=Gemm", "CALIB"], None, "int4g128"),
     ("qcc-wo-awq-int4g32", "qcc int4 g32 weight-only AWQ, LM head float",
@@ -191,7 +214,11 @@ class Runner:
         self.id, self.label, self.goal = rid, label, goal
         self.compile_s, self.note = None, ""
         if flags is not None:
-            flags = [f"--calib={calib_dir}" if f == "CALIB" else f for f in flags]
+            # CALIB: the model's calibration sets; CALIB<N>: N of them (MiniLM rows that need
+            # more tokens than 64 short sentences give, e.g. GPTQ's X^T X for K = 1536).
+            flags = [f"--calib={calib_dir}" if f == "CALIB" else
+                     f"--calib={calib_big_dir(int(f[5:]))}" if re.fullmatch(r"CALIB\d+", f) else f
+                     for f in flags]
             prefix, meta = E.qcc_artifact(src, rid, flags, fresh=fresh)
             self.compile_s = meta["compile_s"]
             self.size_mb = E.artifact_weight_bytes(prefix) / 1e6
@@ -265,6 +292,16 @@ def eval_minilm(a, log):
         log(f"  {r.id:20s} mean cos {res['mean']:.6f} min {res['min']:.5f} spearman {res['spearman']:.5f} "
             f"nn {res['nn']:.3f}  ({secs:.1f} s for {len(sents)})")
     return dict(n=len(sents), calib=len(calib), tokens=float(mask.sum(1).mean()), rows=results)
+
+
+def calib_big_dir(n: int) -> Path:
+    """n valid.txt sentences (picked as the 64 of the calibration set are) as MiniLM input sets."""
+    import build_minilm as BM
+    info = BM.ensure_model(128, run_check=False, quiet=True)
+    tok = BM.load_tokenizer(128, info["tokenizer"])
+    cids, cmask = BM.encode(tok, E.wikitext_sentences("valid", n))
+    return write_calib([{"input_ids": cids[i:i + 1], "attention_mask": cmask[i:i + 1]} for i in range(len(cids))],
+                       f"minilm-valid{n}")
 
 
 class ListReader:
