@@ -12,6 +12,14 @@
 // combines the result with the accumulator's initial value and stores it
 // once. The float sum is reassociated (as the CPU path's reductions are).
 //
+// Neighbours fold into the same launch (each saves a launch or a copy; the
+// numbers stay the same): the accumulator's initial value, when a fill (a
+// loop over the same rows storing a constant at the accumulator's indices)
+// or a copy of a whole other buffer comes right before, is that constant or
+// that buffer's element; loops right after over the same rows that write
+// only at the accumulator's indices (of it or of other fresh buffers), e.g.
+// ReduceMean's division by N, run in lane 0 after its store.
+//
 //===----------------------------------------------------------------------===//
 
 #include "qcc/Codegen/GPU/Passes.h"
@@ -24,6 +32,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include <limits>
 
@@ -151,6 +160,162 @@ std::optional<Reduction> matchReduction(scf::ParallelOp par,
   return r;
 }
 
+/// The buffer a memref value is a view of.
+Value rootOf(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// Whether two scf.parallel loops have the same bounds and steps.
+bool sameDomain(scf::ParallelOp a, scf::ParallelOp b) {
+  if (a.getNumLoops() != b.getNumLoops())
+    return false;
+  auto same = [](Value x, Value y) {
+    if (x == y)
+      return true;
+    std::optional<int64_t> cx = getConstantIntValue(x),
+                           cy = getConstantIntValue(y);
+    return cx && cy && *cx == *cy;
+  };
+  for (unsigned i = 0; i < a.getNumLoops(); ++i)
+    if (!same(a.getLowerBound()[i], b.getLowerBound()[i]) ||
+        !same(a.getUpperBound()[i], b.getUpperBound()[i]) ||
+        !same(a.getStep()[i], b.getStep()[i]))
+      return false;
+  return true;
+}
+
+/// Whether `indices`, used in loop `other` (same domain as `par`), are the
+/// accumulator's indices in `par`: its induction variables in the same
+/// positions, or equal constants.
+bool sameIndices(ValueRange indices, scf::ParallelOp other,
+                 ValueRange accIndices, scf::ParallelOp par) {
+  if (indices.size() != accIndices.size())
+    return false;
+  SmallVector<Value> otherIvs = llvm::to_vector(other.getInductionVars());
+  SmallVector<Value> parIvs = llvm::to_vector(par.getInductionVars());
+  for (auto [x, y] : llvm::zip(indices, accIndices)) {
+    auto xi = llvm::find(otherIvs, x);
+    auto yi = llvm::find(parIvs, y);
+    bool xIv = xi != otherIvs.end(), yIv = yi != parIvs.end();
+    if (xIv != yIv)
+      return false;
+    if (xIv) {
+      if (xi - otherIvs.begin() != yi - parIvs.begin())
+        return false;
+      continue;
+    }
+    std::optional<int64_t> cx = getConstantIntValue(x),
+                           cy = getConstantIntValue(y);
+    if (!cx || !cy || *cx != *cy)
+      return false;
+  }
+  return true;
+}
+
+/// Whether the reduction stores every element of its accumulator: indices
+/// = the loop's induction variables in order, over the whole shape.
+bool coversAccumulator(scf::ParallelOp par, Reduction r) {
+  auto type = dyn_cast<MemRefType>(r.store.getMemRef().getType());
+  SmallVector<Value> ivs = llvm::to_vector(par.getInductionVars());
+  if (!type || !type.hasStaticShape() || type.getRank() != int64_t(ivs.size()))
+    return false;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    std::optional<int64_t> lb = getConstantIntValue(par.getLowerBound()[d]),
+                           ub = getConstantIntValue(par.getUpperBound()[d]),
+                           st = getConstantIntValue(par.getStep()[d]);
+    if (r.store.getIndices()[d] != ivs[d] || !lb || !ub || !st || *lb != 0 ||
+        *st != 1 || *ub != type.getDimSize(d))
+      return false;
+  }
+  return true;
+}
+
+/// What the accumulator holds before the reduction, when the op right
+/// before `par` sets it: a fill over the same rows storing a constant at its
+/// indices (returns the constant), or a copy of a whole distinct buffer the
+/// reduction then overwrites entirely (returns the buffer). `setter` is that
+/// op, which the fold erases.
+Value initBefore(scf::ParallelOp par, Reduction r,
+                 Operation *&setter) {
+  Operation *prev = par->getPrevNode();
+  Value acc = r.store.getMemRef();
+  if (auto copy = dyn_cast_or_null<memref::CopyOp>(prev)) {
+    if (copy.getTarget() != acc || copy.getSource().getType() != acc.getType() ||
+        rootOf(copy.getSource()) == rootOf(acc) || !coversAccumulator(par, r))
+      return {};
+    setter = copy;
+    return copy.getSource();
+  }
+  auto fill = dyn_cast_or_null<scf::ParallelOp>(prev);
+  if (!fill || fill.getNumReductions() != 0 || !sameDomain(fill, par))
+    return {};
+  Block *body = fill.getBody();
+  auto store = dyn_cast<memref::StoreOp>(body->front());
+  if (!store || &body->front() != body->getTerminator()->getPrevNode() ||
+      store.getMemRef() != acc ||
+      !sameIndices(store.getIndices(), fill, r.store.getIndices(), par) ||
+      !matchPattern(store.getValueToStore(), m_Constant()))
+    return {};
+  setter = fill;
+  return store.getValueToStore();
+}
+
+/// Parallel loops right after `par` over the same rows that run in lane 0
+/// after the reduction's store: each stores once, at the accumulator's
+/// indices, to the accumulator or to a fresh buffer the reduction does not
+/// read; reads of any buffer written here are at those indices; other reads
+/// are of buffers or arguments that are not views of one written here.
+SmallVector<scf::ParallelOp> epilogueAfter(scf::ParallelOp par,
+                                           Reduction r) {
+  SmallVector<scf::ParallelOp> loops;
+  ValueRange accIndices = r.store.getIndices();
+  llvm::SmallPtrSet<Value, 4> read;  // roots the reduction loop reads
+  r.loop.walk([&](memref::LoadOp load) {
+    read.insert(rootOf(load.getMemRef()));
+  });
+  llvm::SmallPtrSet<Value, 4> written{r.store.getMemRef()};
+  llvm::SmallPtrSet<Value, 4> writtenRoots{rootOf(r.store.getMemRef())};
+  for (Operation *next = par->getNextNode(); next;
+       next = next->getNextNode()) {
+    auto loop = dyn_cast<scf::ParallelOp>(next);
+    if (!loop || loop.getNumReductions() != 0 || !sameDomain(loop, par))
+      break;
+    memref::StoreOp store;
+    bool ok = true;
+    for (Operation &op : loop.getBody()->without_terminator()) {
+      if (auto load = dyn_cast<memref::LoadOp>(op)) {
+        Value m = load.getMemRef();
+        if (written.contains(m))
+          ok &= sameIndices(load.getIndices(), loop, accIndices, par);
+        else
+          ok &= !writtenRoots.contains(rootOf(m)) &&
+                (m.getDefiningOp<memref::AllocOp>() || isa<BlockArgument>(m));
+        continue;
+      }
+      if (auto st = dyn_cast<memref::StoreOp>(op)) {
+        ok &= !store;
+        store = st;
+        continue;
+      }
+      ok &= isPure(&op) && op.getNumRegions() == 0;
+    }
+    if (!ok || !store ||
+        !sameIndices(store.getIndices(), loop, accIndices, par))
+      break;
+    Value target = store.getMemRef();
+    if (!written.contains(target) &&
+        (!target.getDefiningOp<memref::AllocOp>() || read.contains(target) ||
+         writtenRoots.contains(target)))
+      break;
+    written.insert(target);
+    writtenRoots.insert(target);
+    loops.push_back(loop);
+  }
+  return loops;
+}
+
 /// `combiner` re-created on (acc, value) in its original operand order.
 Value combine(OpBuilder &b, Operation *combiner, unsigned accOperand,
               Value acc, Value value) {
@@ -160,7 +325,8 @@ Value combine(OpBuilder &b, Operation *combiner, unsigned accOperand,
   return b.clone(*combiner, map)->getResult(0);
 }
 
-void rewrite(scf::ParallelOp par, Reduction r) {
+void rewrite(scf::ParallelOp par, Reduction r, Value init,
+             ArrayRef<scf::ParallelOp> epilogue) {
   Location loc = par.getLoc();
   OpBuilder b(par);
   auto cst = [&](int64_t v) -> Value {
@@ -224,11 +390,25 @@ void rewrite(scf::ParallelOp par, Reduction r) {
                                       cst(0));
   auto only = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
   b.setInsertionPointToStart(only.thenBlock());
-  Value init = memref::LoadOp::create(b, loc, r.store.getMemRef(),
-                                      r.store.getIndices());
+  // The initial value: the accumulator's, or what set it right before.
+  Value source = init && isa<MemRefType>(init.getType()) ? init
+                                                         : r.store.getMemRef();
+  if (!init || source == init)
+    init = memref::LoadOp::create(b, loc, source, r.store.getIndices());
   Value total = combine(b, r.combiner, r.accOperand, init, partial);
   memref::StoreOp::create(b, loc, total, r.store.getMemRef(),
                           r.store.getIndices());
+  // The loops folded after it, on this row, in lane 0.
+  SmallVector<Value> rows(body->getArguments().drop_back());
+  for (scf::ParallelOp next : epilogue) {
+    IRMapping map;
+    SmallVector<Value> ivs = llvm::to_vector(next.getInductionVars());
+    for (auto [from, to] : llvm::zip(ivs, rows))
+      map.map(from, to);
+    for (Operation &op : next.getBody()->without_terminator())
+      b.clone(op, map);
+    next.erase();
+  }
   loop.erase();
 }
 
@@ -252,12 +432,36 @@ struct GpuWarpReductionsPass
     }
     if (func.isExternal())
       return;
-    SmallVector<std::pair<scf::ParallelOp, Reduction>> work;
-    for (auto par : func.getBody().getOps<scf::ParallelOp>())
-      if (std::optional<Reduction> r = matchReduction(par, minElements))
-        work.emplace_back(par, *r);
-    for (auto &[par, r] : work)
-      rewrite(par, r);
+    struct Work {
+      scf::ParallelOp par;
+      Reduction r;
+      Value init;
+      Operation *setter = nullptr;
+      SmallVector<scf::ParallelOp> epilogue;
+    };
+    SmallVector<Work> work;
+    llvm::SmallPtrSet<Operation *, 8> taken;
+    for (auto par : func.getBody().getOps<scf::ParallelOp>()) {
+      std::optional<Reduction> r = matchReduction(par, minElements);
+      if (!r)
+        continue;
+      Work w{par, *r, {}, nullptr, {}};
+      w.init = initBefore(par, *r, w.setter);
+      // A loop folded after one reduction is not the next one's fill.
+      if (w.setter && taken.contains(w.setter)) {
+        w.init = {};
+        w.setter = nullptr;
+      }
+      w.epilogue = epilogueAfter(par, *r);
+      for (scf::ParallelOp e : w.epilogue)
+        taken.insert(e);
+      work.push_back(std::move(w));
+    }
+    for (Work &w : work) {
+      rewrite(w.par, w.r, w.init, w.epilogue);
+      if (w.setter)
+        w.setter->erase();
+    }
   }
 };
 

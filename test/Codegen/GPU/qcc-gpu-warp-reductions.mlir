@@ -127,3 +127,164 @@ func.func @unchanged(%in: memref<64x256xf32>, %out: memref<64xf32>, %other: memr
   }
   return
 }
+
+// -----
+
+// ReduceMean with a fill of the accumulator right before (same rows, same
+// indices): the constant becomes lane 0's initial value and the fill loop
+// goes; the in-place division after it runs in lane 0 after the store. One
+// launch instead of three.
+// CHECK-LABEL: func @fill_and_mean
+// CHECK-SAME: (%{{.+}}: memref<128x576xf32>, %[[ACC:.+]]: memref<128xf32>)
+// CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-NOT: memref.store %[[ZERO]]
+// CHECK: scf.parallel (%[[ROW:.+]], %[[LANE:.+]]) =
+// CHECK: scf.if
+// CHECK-NOT: memref.load
+// CHECK: %[[T:.+]] = arith.addf %[[ZERO]], %{{.+}} : f32
+// CHECK-NEXT: memref.store %[[T]], %[[ACC]][%[[ROW]]] : memref<128xf32>
+// CHECK-NEXT: %[[S:.+]] = memref.load %[[ACC]][%[[ROW]]] : memref<128xf32>
+// CHECK-NEXT: %[[M:.+]] = arith.divf %[[S]], %{{.+}} : f32
+// CHECK-NEXT: memref.store %[[M]], %[[ACC]][%[[ROW]]] : memref<128xf32>
+// CHECK-NEXT: }
+// CHECK-NEXT: scf.reduce
+// CHECK-NEXT: }
+// CHECK-NEXT: return
+// LAUNCH-LABEL: func @fill_and_mean
+// LAUNCH-COUNT-1: gpu.launch
+// LAUNCH-NOT: gpu.launch
+func.func @fill_and_mean(%in: memref<128x576xf32>, %acc: memref<128xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c128 = arith.constant 128 : index
+  %c576 = arith.constant 576 : index
+  %zero = arith.constant 0.000000e+00 : f32
+  %n = arith.constant 5.760000e+02 : f32
+  scf.parallel (%i) = (%c0) to (%c128) step (%c1) {
+    memref.store %zero, %acc[%i] : memref<128xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c128) step (%c1) {
+    scf.for %k = %c0 to %c576 step %c1 {
+      %x = memref.load %in[%i, %k] : memref<128x576xf32>
+      %a = memref.load %acc[%i] : memref<128xf32>
+      %x2 = arith.mulf %x, %x : f32
+      %s = arith.addf %a, %x2 : f32
+      memref.store %s, %acc[%i] : memref<128xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c128) step (%c1) {
+    %s = memref.load %acc[%i] : memref<128xf32>
+    %m = arith.divf %s, %n : f32
+    memref.store %m, %acc[%i] : memref<128xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// SmolLM2's RMSNorm as bufferized: the accumulator starts as a copy of a
+// shared zero buffer and the division writes a fresh buffer. Lane 0 reads
+// the initial value from the copy's source (the copy goes) and divides into
+// the fresh buffer (allocated before, as bufferization places it); the loop
+// after that (another domain) stays.
+// CHECK-LABEL: func @copy_and_mean
+// CHECK-SAME: (%{{.+}}: memref<1x128x576xf32>, %[[ZEROS:.+]]: memref<1x128xf32>, %{{.+}}: memref<1x128x1xf32>)
+// CHECK-NOT: memref.copy
+// CHECK: %[[ACC:.+]] = memref.alloc() : memref<1x128xf32>
+// CHECK-NOT: memref.copy
+// CHECK: %[[MEAN:.+]] = memref.alloc() : memref<1x128xf32>
+// CHECK: scf.parallel (%[[B:.+]], %[[ROW:.+]], %[[LANE:.+]]) =
+// CHECK: scf.if
+// CHECK-NEXT: %[[INIT:.+]] = memref.load %[[ZEROS]][%[[B]], %[[ROW]]] : memref<1x128xf32>
+// CHECK-NEXT: %[[T:.+]] = arith.addf %[[INIT]], %{{.+}} : f32
+// CHECK-NEXT: memref.store %[[T]], %[[ACC]][%[[B]], %[[ROW]]]
+// CHECK-NEXT: %[[S:.+]] = memref.load %[[ACC]][%[[B]], %[[ROW]]]
+// CHECK-NEXT: %[[M:.+]] = arith.divf %[[S]], %{{.+}} : f32
+// CHECK-NEXT: memref.store %[[M]], %[[MEAN]][%[[B]], %[[ROW]]]
+// CHECK: memref.expand_shape %[[MEAN]]
+// CHECK: scf.parallel (%{{.+}}, %{{.+}}, %{{.+}}) =
+// LAUNCH-LABEL: func @copy_and_mean
+// LAUNCH-COUNT-2: gpu.launch
+// LAUNCH-NOT: gpu.launch
+func.func @copy_and_mean(%in: memref<1x128x576xf32>, %zeros: memref<1x128xf32>, %out: memref<1x128x1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c128 = arith.constant 128 : index
+  %c576 = arith.constant 576 : index
+  %n = arith.constant 5.760000e+02 : f32
+  %acc = memref.alloc() : memref<1x128xf32>
+  %mean = memref.alloc() : memref<1x128xf32>
+  memref.copy %zeros, %acc : memref<1x128xf32> to memref<1x128xf32>
+  scf.parallel (%b, %i) = (%c0, %c0) to (%c1, %c128) step (%c1, %c1) {
+    scf.for %k = %c0 to %c576 step %c1 {
+      %x = memref.load %in[%b, %i, %k] : memref<1x128x576xf32>
+      %a = memref.load %acc[%b, %i] : memref<1x128xf32>
+      %x2 = arith.mulf %x, %x : f32
+      %s = arith.addf %a, %x2 : f32
+      memref.store %s, %acc[%b, %i] : memref<1x128xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%b, %i) = (%c0, %c0) to (%c1, %c128) step (%c1, %c1) {
+    %s = memref.load %acc[%b, %i] : memref<1x128xf32>
+    %m = arith.divf %s, %n : f32
+    memref.store %m, %mean[%b, %i] : memref<1x128xf32>
+    scf.reduce
+  }
+  %view = memref.expand_shape %mean [[0], [1, 2]] output_shape [1, 128, 1] : memref<1x128xf32> into memref<1x128x1xf32>
+  scf.parallel (%b, %i, %j) = (%c0, %c0, %c0) to (%c1, %c128, %c1) step (%c1, %c1, %c1) {
+    %m = memref.load %view[%b, %i, %j] : memref<1x128x1xf32>
+    %r = math.rsqrt %m : f32
+    memref.store %r, %out[%b, %i, %j] : memref<1x128x1xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Not folded: a fill over other rows (64 of 128) stays a loop and lane 0
+// reads the accumulator; a loop after it that writes a function argument
+// (not a fresh buffer) stays a loop, and so does one that reads the
+// accumulator at another row.
+// CHECK-LABEL: func @not_folded
+// CHECK-SAME: (%{{.+}}: memref<128x256xf32>, %[[ACC:.+]]: memref<128xf32>, %[[OUT:.+]]: memref<128xf32>)
+// CHECK: scf.parallel
+// CHECK: memref.store %{{.+}}, %[[ACC]]
+// CHECK: scf.parallel (%[[ROW:.+]], %{{.+}}) =
+// CHECK: scf.if
+// CHECK: memref.load %[[ACC]][%[[ROW]]]
+// CHECK: scf.parallel
+// CHECK: memref.store %{{.+}}, %[[OUT]]
+// LAUNCH-LABEL: func @not_folded
+// LAUNCH-COUNT-3: gpu.launch
+func.func @not_folded(%in: memref<128x256xf32>, %acc: memref<128xf32>, %out: memref<128xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c128 = arith.constant 128 : index
+  %c256 = arith.constant 256 : index
+  %zero = arith.constant 0.000000e+00 : f32
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    memref.store %zero, %acc[%i] : memref<128xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c128) step (%c1) {
+    scf.for %k = %c0 to %c256 step %c1 {
+      %x = memref.load %in[%i, %k] : memref<128x256xf32>
+      %a = memref.load %acc[%i] : memref<128xf32>
+      %s = arith.addf %a, %x : f32
+      memref.store %s, %acc[%i] : memref<128xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c128) step (%c1) {
+    %s = memref.load %acc[%i] : memref<128xf32>
+    memref.store %s, %out[%i] : memref<128xf32>
+    scf.reduce
+  }
+  return
+}

@@ -190,6 +190,15 @@ def GpuWarpReductions
     five `gpu.shuffle xor` steps combine the lanes; lane 0 combines the
     result with the accumulator's initial value and stores it once. The
     sum is reassociated. Loops with fewer than `min-elements` steps stay.
+    Neighbours fold into the same launch, with the same numbers: when the op
+    right before sets the accumulator (a parallel loop over the same rows
+    storing a constant at its indices, or a `memref.copy` of a whole other
+    buffer that the reduction then overwrites entirely), lane 0 starts from
+    that constant or that buffer's element and the op goes; parallel loops
+    right after over the same rows that store once at the accumulator's
+    indices (into it or into a fresh allocation the reduction does not
+    read) and read what was written here only at those indices (e.g.
+    ReduceMean's division by N) run in lane 0 after its store.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
