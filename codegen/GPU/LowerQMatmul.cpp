@@ -317,6 +317,8 @@ struct GpuLowerQMatmulPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     qcc::gpu::GemvConfig gemvConfig{gemvTiles, gemvWarps, gemvUnroll};
+    if (failed(qcc::gpu::rejectOutlierMatmuls(module)))
+      return signalPassFailure();
     SymbolTable symbols(module);
     SmallVector<q::MatmulOp> ops;
     module.walk([&](q::MatmulOp op) { ops.push_back(op); });

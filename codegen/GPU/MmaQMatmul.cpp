@@ -634,6 +634,8 @@ struct GpuMmaQMatmulPass
     : public qcc::gpu::impl::GpuMmaQMatmulBase<GpuMmaQMatmulPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (failed(qcc::gpu::rejectOutlierMatmuls(module)))
+      return signalPassFailure();
     SymbolTable symbols(module);
     SmallVector<q::MatmulOp> ops;
     module.walk([&](q::MatmulOp op) { ops.push_back(op); });

@@ -739,6 +739,8 @@ struct GpuW4A16GemmPass
                        "splits and stages not negative");
       return signalPassFailure();
     }
+    if (failed(qcc::gpu::rejectOutlierMatmuls(module)))
+      return signalPassFailure();
     SymbolTable symbols(module);
     SmallVector<q::MatmulOp> ops;
     module.walk([&](q::MatmulOp op) { ops.push_back(op); });

@@ -156,6 +156,18 @@ Value collapseToRows(OpBuilder &b, Location loc, Value value) {
       value, ArrayRef<ReassociationIndices>{leading, {type.getRank() - 1}});
 }
 
+LogicalResult rejectOutlierMatmuls(ModuleOp module) {
+  bool found = false;
+  module.walk([&](q::MatmulOp op) {
+    if (!op.getOutlierWeight())
+      return;
+    op.emitOpError("with outlier channels has no GPU lowering (keep the "
+                   "qcc-retain-outliers split unfused for GPU targets)");
+    found = true;
+  });
+  return failure(found);
+}
+
 void eraseDeadFill(Operation *op, Value init) {
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
     if (auto fill = dyn_cast<linalg::FillOp>(prev)) {

@@ -13,6 +13,7 @@
 #include "qcc/Dialect/Q/IR/QOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 
 #include <optional>
@@ -46,6 +47,10 @@ mlir::Value collapseToRows(mlir::OpBuilder &b, mlir::Location loc,
 /// buffer just before it (only pure ops in between), which is dead and on
 /// the GPU would cost a launch writing the whole output.
 void eraseDeadFill(mlir::Operation *op, mlir::Value init);
+/// The GPU lowerings of q.matmul have no form for kept outlier channels
+/// (`outliers(...)`, qcc-fuse-outliers; the GPU pipeline keeps the split
+/// unfused): reports an error on each such op in `module` and fails.
+mlir::LogicalResult rejectOutlierMatmuls(mlir::ModuleOp module);
 
 /// Emits the W4A16 GEMV for `op` (int4 packed_k weights, groups along K,
 /// act_quant none, constant scales and zero points, at most 16 rows) at

@@ -212,10 +212,15 @@ cl::opt<std::string> weightClip(
              "none (full range), mse (least weight error) or act (least "
              "weight error weighted by the calibrated E[x^2]; needs --calib)"),
     cl::init("auto"), cl::cat(qccCategory));
+// On by default: measured better on both real models (BENCHMARKS.md, "Issue 3
+// quality goals"): channels with large activations are rounded first, while
+// the rest can still absorb their error.
 cl::opt<bool> gptqActOrder(
     "gptq-act-order",
-    cl::desc("GPTQ: quantize input channels by decreasing E[x^2]"),
-    cl::Hidden, cl::cat(qccCategory));
+    cl::desc("GPTQ: quantize input channels by decreasing E[x^2], group "
+             "scales fixed from the original weights (default on; "
+             "--gptq-act-order=false: input order)"),
+    cl::init(true), cl::cat(qccCategory));
 cl::opt<double> gptqDampening(
     "gptq-dampening",
     cl::desc("GPTQ: damping added to the diagonal of X^T X, as a fraction of "
