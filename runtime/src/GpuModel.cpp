@@ -59,7 +59,10 @@ const char *opName(PlanCommand::Op op) {
 
 struct GpuModel::Slot {
   CUstream stream = nullptr;
-  CUevent forkEvent = nullptr, joinEvent = nullptr;
+  /// Recorded on the caller's stream after each device run: the next run on
+  /// this slot's buffers (any stream) waits for it.
+  CUevent doneEvent = nullptr;
+  bool runPending = false;
   CUdeviceptr arena = 0;
   std::vector<CUdeviceptr> inputs, outputs;
   /// Graph of the plan on this slot's own buffers (host runs).
@@ -266,10 +269,8 @@ qcc_status GpuModel::createSlot(std::unique_ptr<Slot> &out) {
   if ((result = api.cuStreamCreate(&slot->stream, CU_STREAM_NON_BLOCKING)) !=
       CUDA_SUCCESS)
     return failure("cuStreamCreate", result);
-  if ((result = api.cuEventCreate(&slot->forkEvent, CU_EVENT_DISABLE_TIMING)) !=
-          CUDA_SUCCESS ||
-      (result = api.cuEventCreate(&slot->joinEvent, CU_EVENT_DISABLE_TIMING)) !=
-          CUDA_SUCCESS)
+  if ((result = api.cuEventCreate(&slot->doneEvent, CU_EVENT_DISABLE_TIMING)) !=
+      CUDA_SUCCESS)
     return failure("cuEventCreate", result);
   if (qcc_status status = allocate(slot->arena, plan.arenaBytes, "the arena"))
     return status;
@@ -303,10 +304,8 @@ void GpuModel::destroySlot(Slot &slot) {
       api.cuMemFree(pointer);
   if (slot.arena)
     api.cuMemFree(slot.arena);
-  if (slot.forkEvent)
-    api.cuEventDestroy(slot.forkEvent);
-  if (slot.joinEvent)
-    api.cuEventDestroy(slot.joinEvent);
+  if (slot.doneEvent)
+    api.cuEventDestroy(slot.doneEvent);
   if (slot.stream)
     api.cuStreamDestroy(slot.stream);
   slot = Slot();
@@ -449,6 +448,11 @@ qcc_status GpuModel::runHost(const std::vector<const void *> &inputs,
 
   CUstream stream = slot->stream;
   CUresult result;
+  // A device run on another stream may still use this slot's arena.
+  if (slot->runPending &&
+      (result = api.cuStreamWaitEvent(stream, slot->doneEvent, 0)) !=
+          CUDA_SUCCESS)
+    return failure("ordering after the slot's last run", result);
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputBytes[i] &&
         (result = api.cuMemcpyHtoDAsync(slot->inputs[i], inputs[i],
@@ -515,11 +519,13 @@ qcc_status GpuModel::runDevice(const void *const *inputs, void *const *outputs,
   std::vector<CUdeviceptr> key = bindings.inputs;
   key.insert(key.end(), bindings.outputs.begin(), bindings.outputs.end());
 
-  // Fork: the slot's stream waits for the caller's prior work.
-  if ((result = api.cuEventRecord(slot->forkEvent, caller)) != CUDA_SUCCESS ||
-      (result = api.cuStreamWaitEvent(slot->stream, slot->forkEvent, 0)) !=
+  // The plan runs on the caller's stream (no fork/join through another
+  // stream: cross-stream waits cost microseconds per call). The slot's last
+  // device run may have been on another stream and still use its arena.
+  if (slot->runPending &&
+      (result = api.cuStreamWaitEvent(caller, slot->doneEvent, 0)) !=
           CUDA_SUCCESS)
-    return failure("ordering after the caller's stream", result);
+    return failure("ordering after the slot's last run", result);
   if (useGraphs && key == slot->lastEagerKey && key != slot->deviceKey) {
     if (slot->deviceGraph)
       api.cuGraphExecDestroy(slot->deviceGraph);
@@ -530,21 +536,20 @@ qcc_status GpuModel::runDevice(const void *const *inputs, void *const *outputs,
       return status;
     slot->deviceKey = key;
   }
+  // Graphs are captured on the slot's stream (capture records, it does not
+  // run; the caller's stream may be the legacy one, which cannot capture).
   if (useGraphs && slot->deviceGraph && key == slot->deviceKey) {
-    if ((result = api.cuGraphLaunch(slot->deviceGraph, slot->stream)) !=
+    if ((result = api.cuGraphLaunch(slot->deviceGraph, caller)) !=
         CUDA_SUCCESS)
       return failure("cuGraphLaunch", result);
   } else {
-    if (qcc_status status = enqueue(bindings, slot->stream))
+    if (qcc_status status = enqueue(bindings, caller))
       return status;
     slot->lastEagerKey = key;
   }
-  // Join: the caller's stream waits for the run.
-  if ((result = api.cuEventRecord(slot->joinEvent, slot->stream)) !=
-          CUDA_SUCCESS ||
-      (result = api.cuStreamWaitEvent(caller, slot->joinEvent, 0)) !=
-          CUDA_SUCCESS)
-    return failure("ordering the caller's stream after the run", result);
+  if ((result = api.cuEventRecord(slot->doneEvent, caller)) != CUDA_SUCCESS)
+    return failure("cuEventRecord", result);
+  slot->runPending = true;
   return nullptr;
 }
 
