@@ -6,7 +6,7 @@ rows to the third decimal: full-range RTN g32 52.766, g128 55.889).
 
   .venv/bin/python bench/smol_rounding.py structure   # GGUF Q4_1 provenance of the float weights
   .venv/bin/python bench/smol_rounding.py rtn         # perplexity per rounding rule / format
-  .venv/bin/python bench/smol_rounding.py share       # first token's share of tr(X^T X) per input
+  .venv/bin/python bench/smol_rounding.py share [--calib-windows 16]   # first token's share of tr(X^T X)
   .venv/bin/python bench/smol_rounding.py gptq [--group 32] [--skip-first 1]   # slow (K x N loops)
 
 Perplexity: the 32 WikiText-2 test windows of 128 tokens of `bench/quality.py --windows 32`;
@@ -33,7 +33,7 @@ S = 128
 
 
 class Model:
-    def __init__(self):
+    def __init__(self, calib_windows: int = 16):
         import onnx
         from onnx import numpy_helper
         info = BS.ensure_model(S, run_check=False, quiet=True)
@@ -46,7 +46,7 @@ class Model:
         test_ids, valid_ids = BS.wikitext_ids(tok, None, "test"), BS.wikitext_ids(tok, None, "valid")
         self.feeds = [test_ids[None, s:s + S] for s in E.token_windows(test_ids, 32, S)]
         self.targets = [test_ids[s + 1:s + S] for s in E.token_windows(test_ids, 32, S)]
-        self.calib = [valid_ids[None, s:s + S] for s in E.token_windows(valid_ids, 16, S)]
+        self.calib = [valid_ids[None, s:s + S] for s in E.token_windows(valid_ids, calib_windows, S)]
 
     def session(self, replace=None, extra_outputs=()):
         import onnx
@@ -159,8 +159,9 @@ def main(argv=None) -> int:
     ap.add_argument("what", choices=["structure", "rtn", "share", "gptq"])
     ap.add_argument("--group", type=int, default=32)
     ap.add_argument("--skip-first", type=int, default=0, help="gptq: leave the first N tokens of each window out of X^T X")
+    ap.add_argument("--calib-windows", type=int, default=16, help="share, gptq: valid.txt windows (quality.py: 16)")
     a = ap.parse_args(argv)
-    m = Model()
+    m = Model(a.calib_windows)
     if a.what == "structure":
         counts = []
         for w in m.weights.values():  # [K, N]; GGUF blocks of 32 run along K
