@@ -44,6 +44,28 @@ using namespace qcc::cpu::detail;
 /// group x 48 floats: 48 KiB); larger groups decode in registers.
 static constexpr int64_t kMaxPanelGroup = 256;
 
+/// The K offset (within a lane's 8) of nibble `i` of a packed-int4 lane:
+/// K value i / 2 (even i) or 4 + i / 2 (odd).
+static int64_t nibbleK(int64_t i) { return i % 2 == 0 ? i / 2 : 4 + i / 2; }
+
+/// Nibble `i` of every 32-bit lane of `lanes` (a vector<16xi32> of packed int4
+/// codes) looked up in `lut` (vector<16xf32>, one value per code).
+static Value decodeNibble(OpBuilder &b, Location loc, Value lanes, int64_t i,
+                          Value lut) {
+  auto vi32 = cast<VectorType>(lanes.getType());
+  Value idx = lanes;
+  if (i > 0)
+    idx = arith::ShRUIOp::create(
+        b, loc, idx,
+        arith::ConstantOp::create(
+            b, loc, vi32, DenseElementsAttr::get(vi32, APInt(32, 4 * i))));
+  return LLVM::CallIntrinsicOp::create(
+             b, loc, lut.getType(),
+             b.getStringAttr("llvm.x86.avx512.permvar.sf.512"),
+             ValueRange{lut, idx})
+      .getResult(0);
+}
+
 std::vector<int8_t> QMatmulLowering::packKernelWeights(KernelKind kind) {
   std::vector<int8_t> packed(
       static_cast<size_t>(kind == KernelKind::W8A8 ? numK * numN
@@ -444,21 +466,10 @@ void QMatmulLowering::emitTileF32(Value row0, int64_t rows, Value block0,
         lanes.push_back(vector::BitCastOp::create(b, loc, vi32, bytes));
       }
       for (int64_t i = 0; i < 8; ++i) {
-        // Nibble i of a lane is K value i / 2 (even i) or 4 + i / 2 (odd).
-        int64_t kOff = i % 2 == 0 ? i / 2 : 4 + i / 2;
+        int64_t kOff = nibbleK(i);
         SmallVector<Value> w;
         for (int64_t c = 0; c < blocks; ++c) {
-          Value idx = lanes[c];
-          if (i > 0)
-            idx = arith::ShRUIOp::create(
-                b, loc, idx,
-                arith::ConstantOp::create(
-                    b, loc, vi32, DenseElementsAttr::get(vi32, APInt(32, 4 * i))));
-          Value code =
-              LLVM::CallIntrinsicOp::create(
-                  b, loc, vf, b.getStringAttr("llvm.x86.avx512.permvar.sf.512"),
-                  ValueRange{lut, idx})
-                  .getResult(0);
+          Value code = decodeNibble(b, loc, lanes[c], i, lut);
           if (scaleAfter)
             w.push_back(code);
           else
@@ -610,19 +621,8 @@ void QMatmulLowering::emitPanelColumnTile(Value block0, int64_t blocks,
                                    ValueRange{off}));
         Value col = index(c * 16);
         for (int64_t i = 0; i < 8; ++i) {
-          // Nibble i of a lane is K value i / 2 (even i) or 4 + i / 2 (odd).
-          int64_t kOff = i % 2 == 0 ? i / 2 : 4 + i / 2;
-          Value idx = lanes;
-          if (i > 0)
-            idx = arith::ShRUIOp::create(
-                b, loc, idx,
-                arith::ConstantOp::create(
-                    b, loc, vi32, DenseElementsAttr::get(vi32, APInt(32, 4 * i))));
-          Value code =
-              LLVM::CallIntrinsicOp::create(
-                  b, loc, vf, b.getStringAttr("llvm.x86.avx512.permvar.sf.512"),
-                  ValueRange{lut, idx})
-                  .getResult(0);
+          int64_t kOff = nibbleK(i);
+          Value code = decodeNibble(b, loc, lanes, i, lut);
           Value w = zeros ? Value(math::FmaOp::create(b, loc, code, scale[c],
                                                       offset[c]))
                           : Value(arith::MulFOp::create(b, loc, code, scale[c]));
