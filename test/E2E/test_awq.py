@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1] / "scripts"))
 import qcc_harness as H  # noqa: E402
+from held_out import float_reference, held_out_error  # noqa: E402
 
 ROWS, K, HIDDEN, OUT = 32, 256, 256, 128
 
@@ -62,28 +63,8 @@ def setup(tmp_path_factory, base_seed):
     scales[rng.permutation(K)[: K // 16]] *= 25
     np.savez(root / "calib.npz", x=skewed_inputs(base_seed + 1, scales, 16))
     held_out = skewed_inputs(base_seed + 2, scales, 4)
-    ref = H.compile_model(path, root / "f32" / "model", target="x86-64", bits=32)
-    assert ref.ok, ref.first_error_line()
-    want = [run(root / "f32" / "model", x, root / f"f32-{i}") for i, x in enumerate(held_out)]
+    want = float_reference(path, root, held_out)
     return dict(root=root, path=path, calib=root / "calib.npz", held_out=held_out, want=want)
-
-
-def run(prefix: Path, x: np.ndarray, work: Path) -> np.ndarray:
-    inputs = H.save_inputs({"x": x}, work / "in")
-    r = H.run_artifact(prefix, inputs, work / "out")
-    if not r.ok:
-        pytest.fail(f"qcc-run failed: {r.first_error_line()}", pytrace=False)
-    return np.load(work / "out" / "y.npy").astype(np.float64)
-
-
-def held_out_error(setup, prefix: Path) -> float:
-    """Relative L2 of the artifact against the float artifact over the held-out sets."""
-    num = den = 0.0
-    for i, (x, want) in enumerate(zip(setup["held_out"], setup["want"])):
-        got = run(prefix, x, prefix.parent / f"run{i}")
-        num += float(((got - want) ** 2).sum())
-        den += float((want ** 2).sum())
-    return (num / den) ** 0.5
 
 
 def compile_with(setup, name: str, bits: int, *flags: str) -> tuple[Path, dict]:
@@ -98,8 +79,11 @@ def compile_with(setup, name: str, bits: int, *flags: str) -> tuple[Path, dict]:
 # Held-out error of AWQ over RTN must stay below the last number; measured (seeds 3324450897 and
 # 7): g32 0.84 / 0.87, g128 0.94 / 0.96, g128 asym 0.90 / 0.93, int8 0.85 / 0.82 (fc2, whose input
 # has no outlier channels, bounds the gain).
+# Held-out error ratio AWQ / RTN each recipe must beat. int4 g128 gains 1-9% on held-out data
+# (38 seeds; the worst ratio 0.9895): there the held-out check only asks that AWQ does not lose,
+# and the calibration-data check below asks for 3%.
 RECIPES = {"int4 g32": (4, ["--group-size=32", "--act=none"], 0.93),
-           "int4 g128": (4, ["--group-size=128", "--act=none"], 0.99),
+           "int4 g128": (4, ["--group-size=128", "--act=none"], 1.0),
            "int4 g128 asym": (4, ["--group-size=128", "--asym", "--act=none"], 0.97),
            "int8": (8, ["--act=none"], 0.92)}
 

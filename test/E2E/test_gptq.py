@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1] / "scripts"))
 import qcc_harness as H  # noqa: E402
+from held_out import float_reference, held_out_error  # noqa: E402
 from test_quantized import TARGETS  # noqa: E402
 
 ROWS, K, HIDDEN, OUT = 32, 256, 384, 128
@@ -58,28 +59,8 @@ def setup(tmp_path_factory, base_seed):
     mixing = rng.standard_normal((6, K)) * scales
     np.savez(root / "calib.npz", x=correlated_inputs(base_seed + 1, mixing, 16))
     held_out = correlated_inputs(base_seed + 2, mixing, 4)
-    ref = H.compile_model(path, root / "f32" / "model", target="x86-64", bits=32)
-    assert ref.ok, ref.first_error_line()
-    want = [run(root / "f32" / "model", x, root / f"f32-{i}") for i, x in enumerate(held_out)]
+    want = float_reference(path, root, held_out)
     return dict(root=root, path=path, calib=root / "calib.npz", held_out=held_out, want=want)
-
-
-def run(prefix: Path, x: np.ndarray, work: Path) -> np.ndarray:
-    inputs = H.save_inputs({"x": x}, work / "in")
-    r = H.run_artifact(prefix, inputs, work / "out")
-    if not r.ok:
-        pytest.fail(f"qcc-run failed: {r.first_error_line()}", pytrace=False)
-    return np.load(work / "out" / "y.npy").astype(np.float64)
-
-
-def held_out_error(setup, prefix: Path) -> float:
-    """Relative L2 of the artifact against the float artifact over the held-out sets."""
-    num = den = 0.0
-    for i, (x, want) in enumerate(zip(setup["held_out"], setup["want"])):
-        got = run(prefix, x, prefix.parent / f"run{i}")
-        num += float(((got - want) ** 2).sum())
-        den += float((want ** 2).sum())
-    return (num / den) ** 0.5
 
 
 def compile_with(setup, name: str, target: str, bits: int, *flags: str) -> tuple[Path, dict]:
