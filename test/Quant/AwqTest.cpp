@@ -3,6 +3,7 @@
 #include "qcc/Quant/Awq.h"
 #include "qcc/Quant/Gptq.h"
 
+#include "ActivationReference.h"
 #include "gtest/gtest.h"
 
 #include <cmath>
@@ -10,6 +11,8 @@
 #include <vector>
 
 using namespace qcc::quant;
+using qcc::quant::test::gram;
+using qcc::quant::test::outputError;
 
 namespace {
 
@@ -35,15 +38,6 @@ std::vector<float> skewedX(int64_t rows, int64_t k, uint32_t seed,
   return x;
 }
 
-std::vector<double> gram(const std::vector<float> &x, int64_t rows, int64_t k) {
-  std::vector<double> h(size_t(k * k), 0.0);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t i = 0; i < k; ++i)
-      for (int64_t j = 0; j < k; ++j)
-        h[i * k + j] += double(x[r * k + i]) * double(x[r * k + j]);
-  return h;
-}
-
 std::vector<double> meanAbs(const std::vector<float> &x, int64_t rows,
                             int64_t k) {
   std::vector<double> m(size_t(k), 0.0);
@@ -51,21 +45,6 @@ std::vector<double> meanAbs(const std::vector<float> &x, int64_t rows,
     for (int64_t c = 0; c < k; ++c)
       m[size_t(c)] += std::fabs(double(x[r * k + c])) / double(rows);
   return m;
-}
-
-/// ||X (a - b)||^2 in double, straight from the activations.
-double outputError(const std::vector<float> &x, int64_t rows, int64_t k,
-                   const std::vector<float> &a, const std::vector<float> &b,
-                   int64_t n) {
-  double sum = 0;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < n; ++c) {
-      double y = 0;
-      for (int64_t i = 0; i < k; ++i)
-        y += double(x[r * k + i]) * (double(a[i * n + c]) - b[i * n + c]);
-      sum += y * y;
-    }
-  return sum;
 }
 
 /// int4 groups of 32 along K, qcc's default RTN, dequantized.

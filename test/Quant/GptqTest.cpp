@@ -3,6 +3,7 @@
 #include "qcc/Quant/Gptq.h"
 #include "qcc/Quant/Packing.h"
 
+#include "ActivationReference.h"
 #include "gtest/gtest.h"
 
 #include <cmath>
@@ -10,6 +11,8 @@
 #include <vector>
 
 using namespace qcc::quant;
+using qcc::quant::test::gram;
+using qcc::quant::test::outputError;
 
 namespace {
 
@@ -39,31 +42,6 @@ std::vector<float> correlatedX(int64_t rows, int64_t k, uint32_t seed) {
       x[r * k + c] = float(v * scale);
     }
   return x;
-}
-
-/// X^T X in double, [k, k].
-std::vector<double> gram(const std::vector<float> &x, int64_t rows, int64_t k) {
-  std::vector<double> h(size_t(k * k), 0.0);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t i = 0; i < k; ++i)
-      for (int64_t j = 0; j < k; ++j)
-        h[i * k + j] += double(x[r * k + i]) * double(x[r * k + j]);
-  return h;
-}
-
-/// ||X (a - b)||^2 in double, straight from the activations.
-double outputError(const std::vector<float> &x, int64_t rows, int64_t k,
-                   const std::vector<float> &a, const std::vector<float> &b,
-                   int64_t n) {
-  double sum = 0;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < n; ++c) {
-      double y = 0;
-      for (int64_t i = 0; i < k; ++i)
-        y += double(x[r * k + i]) * (double(a[i * n + c]) - b[i * n + c]);
-      sum += y * y;
-    }
-  return sum;
 }
 
 std::vector<float> decode(const std::vector<int32_t> &codes, int64_t k,
