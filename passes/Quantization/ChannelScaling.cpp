@@ -140,25 +140,9 @@ std::string scaleInputs(ArrayRef<qcc::ScalableMatmul> members,
         first = op;
     OpBuilder b(first);
     Location loc = first->getLoc();
-    auto type = cast<RankedTensorType>(input.getType());
     Value invS = qcc::makeF32Constant(
         b, loc, {static_cast<int64_t>(inverse.size())}, inverse, kBlobName);
-    Value empty =
-        tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
-    MLIRContext *ctx = b.getContext();
-    AffineMap id = b.getMultiDimIdentityMap(2);
-    AffineMap channel = AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx);
-    Value scaled =
-        linalg::GenericOp::create(
-            b, loc, TypeRange{type}, ValueRange{input, invS},
-            ValueRange{empty}, ArrayRef<AffineMap>{id, channel, id},
-            ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                          utils::IteratorType::parallel},
-            [](OpBuilder &nb, Location nloc, ValueRange args) {
-              Value v = arith::MulFOp::create(nb, nloc, args[0], args[1]);
-              linalg::YieldOp::create(nb, nloc, v);
-            })
-            .getResult(0);
+    Value scaled = qcc::scaleLastDim(b, loc, input, invS);
     for (linalg::MatmulOp op : ops)
       op->setOperand(0, scaled);
   }

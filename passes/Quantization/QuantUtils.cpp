@@ -6,6 +6,9 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 
 #include <cmath>
@@ -63,6 +66,43 @@ std::string qcc::getNodeName(Location loc) {
       if (auto name = dyn_cast<NameLoc>(inner))
         return name.getName().str();
   return "";
+}
+
+/// `x + y` (`add`) or `x * y` element by element over `x`'s shape; `y` has
+/// that shape, or only its last dimension (`yLastDimOnly`).
+static Value elementwise(OpBuilder &b, Location loc, Value x, Value y,
+                         bool yLastDimOnly, bool add) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap yMap =
+      yLastDimOnly
+          ? AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, b.getContext())},
+                           b.getContext())
+          : id;
+  SmallVector<utils::IteratorType> parallel(rank,
+                                            utils::IteratorType::parallel);
+  Value empty =
+      tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{x, y}, ValueRange{empty},
+             ArrayRef<AffineMap>{id, yMap, id}, parallel,
+             [add](OpBuilder &nb, Location nloc, ValueRange args) {
+               Value v = add ? Value(arith::AddFOp::create(nb, nloc, args[0],
+                                                           args[1]))
+                             : Value(arith::MulFOp::create(nb, nloc, args[0],
+                                                           args[1]));
+               linalg::YieldOp::create(nb, nloc, v);
+             })
+      .getResult(0);
+}
+
+Value qcc::scaleLastDim(OpBuilder &b, Location loc, Value x, Value s) {
+  return elementwise(b, loc, x, s, /*yLastDimOnly=*/true, /*add=*/false);
+}
+
+Value qcc::addTensors(OpBuilder &b, Location loc, Value x, Value y) {
+  return elementwise(b, loc, x, y, /*yLastDimOnly=*/false, /*add=*/true);
 }
 
 void qcc::appendReportEntry(Operation *op, StringRef attrName,

@@ -472,20 +472,7 @@ struct QuantizeWeightsPass
     Value result = qmatmul.getResult()[0];
     if (!zeroInit) {
       // The matmul accumulated into a non-zero init: add it back.
-      auto resultType = cast<RankedTensorType>(init.getType());
-      AffineMap id = b.getMultiDimIdentityMap(2);
-      Value empty = tensor::EmptyOp::create(b, loc, resultType.getShape(),
-                                            b.getF32Type());
-      result = linalg::GenericOp::create(
-                   b, loc, TypeRange{resultType}, ValueRange{result, init},
-                   ValueRange{empty}, ArrayRef<AffineMap>{id, id, id},
-                   ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                                 utils::IteratorType::parallel},
-                   [](OpBuilder &nb, Location nloc, ValueRange args) {
-                     Value sum = arith::AddFOp::create(nb, nloc, args[0], args[1]);
-                     linalg::YieldOp::create(nb, nloc, sum);
-                   })
-                   .getResult(0);
+      result = qcc::addTensors(b, loc, result, init);
     }
     op->getResult(0).replaceAllUsesWith(result);
     op->erase();

@@ -289,17 +289,7 @@ struct RetainOutliersPass
     Value masked = input;
     if (maskActivations) {
       Value maskCst = makeConstant(b, loc, {numK}, maskValues);
-      Value empty =
-          tensor::EmptyOp::create(b, loc, inputType.getShape(), b.getF32Type());
-      masked = linalg::GenericOp::create(
-                   b, loc, TypeRange{inputType}, ValueRange{input, maskCst},
-                   ValueRange{empty}, ArrayRef<AffineMap>{id, channel, id},
-                   parallel2,
-                   [](OpBuilder &nb, Location nloc, ValueRange args) {
-                     Value v = arith::MulFOp::create(nb, nloc, args[0], args[1]);
-                     linalg::YieldOp::create(nb, nloc, v);
-                   })
-                   .getResult(0);
+      masked = qcc::scaleLastDim(b, loc, input, maskCst);
       masked.getDefiningOp()->setAttr(kMaskTag, b.getUnitAttr());
     }
 
@@ -339,21 +329,7 @@ struct RetainOutliersPass
                                            ValueRange{sideInit});
       Value mainInit = side->getResult(0);
       if (!isZeroFill(init)) {
-        AffineMap id = mb.getMultiDimIdentityMap(initType.getRank());
-        SmallVector<utils::IteratorType> parallel(
-            initType.getRank(), utils::IteratorType::parallel);
-        Value empty = tensor::EmptyOp::create(mb, sideLoc, initType.getShape(),
-                                              mb.getF32Type());
-        mainInit = linalg::GenericOp::create(
-                       mb, sideLoc, TypeRange{initType},
-                       ValueRange{init, mainInit}, ValueRange{empty},
-                       ArrayRef<AffineMap>{id, id, id}, parallel,
-                       [](OpBuilder &nb, Location nloc, ValueRange args) {
-                         Value v = arith::AddFOp::create(nb, nloc, args[0],
-                                                         args[1]);
-                         linalg::YieldOp::create(nb, nloc, v);
-                       })
-                       .getResult(0);
+        mainInit = qcc::addTensors(mb, sideLoc, init, mainInit);
         mainInit.getDefiningOp()->setAttr(kBiasTag, mb.getUnitAttr());
       }
       side->setAttr(kSideTag, mb.getUnitAttr());

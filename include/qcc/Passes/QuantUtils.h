@@ -4,6 +4,7 @@
 #define QCC_PASSES_QUANTUTILS_H
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Location.h"
@@ -36,6 +37,15 @@ std::string getNodeName(mlir::Location loc);
 /// of two >= 8 that does (SmolLM2's K = 576 with 128 gets 64); 0 when none
 /// does (the layer stays float).
 int64_t fitGroupSize(int64_t k, int64_t groupSize);
+
+/// `x * s` with `s` [N] broadcast over the last dimension of the f32 tensor
+/// `x` (a per-channel scale or 0/1 mask), as a linalg.generic at `b`.
+mlir::Value scaleLastDim(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                         mlir::Value s);
+
+/// `x + y` of two f32 tensors of one shape, as a linalg.generic at `b`.
+mlir::Value addTensors(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                       mlir::Value y);
 
 /// Appends one entry (a dictionary of `fields`) to the array attribute
 /// `attrName` (e.g. `qcc.quant_report`) of the function holding `op`, which
