@@ -1,7 +1,8 @@
 //===- ActivationReference.h - float64 references for output-aware tests ===//
 //
-// Shared by the GPTQ and AWQ tests: the quantities their algorithms estimate
-// from calibration statistics, computed directly from the activations.
+// Shared by the GPTQ and AWQ tests: random activations, and the quantities
+// their algorithms estimate from calibration statistics, computed directly
+// from the activations.
 //
 //===----------------------------------------------------------------------===//
 
@@ -9,9 +10,21 @@
 #define QCC_TEST_QUANT_ACTIVATIONREFERENCE_H
 
 #include <cstdint>
+#include <random>
 #include <vector>
 
 namespace qcc::quant::test {
+
+/// `count` draws of N(0, sigma^2) from a generator seeded with `seed`.
+inline std::vector<float> gaussian(int64_t count, uint32_t seed,
+                                   double sigma = 1) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> dist(0, sigma);
+  std::vector<float> v(static_cast<size_t>(count));
+  for (float &x : v)
+    x = float(dist(rng));
+  return v;
+}
 
 /// X^T X in double, [k, k], of row-major activations x [rows, k].
 inline std::vector<double> gram(const std::vector<float> &x, int64_t rows,

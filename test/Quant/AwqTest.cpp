@@ -11,19 +11,11 @@
 #include <vector>
 
 using namespace qcc::quant;
+using qcc::quant::test::gaussian;
 using qcc::quant::test::gram;
 using qcc::quant::test::outputError;
 
 namespace {
-
-std::vector<float> gaussian(int64_t count, uint32_t seed, double sigma = 1) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> dist(0, sigma);
-  std::vector<float> v(static_cast<size_t>(count));
-  for (float &x : v)
-    x = float(dist(rng));
-  return v;
-}
 
 /// [rows, k] activations whose channels differ in size by up to `spread`x:
 /// every 8th channel is an outlier channel, the others spread smoothly.
