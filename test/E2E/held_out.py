@@ -6,18 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 import qcc_harness as H
+from recipe_harness import run_outputs
 
 
 def run(prefix: Path, x: np.ndarray, work: Path) -> np.ndarray:
     """Output "y" of the artifact at `prefix` on input "x", as float64."""
-    inputs = H.save_inputs({"x": x}, work / "in")
-    r = H.run_artifact(prefix, inputs, work / "out")
-    if not r.ok:
-        pytest.fail(f"qcc-run failed: {r.first_error_line()}", pytrace=False)
-    return np.load(work / "out" / "y.npy").astype(np.float64)
+    return run_outputs(prefix, x, work=work)["y"].astype(np.float64)
 
 
 def float_reference(model: Path, root: Path, held_out: list[np.ndarray]) -> list[np.ndarray]:

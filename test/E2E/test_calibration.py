@@ -21,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1] / "scripts"))
 import qcc_harness as H  # noqa: E402
+from recipe_harness import compile_flags as qcc, run_y as run, saved_model  # noqa: E402
 from test_quantized import TARGETS, fake_quant_weight, make_mlp, metrics, rne  # noqa: E402
 
 ROWS = 16
@@ -33,9 +34,7 @@ def mlp_model(base_seed):
 
 @pytest.fixture(scope="module")
 def mlp(tmp_path_factory, mlp_model):
-    path = tmp_path_factory.mktemp("calib-mlp") / "mlp.onnx"
-    onnx.save(mlp_model, path)
-    return path
+    return saved_model(tmp_path_factory, "calib-mlp", mlp_model)
 
 
 def calib_samples(seed: int, n: int) -> np.ndarray:
@@ -63,18 +62,6 @@ def simulate_static(model: onnx.ModelProto, calib: np.ndarray, x: np.ndarray) ->
     absmax2 = float(max(np.abs(hidden(c)).max() for c in calib))
     h = np.maximum(fake_quant_static(x, absmax1).astype(np.float64) @ w1 + w["b1"], 0).astype(np.float32)
     return np.tanh(fake_quant_static(h, absmax2).astype(np.float64) @ w2 + w["b2"])
-
-
-def qcc(mlp: Path, prefix: Path, *flags: str, target: str = "x86-64") -> H.ToolResult:
-    return H.compile_model(mlp, prefix, target=target, bits=32, extra=list(flags))
-
-
-def run(prefix: Path, x: np.ndarray) -> np.ndarray:
-    inputs = H.save_inputs({"x": x}, prefix.parent / "in")
-    r = H.run_artifact(prefix, inputs, prefix.parent / "out")
-    if not r.ok:
-        pytest.fail(f"qcc-run failed: {r.first_error_line()}", pytrace=False)
-    return np.load(prefix.parent / "out" / "y.npy")
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1] / "scripts"))
 import qcc_harness as H  # noqa: E402
+from recipe_harness import compile_flags as qcc, outlier_samples, run_outputs, saved_model  # noqa: E402
 from test_calibration import fake_quant_static  # noqa: E402
 from test_quantized import TARGETS, fake_quant_rows, fake_quant_weight, metrics  # noqa: E402
 
@@ -46,10 +47,7 @@ def make_model(rng: np.random.Generator) -> onnx.ModelProto:
 
 
 def samples(seed: int, n: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, ROWS, K)).astype(np.float32)
-    x[..., OUTLIERS] *= rng.uniform(30, 60, size=len(OUTLIERS)).astype(np.float32)
-    return x
+    return outlier_samples(seed, n, ROWS, K, OUTLIERS)
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +57,7 @@ def model(base_seed):
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory, model):
-    path = tmp_path_factory.mktemp("outliers") / "outliers.onnx"
-    onnx.save(model, path)
-    return path
+    return saved_model(tmp_path_factory, "outliers", model)
 
 
 def simulate(model: onnx.ModelProto, calib: np.ndarray, x: np.ndarray, act: str, recipe: str) -> dict:
@@ -85,16 +81,8 @@ def simulate(model: onnx.ModelProto, calib: np.ndarray, x: np.ndarray, act: str,
     return out
 
 
-def qcc(model_path: Path, prefix: Path, *flags: str, target: str = "x86-64") -> H.ToolResult:
-    return H.compile_model(model_path, prefix, target=target, bits=32, extra=list(flags))
-
-
 def run(prefix: Path, x: np.ndarray) -> dict:
-    inputs = H.save_inputs({"x": x}, prefix.parent / "in")
-    r = H.run_artifact(prefix, inputs, prefix.parent / "out")
-    if not r.ok:
-        pytest.fail(f"qcc-run failed: {r.first_error_line()}", pytrace=False)
-    return H.load_outputs(prefix.parent / "out", ["y1", "y2"])
+    return run_outputs(prefix, x, ["y1", "y2"])
 
 
 CASES = {  # name: (flags, activations, fake_quant_weight recipe)

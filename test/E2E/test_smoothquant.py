@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1] / "scripts"))
 import qcc_harness as H  # noqa: E402
+from recipe_harness import compile_flags as qcc, outlier_samples, run_y as run, saved_model  # noqa: E402
 from test_calibration import fake_quant_static  # noqa: E402
 from test_quantized import TARGETS, fake_quant_weight, metrics  # noqa: E402
 
@@ -49,10 +50,7 @@ def make_model(rng: np.random.Generator) -> onnx.ModelProto:
 
 
 def samples(seed: int, n: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, ROWS, K)).astype(np.float32)
-    x[..., OUTLIERS] *= rng.uniform(30, 60, size=len(OUTLIERS)).astype(np.float32)
-    return x
+    return outlier_samples(seed, n, ROWS, K, OUTLIERS)
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +60,7 @@ def model(base_seed):
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory, model):
-    path = tmp_path_factory.mktemp("smooth") / "smooth.onnx"
-    onnx.save(model, path)
-    return path
+    return saved_model(tmp_path_factory, "smooth", model)
 
 
 def smooth_scales(act_absmax: np.ndarray, w: np.ndarray, alpha: float) -> np.ndarray:
@@ -102,18 +98,6 @@ def simulate(model: onnx.ModelProto, calib: np.ndarray, x: np.ndarray, alpha: fl
     q2 = fake_quant_weight(w2, "int8-dynamic").astype(f64)
     h = np.maximum(fake_quant_static(x * gamma1, absmax1).astype(f64) @ q1 + w["b1"], 0).astype(np.float32)
     return fake_quant_static(h * inv2, absmax2).astype(f64) @ q2
-
-
-def qcc(model_path: Path, prefix: Path, *flags: str, target: str = "x86-64") -> H.ToolResult:
-    return H.compile_model(model_path, prefix, target=target, bits=32, extra=list(flags))
-
-
-def run(prefix: Path, x: np.ndarray) -> np.ndarray:
-    inputs = H.save_inputs({"x": x}, prefix.parent / "in")
-    r = H.run_artifact(prefix, inputs, prefix.parent / "out")
-    if not r.ok:
-        pytest.fail(f"qcc-run failed: {r.first_error_line()}", pytrace=False)
-    return np.load(prefix.parent / "out" / "y.npy")
 
 
 @pytest.mark.parametrize("target", TARGETS)
