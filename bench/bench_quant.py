@@ -28,6 +28,10 @@ other (qcc/ort pairs, the order alternating qcc/ort and reversed every other rou
 after W warm-up calls (median, timed in Python, intra_op_num_threads=T, inter_op 1, graph
 optimizations on). A cell is the median over rounds of the per-round medians; ratio = qcc /
 onnxruntime (< 1: qcc faster); the spread of the qcc/ort ratio over the rounds is reported too.
+After each onnxruntime timing the script waits until this process is idle again (settle()):
+onnxruntime's intra-op workers keep spinning after session.run returns (allow_spinning, its
+default), and a qcc-run started right away shares the CPUs with them; with 2 threads on 2 CPUs
+that took the second thread away from qcc for the whole of a short row.
 
 Limits: bench/machine_limits.c (built with clang here) measures DRAM read bandwidth (512 MiB
 buffer), L3-resident read bandwidth (16 MiB) and the vpdpbusd peak, for 1..T threads; M=1 rows
@@ -247,6 +251,7 @@ def main(argv=None) -> int:
         for t in threads:
             sess = {p: H.ort_session(str(ort_paths[p]), threads=t, optimize=True) for p in PRECS}
             meds = {(s_, p): [] for s_ in ("qcc", "ort") for p in PRECS}
+            settles = []
             err = None
             for rd in range(rounds):
                 order = [(s_, p) for p in PRECS for s_ in (("qcc", "ort") if rd % 2 == 0 else ("ort", "qcc"))]
@@ -264,6 +269,7 @@ def main(argv=None) -> int:
                         meds[s_, p].append(tq[1])
                     else:
                         meds[s_, p].append(H.time_ort(sess[p], feeds, repeat, a.warmup))
+                        settles.append(settle())
                 if err:
                     break
             if err:
@@ -278,7 +284,8 @@ def main(argv=None) -> int:
             rows.append(row)
             print(f"{key:18s} T={t}: " + "  ".join(
                 f"{p} {med['qcc', p]:.3f}/{med['ort', p]:.3f} ({med['qcc', p] / med['ort', p]:4.2f})"
-                for p in PRECS) + "  " + limit_cell(row), flush=True)
+                for p in PRECS) + "  " + limit_cell(row) +
+                f"  settle after ort max {max(settles, default=0) * 1e3:.0f} ms", flush=True)
 
     cmd = "bench/bench_quant.py " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))
     lim = ", ".join(f"{t} thread{'s' if t > 1 else ''}: DRAM {limits['dram_read_gbs', t]:.1f} GB/s, "
@@ -425,6 +432,19 @@ def _caches() -> str:
     except OSError:
         pass
     return ", ".join(out) if out else "sizes unknown"
+
+
+def settle(limit_s: float = 2.0, window_s: float = 0.01, busy: float = 0.05) -> float:
+    """Waits until this process uses less than `busy` of a CPU over a `window_s` sleep (onnxruntime's
+    workers have stopped spinning), at most `limit_s`; returns the seconds waited."""
+    import time
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit_s:
+        c0 = time.process_time()
+        time.sleep(window_s)
+        if time.process_time() - c0 < busy * window_s:
+            break
+    return time.perf_counter() - t0
 
 
 def _ncpu() -> int:
