@@ -58,9 +58,12 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-ART = ROOT / "gpu-artifacts" / "models"
-REF = ROOT / "gpu-artifacts" / "models-ref"
-STAGE = ROOT / "gpu-artifacts" / "models-stage"
+# QCC_GPU_ARTIFACTS (default gpu-artifacts, relative to the checkout) keeps one user's artifacts,
+# references and parts apart from another's; scripts/gpu/models.sh reads the same variable.
+GA = ROOT / os.environ.get("QCC_GPU_ARTIFACTS", "gpu-artifacts")
+ART = GA / "models"
+REF = GA / "models-ref"
+STAGE = GA / "models-stage"
 BEGIN, END = "<!-- gpu-models:begin -->", "<!-- gpu-models:end -->"
 
 # case: (model file stem, kind, qcc flags)
@@ -75,7 +78,34 @@ CASES = {
     # and closeness to the CPU artifact with the other float summation order.
     "smol128-int8-nowarp": ("smollm2-135m-s128", "smol", ["-bits=8",
                                                           "--gpu-warp-reductions=false"]),
+    # Calibrated recipes (CALIB: the 16 WikiText-2 valid.txt windows of 128 tokens that
+    # bench/quality.py calibrates SmolLM2 with); calibration runs on the CPU backend in qcc.
+    "smol128-int4g32-gptq": ("smollm2-135m-s128", "smol", ["-bits=4", "--group-size=32",
+                                                           "--weight-algo=gptq", "CALIB"]),
+    "smol128-int8-static-sq-ko": ("smollm2-135m-s128", "smol", [
+        "-bits=8", "--act=static", "CALIB", "--smooth=0.5", "--keep-outliers=16"]),
+    "smol128-int8-dyn-sq-ko": ("smollm2-135m-s128", "smol", [
+        "-bits=8", "--act=dynamic", "CALIB", "--smooth=0.5", "--keep-outliers=16"]),
 }
+
+
+def calib_flags(flags: list[str], stem: str) -> list[str]:
+    """CALIB -> --calib=DIR: 16 WikiText-2 valid.txt windows of 128 tokens as SmolLM2 input
+    sets, picked and stored as bench/quality.py does (QCC_EVAL_CACHE/calib/smollm2-valid16)."""
+    if "CALIB" not in flags:
+        return flags
+    if not stem.startswith("smollm2"):
+        raise SystemExit(f"CALIB: no calibration set for {stem}")
+    import eval_common as E
+    d = E.CACHE / "calib" / "smollm2-valid16"
+    if not (d / "sample0015.npz").is_file():
+        import build_smollm2 as BS
+        tok = BS.load_tokenizer(ROOT / "build" / "models" / "smollm2-135m-tokenizer.json")
+        valid_ids = BS.wikitext_ids(tok, None, "valid")
+        d.mkdir(parents=True, exist_ok=True)
+        for i, s in enumerate(E.token_windows(valid_ids, 16, 128)):
+            np.savez(d / f"sample{i:04d}.npz", input_ids=valid_ids[None, s:s + 128])
+    return [f"--calib={d}" if f == "CALIB" else f for f in flags]
 
 
 def cpu_flags(flags: list[str]) -> list[str]:
@@ -188,6 +218,7 @@ def prepare(a) -> int:
     failed = 0
     for case in select(a.k):
         stem, kind, flags = CASES[case]
+        flags = calib_flags(flags, stem)
         src = ROOT / "build" / "models" / f"{stem}.onnx"
         folder = ART / case
         folder.mkdir(exist_ok=True)
@@ -207,7 +238,9 @@ def prepare(a) -> int:
             print(f"{case}: sm_80 artifact in {time.perf_counter() - t0:.1f} s, weights "
                   f"{size / 2**20:.1f} MiB", flush=True)
             (folder / "meta.json").write_text(json.dumps({
-                "case": case, "model": stem, "kind": kind, "flags": flags + [EMBED] + a.qcc_arg,
+                "case": case, "model": stem, "kind": kind,
+                "flags": [f.split("=")[0] + "=<valid16>" if f.startswith("--calib=") else f
+                          for f in flags] + [EMBED] + a.qcc_arg,
                 "peer": f"peers/{stem}.onnx", "weights_bytes": size}))
         feeds, _ = quality_inputs(kind, stem, a)
         names = [k for k in feeds if k != "targets"]

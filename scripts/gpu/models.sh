@@ -3,7 +3,8 @@
 #
 # The compiled models are larger than one device call carries, so
 # `bench/gpu_models.py pack` splits them into parts (gpu-artifacts/models-stage/pNN);
-# each call carries one part and stages it in /tmp/qcc-stage (kept while the machine
+# (QCC_GPU_ARTIFACTS=DIR: DIR/models-stage instead of gpu-artifacts/models-stage, as in
+# bench/gpu_models.py) each call carries one part and stages it in /tmp/qcc-stage (kept while the machine
 # is warm, 30 s after a call: make the calls back to back):
 #   scripts/gpu/models.sh stage pNN        carry: ["gpu-artifacts/models-stage/pNN"]
 #   scripts/gpu/models.sh run pNN [-k C]   carry: the last part; reassembles every part
@@ -28,7 +29,7 @@ build_runtime() {
 }
 
 stage_part() {
-  local dir=$ROOT/gpu-artifacts/models-stage/$1
+  local dir=$ROOT/${QCC_GPU_ARTIFACTS:-gpu-artifacts}/models-stage/$1
   [ -d "$dir" ] || { echo "models.sh: $dir was not carried" >&2; return 1; }
   cp "$dir"/part-* "$dir"/parts.txt "$STAGE"/ || return 1
   echo "staged $1: $(ls "$STAGE" | grep -c '^part-') part(s) on the machine"

@@ -334,9 +334,10 @@ int main(int argc, char **argv) {
   if (!target)
     return fail("unknown target '" + targetName +
                 "'; qcc --print-targets lists them");
-  if (target->kind == TargetKind::Gpu &&
-      (!calibPath.empty() || !evalPath.empty()))
-    return fail("--calib and --eval are not available for GPU targets yet");
+  if (target->kind == TargetKind::Gpu && !evalPath.empty())
+    return fail("--eval runs the artifact on this machine's CPU; a GPU "
+                "target's artifact needs a GPU (bench/gpu_models.py measures "
+                "its quality there)");
   if (bits != 32 && bits != 8 && bits != 4)
     return fail("-bits=" + llvm::Twine(bits.getValue()) +
                 " is not a supported precision (32, 8 or 4)");
@@ -536,11 +537,15 @@ int main(int argc, char **argv) {
   if (failed(readSignature(*module, "main", spec, error)))
     return fail(error);
 
-  // GPU targets: PTX kernels and a launch plan, no host code
-  // (docs/ARTIFACT.md, "GPU artifacts").
-  if (target->kind == TargetKind::Gpu) {
-    PassManager gpuPm(&context);
-    GpuPipelineOptions gpuOptions;
+  // GPU targets end in PTX kernels and a launch plan, no host code
+  // (docs/ARTIFACT.md, "GPU artifacts"); they share the front (tensor
+  // optimizations, calibration on the CPU backend, quantization) with the
+  // CPU targets.
+  bool gpu = target->kind == TargetKind::Gpu;
+  PassManager pm(&context);
+  CpuPipelineOptions pipelineOptions;
+  GpuPipelineOptions gpuOptions;
+  if (gpu) {
     gpuOptions.bits = bits;
     gpuOptions.groupSize = groupSize;
     gpuOptions.symmetric = !asymmetric;
@@ -548,6 +553,7 @@ int main(int argc, char **argv) {
     gpuOptions.actQuant = actMode;
     gpuOptions.quantizeEmbeddings = quantizeEmbeddings;
     gpuOptions.warpReductions = gpuWarpReductions;
+    gpuOptions.wgmma = target->archSpecific && target->smVersion == 90;
     std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());
     gpuOptions.keepFloat = keep;
     if (gpuGemv.size() > 3)
@@ -561,43 +567,22 @@ int main(int argc, char **argv) {
       gpuOptions.gemvWarps = gpuGemv[1];
     if (gpuGemv.size() > 2)
       gpuOptions.gemvUnroll = gpuGemv[2];
-    buildGpuPipeline(gpuPm, gpuOptions);
-    if (failed(gpuPm.run(*module)))
-      return fail("the " + target->name + " pipeline failed: " +
-                  (firstDiagnostic.empty() ? "unknown error" : firstDiagnostic));
-    timer.done("pipeline");
-    if (emitKind == EmitKind::LoweredMlir)
-      return writeText(outputPrefix, [&](llvm::raw_ostream &os) {
-        module->print(os);
-        os << "\n";
-      });
-    GpuEmitKind gpuEmit = emitKind == EmitKind::Llvm  ? GpuEmitKind::LlvmIr
-                          : emitKind == EmitKind::Obj ? GpuEmitKind::Ptx
-                                                      : GpuEmitKind::Artifact;
-    if (failed(emitGpuArtifact(*module, spec, outputPrefix, gpuEmit, error)))
-      return fail(error);
-    timer.done("ptx+plan");
-    if (reportPath.empty() || gpuEmit != GpuEmitKind::Artifact)
-      return 0;
-    uint64_t weightBytes = 0;
-    llvm::sys::fs::file_size(outputPrefix + ".weights", weightBytes);
-    return writeReport(*module, reportPath,
-                       std::chrono::duration<double>(
-                           std::chrono::steady_clock::now() - compileStart)
-                           .count(),
-                       static_cast<int64_t>(weightBytes), nullptr, nullptr);
+    gpuOptions.frontOptions(pipelineOptions);
+  } else {
+    pipelineOptions.setTarget(*target);
+    pipelineOptions.bits = bits;
+    pipelineOptions.groupSize = groupSize;
+    pipelineOptions.symmetric = !asymmetric;
+    pipelineOptions.actQuant = actMode;
+    pipelineOptions.quantizeEmbeddings = quantizeEmbeddings;
+    std::vector<std::string> keepPatterns(keepFloat.begin(), keepFloat.end());
+    pipelineOptions.keepFloat = keepPatterns;
   }
-
-  PassManager pm(&context);
-  CpuPipelineOptions pipelineOptions;
-  pipelineOptions.setTarget(*target);
-  pipelineOptions.bits = bits;
-  pipelineOptions.groupSize = groupSize;
-  pipelineOptions.symmetric = !asymmetric;
-  pipelineOptions.actQuant = actMode;
-  pipelineOptions.quantizeEmbeddings = quantizeEmbeddings;
-  std::vector<std::string> keepPatterns(keepFloat.begin(), keepFloat.end());
-  pipelineOptions.keepFloat = keepPatterns;
+  // Calibration runs the float model on a CPU: the host's best CPU target
+  // for GPU targets.
+  const TargetInfo *calibTarget = gpu ? lookupTarget("host") : target;
+  if (!calibTarget)
+    return fail("no CPU target runs on this machine to calibrate with");
   pipelineOptions.weightAlgo = weightAlgo;
   pipelineOptions.weightClip = weightClip;
   // Statistics only AWQ asked for describe the model before it rescales:
@@ -635,7 +620,7 @@ int main(int argc, char **argv) {
           InputSets::open(calibPath, spec.inputs, error);
       if (!sets)
         return fail("--calib: " + error);
-      if (failed(calibrate(*module, *target, pipelineOptions, *sets,
+      if (failed(calibrate(*module, *calibTarget, pipelineOptions, *sets,
                            calibOptions, calibResult,
                            evalSets ? &floatModel : nullptr, error)))
         return fail(error);
@@ -659,7 +644,7 @@ int main(int argc, char **argv) {
                       (firstDiagnostic.empty() ? std::string("unknown error")
                                                : firstDiagnostic));
         if (recalibrate) {
-          if (failed(calibrate(*module, *target, pipelineOptions, *sets,
+          if (failed(calibrate(*module, *calibTarget, pipelineOptions, *sets,
                                calibOptions, calibResult, nullptr, error)))
             return fail(error);
           timer.done("recalibrate");
@@ -677,7 +662,7 @@ int main(int argc, char **argv) {
           return fail("awq failed: " + (firstDiagnostic.empty()
                                             ? std::string("unknown error")
                                             : firstDiagnostic));
-        if (failed(calibrate(*module, *target, pipelineOptions, *sets,
+        if (failed(calibrate(*module, *calibTarget, pipelineOptions, *sets,
                              calibOptions, calibResult, nullptr, error)))
           return fail(error);
         timer.done("awq+recalibrate");
@@ -690,7 +675,12 @@ int main(int argc, char **argv) {
         return fail("--eval: " + error);
       timer.done("float-model");
     }
-    buildCpuBackendPipeline(pm, pipelineOptions);
+    if (gpu)
+      buildGpuBackendPipeline(pm, pipelineOptions, gpuOptions);
+    else
+      buildCpuBackendPipeline(pm, pipelineOptions);
+  } else if (gpu) {
+    buildGpuPipeline(pm, gpuOptions);
   } else {
     buildCpuFloatPipeline(pm, pipelineOptions);
   }
@@ -703,6 +693,24 @@ int main(int argc, char **argv) {
       module->print(os);
       os << "\n";
     });
+  if (gpu) {
+    GpuEmitKind gpuEmit = emitKind == EmitKind::Llvm  ? GpuEmitKind::LlvmIr
+                          : emitKind == EmitKind::Obj ? GpuEmitKind::Ptx
+                                                      : GpuEmitKind::Artifact;
+    if (failed(emitGpuArtifact(*module, spec, outputPrefix, gpuEmit, error)))
+      return fail(error);
+    timer.done("ptx+plan");
+    if (reportPath.empty() || gpuEmit != GpuEmitKind::Artifact)
+      return 0;
+    uint64_t weightBytes = 0;
+    llvm::sys::fs::file_size(outputPrefix + ".weights", weightBytes);
+    return writeReport(*module, reportPath,
+                       std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - compileStart)
+                           .count(),
+                       static_cast<int64_t>(weightBytes),
+                       calibrated ? &calibResult : nullptr, nullptr);
+  }
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =

@@ -59,6 +59,10 @@ struct GpuPipelineOptions : public mlir::PassPipelineOptions<GpuPipelineOptions>
       llvm::cl::desc("W4A16 GEMV: 128-bit code loads per tile and step "
                      "(0: default)"),
       llvm::cl::init(0)};
+  Option<bool> wgmma{
+      *this, "wgmma",
+      llvm::cl::desc("W8A8 GEMM on Hopper's wgmma.mma_async (target sm_90a)"),
+      llvm::cl::init(false)};
 
   /// Sets the options of the shared front (tensor optimization,
   /// quantization) in `front`.
@@ -69,6 +73,16 @@ struct GpuPipelineOptions : public mlir::PassPipelineOptions<GpuPipelineOptions>
 /// launches, contiguous copies, arena buffers) and one gpu.module
 /// `qcc_kernels` in the NVVM/LLVM dialects (bare-pointer memrefs).
 void buildGpuCodegenPipeline(mlir::OpPassManager &pm,
+                             const GpuPipelineOptions &options);
+
+/// Quantization (with `front`'s recipe: calibrated scales, GPTQ/AWQ
+/// statistics, smoothing, kept outlier channels, all on the CPU's front) and
+/// GPU codegen: what `qcc -target=sm_XX --calib ...` runs after calibrating
+/// the tensor-optimized module on the CPU backend. Kept outlier channels stay
+/// a separate float matmul (no qcc-fuse-outliers: the GPU q.matmul
+/// lowerings refuse the fused form).
+void buildGpuBackendPipeline(mlir::OpPassManager &pm,
+                             const CpuPipelineOptions &front,
                              const GpuPipelineOptions &options);
 
 /// Tensor optimization, quantization and GPU codegen: what
