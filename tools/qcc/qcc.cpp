@@ -553,7 +553,6 @@ int main(int argc, char **argv) {
     gpuOptions.actQuant = actMode;
     gpuOptions.quantizeEmbeddings = quantizeEmbeddings;
     gpuOptions.warpReductions = gpuWarpReductions;
-    gpuOptions.wgmma = target->archSpecific && target->smVersion == 90;
     std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());
     gpuOptions.keepFloat = keep;
     if (gpuGemv.size() > 3)
