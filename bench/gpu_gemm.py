@@ -20,6 +20,11 @@
         alternating, median). Writes OUT/gemm.json and prints a table.
   table GEMM_JSON [BENCHMARKS.md]   rewrites the "GPU kernels: tensor-core
         GEMM" block of BENCHMARKS.md.
+
+  prepare --target sm_90a --set square: the wgmma GEMM (Hopper only) on M = 256..4096 at
+        4096x4096 and 8192x8192; each check case also keeps the sm_80 (mma.sync) artifact in
+        mma/, and `run` asserts the two GPU outputs are bit-identical (same int32 accumulation,
+        same f32 epilogue). `table --begin-tag bench-gpu-wgmma` writes that block instead.
 """
 import argparse
 import ctypes
@@ -41,10 +46,19 @@ sys.path.insert(0, str(ROOT / "bench"))
 # The check cases cover each tile configuration (64x64 with padding of M, N and K,
 # 64x128, 128x128) and both quantization kernels (rows held in registers up to K = 4096,
 # read twice above).
-CASES = [("check", 200, 1000, 600), ("check", 24, 384, 1536), ("check", 256, 1024, 4096),
-         ("check", 512, 512, 4096), ("check", 64, 4160, 256)] + \
-    [("time", m, 4096, n) for n in (4096, 11008) for m in (256, 512, 1024, 2048)]
-BEGIN, END = "<!-- bench-gpu-gemm:begin -->", "<!-- bench-gpu-gemm:end -->"
+CHECKS = [("check", 200, 1000, 600), ("check", 24, 384, 1536), ("check", 256, 1024, 4096),
+          ("check", 512, 512, 4096), ("check", 64, 4160, 256)]
+SETS = {
+    "issue": CHECKS + [("time", m, 4096, n) for n in (4096, 11008)
+                       for m in (256, 512, 1024, 2048)],
+    # Each wgmma tile meets a check case: 64x128 (M = 24, 64, 200, 256), 128x128
+    # (512 x 4096), 128x256 (2048 x 2048).
+    "square": CHECKS + [("check", 2048, 256, 2048)] +
+    [("time", m, k, k) for k in (4096, 8192) for m in (256, 512, 1024, 2048, 4096)],
+}
+CASES = SETS["issue"]
+TAGS = {"bench-gpu-gemm": "GPU kernels: tensor-core GEMM",
+        "bench-gpu-wgmma": "GPU kernels: wgmma GEMM (sm_90a)"}
 
 
 def case_name(kind, m, k, n):
@@ -69,7 +83,10 @@ def prepare(args):
     qcc_run = Path(args.qcc).with_name("qcc-run")
     failed = []
     extra = ["--act=dynamic"]
-    for kind, m, k, n in CASES:
+    wgmma = args.target == "sm_90a"
+    needle = ("wgmma.mma_async.sync.aligned.m64n" if wgmma else
+              "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32")
+    for kind, m, k, n in SETS[args.set]:
         name = case_name(kind, m, k, n)
         if args.k and not any(s in name for s in args.k.split(",")):
             continue
@@ -78,16 +95,20 @@ def prepare(args):
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
         onnx.save(matmul_model(m, k, n, seed=k + n), str(folder / "model.onnx"))
-        r = H.compile_model(folder / "model.onnx", folder / "model", target="sm_80", bits=8,
+        r = H.compile_model(folder / "model.onnx", folder / "model", target=args.target, bits=8,
                             extra=extra, qcc=args.qcc)
+        if r.ok and wgmma and kind == "check":  # the mma.sync artifact to compare bits with
+            r = H.compile_model(folder / "model.onnx", folder / "mma" / "model", target="sm_80",
+                                bits=8, extra=extra, qcc=args.qcc)
         if not r.ok:
             failed.append("%s: %s" % (name, r.first_error_line()))
             continue
         ptx = (folder / "model.ptx").read_text()
-        mma = "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32" in ptx
+        mma = needle in ptx
         meta = {"title": "%s: %dx%dx%d W8A8 (per-token int8 activations, per-channel "
                          "int8 weights)" % (name, m, k, n),
-                "matmul": {"M": m, "K": k, "N": n}, "kind": kind, "mma": mma}
+                "matmul": {"M": m, "K": k, "N": n}, "kind": kind, "mma": mma,
+                "target": args.target}
         if kind == "check":
             feeds = {"x": np.random.default_rng(7).standard_normal((m, k)).astype(np.float32)}
             np.savez(folder / "inputs.npz", **feeds)
@@ -107,9 +128,9 @@ def prepare(args):
             os.remove(folder / "model.weights")
         os.remove(folder / "model.onnx")
         (folder / "meta.json").write_text(json.dumps(meta))
-        print("%-32s %s" % (name, "mma.sync m16n8k32" if mma else "NO int8 mma.sync in the PTX"))
+        print("%-32s %s" % (name, needle if mma else "NO %s in the PTX" % needle))
         if not mma:
-            failed.append("%s: no int8 mma.sync" % name)
+            failed.append("%s: no %s" % (name, needle))
     for line in failed:
         print("failed:", line)
     return 1 if failed else 0
@@ -215,6 +236,29 @@ class PlanRunner:
                     stream), "cuMemsetD8Async")
 
 
+def same_outputs(rt, folder):
+    """Whether this artifact and the mma.sync one in folder/mma give bit-identical outputs on
+    the check case's inputs (the int32 accumulations and the f32 epilogue are the same)."""
+    import bench_gpu
+    feeds = dict(np.load(folder / "inputs.npz"))
+    results = []
+    for prefix in (folder / "model", folder / "mma" / "model"):
+        manifest = json.load(open(str(prefix) + ".json"))
+        model = rt.load(str(prefix))
+        try:
+            ins_np = [np.ascontiguousarray(feeds[s["name"]], np.float32) for s in manifest["inputs"]]
+            outs_np = [np.full(s["shape"], np.nan, np.float32) for s in manifest["outputs"]]
+            ins = (bench_gpu.Tensor * len(ins_np))(*[bench_gpu.tensor_of(a, s["dtype"]) for a, s
+                                                     in zip(ins_np, manifest["inputs"])])
+            outs = (bench_gpu.Tensor * len(outs_np))(*[bench_gpu.tensor_of(a, s["dtype"]) for a, s
+                                                       in zip(outs_np, manifest["outputs"])])
+            rt.check(rt.lib.qcc_model_run(model, ins, len(ins_np), outs, len(outs_np)))
+            results.append(outs_np)
+        finally:
+            rt.lib.qcc_model_release(model)
+    return all(np.array_equal(a, b) for a, b in zip(*results))
+
+
 def run(args):
     import torch
     import bench_gpu
@@ -231,6 +275,9 @@ def run(args):
         try:
             if meta["kind"] == "check":
                 row = bench_gpu.bench_artifact(rt, torch, str(folder), args, timer, bandwidth)
+                if (folder / "mma" / "model.json").exists():
+                    row["same_as_mma"] = same_outputs(rt, folder)
+                    row["ok"] = row.get("ok") and row["same_as_mma"]
             else:
                 runner = PlanRunner(torch, driver, str(folder))
                 runner()
@@ -287,7 +334,9 @@ def format_table(result):
         qk, gk = t.get("qcc quantize kernel"), t.get("qcc GEMM kernel")
         lines.append("| %s | %dx%dx%d | %s | %.4f | %.0f | %s | %s | %s | %s | %s |" % (
             r["case"], m["M"], m["K"], m["N"],
-            "%.1e%s" % (r["rel_l2"], "" if r["ok"] else " NO") if "rel_l2" in r else "-",
+            "%.1e%s%s" % (r["rel_l2"], "" if r["ok"] else " NO",
+                          {True: ", = mma.sync", False: ", DIFFERS from mma.sync"}.get(
+                              r.get("same_as_mma"), "")) if "rel_l2" in r else "-",
             q, tops["qcc"],
             "%.4f / %.4f (%.0f)" % (qk, gk, tops["qcc GEMM kernel"]) if qk else "",
             "%.4f (%.0f)" % (f, tops["torch fp16 F.linear"]) if f else "",
@@ -303,14 +352,15 @@ def table(args):
               "--runtime <libqcc_runtime.so> --reps 50` on the GPU machine (device tool, "
               "carrying gpu-artifacts/mma), then `bench/gpu_gemm.py table <gemm.json>`. "
               % result["date"])
-    block = BEGIN + "\n" + header + format_table(result) + END
+    begin, end = "<!-- %s:begin -->" % args.tag, "<!-- %s:end -->" % args.tag
+    block = begin + "\n" + header + format_table(result) + end
     path = Path(args.benchmarks)
     text = path.read_text()
-    if BEGIN in text:
-        start, stop = text.index(BEGIN), text.index(END) + len(END)
+    if begin in text:
+        start, stop = text.index(begin), text.index(end) + len(end)
         text = text[:start] + block + text[stop:]
     else:
-        text = text.rstrip("\n") + "\n\n## GPU kernels: tensor-core GEMM\n\n" + block + "\n"
+        text = text.rstrip("\n") + "\n\n## %s\n\n%s\n" % (TAGS[args.tag], block)
     path.write_text(text)
     print("updated", path)
     return 0
@@ -323,6 +373,8 @@ def main():
     p.add_argument("dir")
     p.add_argument("--qcc", required=True)
     p.add_argument("-k", help="only cases whose name contains one of these (comma list)")
+    p.add_argument("--target", default="sm_80", choices=["sm_80", "sm_90a"])
+    p.add_argument("--set", default="issue", choices=sorted(SETS))
     r = sub.add_parser("run")
     r.add_argument("dir")
     r.add_argument("--runtime", required=True)
@@ -332,6 +384,7 @@ def main():
     t = sub.add_parser("table")
     t.add_argument("gemm_json")
     t.add_argument("benchmarks", nargs="?", default=str(ROOT / "BENCHMARKS.md"))
+    t.add_argument("--tag", default="bench-gpu-gemm", choices=sorted(TAGS))
     args = parser.parse_args()
     return {"prepare": prepare, "run": run, "table": table}[args.cmd](args)
 

@@ -28,6 +28,7 @@
 #include "qcc/Dialect/Q/IR/QOps.h"
 
 #include "W4A16Gemv.h"
+#include "WgmmaQMatmul.h"
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -82,9 +83,9 @@ TileConfig chooseConfig(int64_t m, int64_t n) {
 
 class MmaLowering {
 public:
-  MmaLowering(q::MatmulOp op, SymbolTable &symbols)
+  MmaLowering(q::MatmulOp op, SymbolTable &symbols, bool wgmma)
       : op(op), symbols(symbols), b(op), loc(op.getLoc()),
-        ctx(op.getContext()) {}
+        ctx(op.getContext()), wgmma(wgmma) {}
 
   /// Whether the op is one this pass handles (otherwise it is left to
   /// qcc-gpu-lower-qmatmul).
@@ -130,7 +131,14 @@ public:
     Value dense = contiguous(init, /*copyIn=*/false);
     Value out = collapse(dense);
     numM = cast<MemRefType>(x.getType()).getShape()[0];
-    cfg = chooseConfig(numM, numN);
+    if (wgmma) {
+      // A warp per 16 rows (warpgroups of 64 rows), each over all bn columns.
+      wgmmaTile = qcc::gpu::chooseWgmmaTile(numM, numN);
+      cfg = {wgmmaTile.bm, wgmmaTile.bn, wgmmaTile.bm / 16, 1,
+             wgmmaTile.stages};
+    } else {
+      cfg = chooseConfig(numM, numN);
+    }
     padM = (numM + cfg.bm - 1) / cfg.bm * cfg.bm;
     padN = (numN + cfg.bn - 1) / cfg.bn * cfg.bn;
     padK = (numK + kTileK - 1) / kTileK * kTileK;
@@ -220,11 +228,12 @@ private:
   }
 
   mlir::gpu::LaunchOp launch(int64_t gridX, int64_t gridY, int64_t threads,
-                             TypeRange attributions) {
+                             TypeRange attributions, int64_t dynamicShared = 0) {
     Value one = idx(1);
     auto l = mlir::gpu::LaunchOp::create(
         b, loc, idx(gridX), idx(gridY), one, idx(threads), one, one,
-        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        dynamicShared ? i32c(int32_t(dynamicShared)) : Value(),
+        /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/{}, attributions);
     Block &body = l.getBody().front();
     b.setInsertionPointToEnd(&body);
@@ -405,61 +414,23 @@ private:
     memref::StoreOp::create(b, loc, rowScale, saBuf, ValueRange{row});
   }
 
-  /// Kernel 2: the tensor-core GEMM with its epilogue.
-  void emitGemm(Value aBuf, Value saBuf, Value wBuf, Value out) {
-    OpBuilder::InsertionGuard guard(b);
-    Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
-    const int64_t S = cfg.stages, BM = cfg.bm, BN = cfg.bn, T = cfg.threads();
+  Value shr(Value v, int64_t s) {
+    return arith::ShRUIOp::create(b, loc, v, i64c(s));
+  }
+  Value andc(Value v, int64_t m) {
+    return arith::AndIOp::create(b, loc, v, i64c(m));
+  }
+  Value xorv(Value x, Value y) { return arith::XOrIOp::create(b, loc, x, y); }
+
+  /// The mma.sync K loop of the GEMM (stages of 64 K bytes, ldmatrix
+  /// fragments); returns the thread's MT x NT m16n8 accumulator fragments.
+  SmallVector<Value> mmaMainLoop(Value aShared, Value bShared, Value lane,
+                                 Value wm, Value wn,
+                                 llvm::function_ref<void(Value, Value)>
+                                     loadStage) {
+    Type i8 = b.getI8Type(), i32 = b.getI32Type();
+    const int64_t S = cfg.stages, BM = cfg.bm, BN = cfg.bn;
     const int64_t MT = cfg.mTiles(), NT = cfg.nTiles(), KT = padK / kTileK;
-    auto l = launch(padN / BN, padM / BM, T,
-                    TypeRange{sharedType({S * BM * kTileK}, i8),
-                              sharedType({S * BN * kTileK}, i8)});
-    Value aShared = pointer(l.getWorkgroupAttributions()[0], 3);
-    Value bShared = pointer(l.getWorkgroupAttributions()[1], 3);
-    Value aGlobal = pointer(aBuf, 1), bGlobal = pointer(wBuf, 1);
-    Value tid = toI64(l.getThreadIds().x);
-    Value blockN = toI64(l.getBlockIds().x), blockM = toI64(l.getBlockIds().y);
-    Value lane = arith::RemUIOp::create(b, loc, tid, i64c(32));
-    Value warp = arith::DivUIOp::create(b, loc, tid, i64c(32));
-    Value wm = arith::DivUIOp::create(b, loc, warp, i64c(cfg.warpsN));
-    Value wn = arith::RemUIOp::create(b, loc, warp, i64c(cfg.warpsN));
-    auto shr = [&](Value v, int64_t s) -> Value {
-      return arith::ShRUIOp::create(b, loc, v, i64c(s));
-    };
-    auto andc = [&](Value v, int64_t m) -> Value {
-      return arith::AndIOp::create(b, loc, v, i64c(m));
-    };
-    auto xorv = [&](Value x, Value y) -> Value {
-      return arith::XOrIOp::create(b, loc, x, y);
-    };
-
-    // Per thread: which 16-byte chunks of a stage it copies.
-    SmallVector<Value> aSrc, aDst, bOff;
-    Value mBase = mul(blockM, BM);
-    for (int64_t r = 0; r < BM * 4 / T; ++r) {
-      Value e = add(tid, r * T);
-      Value row = shr(e, 2), c = andc(e, 3);
-      aSrc.push_back(add(mul(add(mBase, row), padK), mul(c, 16)));
-      Value swz = xorv(c, andc(shr(row, 1), 3));
-      aDst.push_back(add(mul(row, kTileK), mul(swz, 16)));
-    }
-    for (int64_t r = 0; r < BN * 4 / T; ++r)
-      bOff.push_back(mul(add(tid, r * T), 16));
-    Value bTileBase = mul(blockN, KT * BN * kTileK);
-    auto loadStage = [&](Value kt, Value stage) {
-      Value aStage = mul(stage, BM * kTileK), bStage = mul(stage, BN * kTileK);
-      Value kOff = mul(kt, kTileK);
-      for (auto [src, dst] : llvm::zip(aSrc, aDst))
-        NVVM::CpAsyncOp::create(b, loc, gep(aShared, i8, add(aStage, dst)),
-                                gep(aGlobal, i8, add(src, kOff)), 16,
-                                NVVM::LoadCacheModifierKind::CG, Value());
-      Value bSrc = add(bTileBase, mul(kt, BN * kTileK));
-      for (Value off : bOff)
-        NVVM::CpAsyncOp::create(b, loc, gep(bShared, i8, add(bStage, off)),
-                                gep(bGlobal, i8, add(bSrc, off)), 16,
-                                NVVM::LoadCacheModifierKind::CG, Value());
-    };
-
     // ldmatrix addresses (without the stage offset) per k32 step.
     // A: lane l gives row l % 16, chunk 2 ks + l / 16 of its m16 tile.
     // B: lane l gives column (l / 16) * 8 + l % 8 of its pair of n8 tiles,
@@ -553,6 +524,77 @@ private:
       scf::YieldOp::create(b, loc, acc);
     }
     NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+    return llvm::to_vector_of<Value>(loop.getResults());
+  }
+
+  /// Kernel 2: the tensor-core GEMM with its epilogue.
+  void emitGemm(Value aBuf, Value saBuf, Value wBuf, Value out) {
+    OpBuilder::InsertionGuard guard(b);
+    Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
+    const int64_t BM = cfg.bm, BN = cfg.bn, T = cfg.threads();
+    const int64_t MT = cfg.mTiles(), NT = cfg.nTiles(), KT = padK / kTileK;
+    mlir::gpu::LaunchOp l;
+    Value aShared, bShared;
+    if (wgmma) {
+      // One dynamic shared buffer, the ring aligned to 1024 bytes (the
+      // swizzle atoms of the descriptors are 512).
+      l = launch(padN / BN, padM / BM, T, TypeRange{},
+                 wgmmaTile.sharedBytes());
+      auto space = mlir::gpu::AddressSpaceAttr::get(
+          ctx, mlir::gpu::AddressSpace::Workgroup);
+      Value dyn = mlir::gpu::DynamicSharedMemoryOp::create(
+          b, loc, MemRefType::get({ShapedType::kDynamic}, i8, nullptr, space));
+      Value raw = pointer(dyn, 3);
+      Value rawAddr = LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), raw);
+      Value pad = andc(arith::SubIOp::create(b, loc, i64c(0), rawAddr), 1023);
+      aShared = gep(raw, i8, pad);
+      bShared = gep(aShared, i8, i64c(cfg.stages * BM * kTileK));
+    } else {
+      l = launch(padN / BN, padM / BM, T,
+                 TypeRange{sharedType({cfg.stages * BM * kTileK}, i8),
+                           sharedType({cfg.stages * BN * kTileK}, i8)});
+      aShared = pointer(l.getWorkgroupAttributions()[0], 3);
+      bShared = pointer(l.getWorkgroupAttributions()[1], 3);
+    }
+    Value aGlobal = pointer(aBuf, 1), bGlobal = pointer(wBuf, 1);
+    Value tid = toI64(l.getThreadIds().x);
+    Value blockN = toI64(l.getBlockIds().x), blockM = toI64(l.getBlockIds().y);
+    Value lane = arith::RemUIOp::create(b, loc, tid, i64c(32));
+    Value warp = arith::DivUIOp::create(b, loc, tid, i64c(32));
+    Value wm = arith::DivUIOp::create(b, loc, warp, i64c(cfg.warpsN));
+    Value wn = arith::RemUIOp::create(b, loc, warp, i64c(cfg.warpsN));
+
+    // Per thread: which 16-byte chunks of a stage it copies.
+    SmallVector<Value> aSrc, aDst, bOff;
+    Value mBase = mul(blockM, BM);
+    for (int64_t r = 0; r < BM * 4 / T; ++r) {
+      Value e = add(tid, r * T);
+      Value row = shr(e, 2), c = andc(e, 3);
+      aSrc.push_back(add(mul(add(mBase, row), padK), mul(c, 16)));
+      Value swz = xorv(c, andc(shr(row, 1), 3));
+      aDst.push_back(add(mul(row, kTileK), mul(swz, 16)));
+    }
+    for (int64_t r = 0; r < BN * 4 / T; ++r)
+      bOff.push_back(mul(add(tid, r * T), 16));
+    Value bTileBase = mul(blockN, KT * BN * kTileK);
+    auto loadStage = [&](Value kt, Value stage) {
+      Value aStage = mul(stage, BM * kTileK), bStage = mul(stage, BN * kTileK);
+      Value kOff = mul(kt, kTileK);
+      for (auto [src, dst] : llvm::zip(aSrc, aDst))
+        NVVM::CpAsyncOp::create(b, loc, gep(aShared, i8, add(aStage, dst)),
+                                gep(aGlobal, i8, add(src, kOff)), 16,
+                                NVVM::LoadCacheModifierKind::CG, Value());
+      Value bSrc = add(bTileBase, mul(kt, BN * kTileK));
+      for (Value off : bOff)
+        NVVM::CpAsyncOp::create(b, loc, gep(bShared, i8, add(bStage, off)),
+                                gep(bGlobal, i8, add(bSrc, off)), 16,
+                                NVVM::LoadCacheModifierKind::CG, Value());
+    };
+
+    SmallVector<Value> acc =
+        wgmma ? qcc::gpu::emitWgmmaMainLoop(b, loc, wgmmaTile, KT, aShared,
+                                            bShared, shr(warp, 2), loadStage)
+              : mmaMainLoop(aShared, bShared, lane, wm, wn, loadStage);
 
     // Epilogue: out[row, col..col+1] = acc * a_scale[row] * w_scale[col]
     // (+ bias[col]).
@@ -571,7 +613,6 @@ private:
     if (perTensor)
       wScale0 = LLVM::LoadOp::create(b, loc, f32, sPtr, 4);
     bool checkM = padM != numM, checkN = padN != numN;
-    SmallVector<Value> acc = llvm::to_vector_of<Value>(loop.getResults());
     for (int64_t j = 0; j < NT; ++j) {
       Value col = add(colBase, 8 * j);
       OpBuilder::InsertionGuard colGuard(b);
@@ -626,12 +667,15 @@ private:
   OpBuilder b;
   Location loc;
   MLIRContext *ctx;
+  bool wgmma;
+  qcc::gpu::WgmmaTile wgmmaTile;
   TileConfig cfg{0, 0, 1, 1};
   int64_t numM = 0, numK = 0, numN = 0, padM = 0, padN = 0, padK = 0;
 };
 
 struct GpuMmaQMatmulPass
     : public qcc::gpu::impl::GpuMmaQMatmulBase<GpuMmaQMatmulPass> {
+  using GpuMmaQMatmulBase::GpuMmaQMatmulBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (failed(qcc::gpu::rejectOutlierMatmuls(module)))
@@ -640,7 +684,7 @@ struct GpuMmaQMatmulPass
     SmallVector<q::MatmulOp> ops;
     module.walk([&](q::MatmulOp op) { ops.push_back(op); });
     for (q::MatmulOp op : ops) {
-      MmaLowering lowering(op, symbols);
+      MmaLowering lowering(op, symbols, wgmma);
       if (lowering.matches() && failed(lowering.run()))
         return signalPassFailure();
     }

@@ -318,6 +318,8 @@ LogicalResult qcc::writeGpuArtifactFiles(ModuleOp module,
       json.attribute("name", target.name);
       json.attribute("kind", "cuda");
       json.attribute("sm", target.smVersion);
+      if (target.archSpecific)
+        json.attribute("arch_specific", true);
       json.attribute("ptx_isa", ptxIsa);
     });
     json.attribute("bits", spec.bits);

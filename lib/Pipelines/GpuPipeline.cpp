@@ -9,6 +9,7 @@
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -60,7 +61,9 @@ void buildGpuCodegenPipeline(OpPassManager &pm,
   // Quantized matmuls read their packed weights from the weight file too.
   // W8A8 ones go to the int8 tensor cores (qcc-gpu-mma-qmatmul) first,
   // W4A16 ones with more rows than the GEMV takes to the W4A16 GEMM.
-  pm.addPass(gpu::createGpuMmaQMatmul());
+  gpu::GpuMmaQMatmulOptions mmaOptions;
+  mmaOptions.wgmma = options.wgmma;
+  pm.addPass(gpu::createGpuMmaQMatmul(mmaOptions));
   pm.addPass(gpu::createGpuW4A16Gemm());
   gpu::GpuLowerQMatmulOptions qmatmulOptions;
   qmatmulOptions.gemvTiles = options.gemvTiles;
@@ -103,6 +106,9 @@ void buildGpuCodegenPipeline(OpPassManager &pm,
   nvvmOptions.useBarePtrCallConv = true;
   nvvmOptions.indexBitwidth = 64;
   kernels.addPass(createConvertGpuOpsToNVVMOps(nvvmOptions));
+  // wgmma.mma_async has no LLVM intrinsic form here: inline PTX.
+  if (options.wgmma)
+    kernels.addPass(createConvertNVVMToLLVMPass());
   kernels.addPass(gpu::createGpuResolveLibdevice());
   kernels.addPass(createReconcileUnrealizedCastsPass());
   kernels.addPass(createCanonicalizerPass());

@@ -54,6 +54,15 @@ static std::vector<TargetInfo> buildTargets() {
     gpu.fastBits = {16, 8, 4};
     targets.push_back(gpu);
   }
+  // Hopper's architecture-specific features (wgmma): the W8A8 GEMM runs on
+  // warpgroup MMA; the PTX loads only on compute capability 9.0.
+  TargetInfo hopper = targets.back();
+  hopper.name = "sm_90a";
+  hopper.description = "NVIDIA GPU of compute capability exactly 9.0 (H100, "
+                       "H200: PTX with wgmma)";
+  hopper.cpu = hopper.name;
+  hopper.archSpecific = true;
+  targets.push_back(hopper);
   return targets;
 }
 

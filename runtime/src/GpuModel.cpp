@@ -148,6 +148,14 @@ qcc_status GpuModel::create(Source source, std::unique_ptr<GpuModel> &out) {
                        "artifact's target sm_%lld",
                        name, major, minor,
                        static_cast<long long>(manifest.targetSm));
+  if (manifest.targetArchSpecific && major * 10 + minor != manifest.targetSm)
+    return makeStatusF(QCC_STATUS_FAILED_PRECONDITION,
+                       "GPU %s has compute capability %d.%d; the artifact's "
+                       "target sm_%llda runs only on %lld.%lld",
+                       name, major, minor,
+                       static_cast<long long>(manifest.targetSm),
+                       static_cast<long long>(manifest.targetSm / 10),
+                       static_cast<long long>(manifest.targetSm % 10));
 
   if ((result = api.cuDevicePrimaryCtxRetain(&model->context, model->device)) !=
       CUDA_SUCCESS)

@@ -204,6 +204,9 @@ qcc_status parseManifest(const std::string &text, const std::string &path,
           (manifest.targetSm < 10 || manifest.targetSm > 1000))
         targetReader.setError("'target.sm' must be a compute capability such "
                               "as 80");
+      if (const json::Value *exact = targetReader.get(
+              "arch_specific", json::Value::Kind::Bool, false))
+        manifest.targetArchSpecific = exact->getBool();
       targetReader.getString("ptx_isa", manifest.targetPtxIsa, false);
     }
     const json::Value *features =

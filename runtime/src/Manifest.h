@@ -35,6 +35,8 @@ struct Manifest {
   std::string targetTriple;
   /// cuda targets: the compute capability as major*10+minor (80 = sm_80).
   int64_t targetSm = 0;
+  /// cuda targets: the PTX runs only on exactly targetSm (sm_90a).
+  bool targetArchSpecific = false;
   std::string targetPtxIsa;
   std::vector<std::string> requiredFeatures;
   std::string library;

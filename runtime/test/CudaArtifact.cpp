@@ -202,7 +202,9 @@ std::string cudaManifestText(const CudaArtifactDesc &desc,
        << "  \"source_model\": \"model.onnx\",\n"
        << "  \"source_model_sha256\": \"" << sha256Hex("model.onnx") << "\",\n"
        << "  \"target\": {\"name\": \"sm_" << desc.sm
+       << (desc.archSpecific ? "a" : "")
        << "\", \"kind\": \"cuda\", \"sm\": " << desc.sm
+       << (desc.archSpecific ? ", \"arch_specific\": true" : "")
        << ", \"ptx_isa\": \"7.0\"},\n"
        << "  \"bits\": 32,\n"
        << "  \"library\": \"" << name << ".ptx\",\n"

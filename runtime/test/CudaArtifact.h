@@ -33,6 +33,8 @@ struct CudaArtifactDesc {
   std::vector<TensorDecl> inputs;
   std::vector<TensorDecl> outputs;
   int64_t sm = 80;
+  /// "arch_specific": the PTX runs only on exactly `sm` (sm_90a).
+  bool archSpecific = false;
   /// false: the content hash leaves out the plan line (a wrong artifact).
   bool hashPlan = true;
 };

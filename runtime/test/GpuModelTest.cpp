@@ -430,6 +430,18 @@ TEST_F(GpuModelTest, GpuRefusals) {
       << outcome.message;
   std::printf("  %s\n", outcome.message.c_str());
 
+  // Architecture-specific code (sm_90a) on a GPU of another compute
+  // capability: sm_10a exists on no GPU this test runs on.
+  desc = cudaTestDesc();
+  desc.sm = 10;
+  desc.archSpecific = true;
+  outcome = load(write(desc, "exact"), model);
+  EXPECT_EQ(outcome.code, QCC_STATUS_FAILED_PRECONDITION);
+  EXPECT_NE(outcome.message.find("target sm_10a runs only on 1.0"),
+            std::string::npos)
+      << outcome.message;
+  std::printf("  %s\n", outcome.message.c_str());
+
   // PTX the driver rejects: the message carries the JIT log.
   desc = cudaTestDesc();
   desc.ptx.replace(desc.ptx.find("mul.rn.f32"), 10, "mul.bogus.f32");

@@ -49,8 +49,9 @@ def compile_gpu(model, prefix, target="sm_80", extra=(), bits=32):
     return r
 
 
-def check_artifact(prefix: Path, sm: int):
-    """The artifact contract of docs/ARTIFACT.md for kind cuda; returns (manifest, plan, ptx)."""
+def check_artifact(prefix: Path, sm):
+    """The artifact contract of docs/ARTIFACT.md for kind cuda; returns (manifest, plan, ptx).
+    `sm`: 80, or "90a" for the architecture-specific target."""
     files = {ext: Path(f"{prefix}{ext}") for ext in (".ptx", ".plan.json", ".weights", ".json")}
     for ext, path in files.items():
         assert path.is_file(), f"missing {path.name}"
@@ -60,7 +61,11 @@ def check_artifact(prefix: Path, sm: int):
     plan_bytes = files[".plan.json"].read_bytes()
     weights = files[".weights"].read_bytes()
     base = prefix.name
-    assert man["target"] == {"name": f"sm_{sm}", "kind": "cuda", "sm": sm, "ptx_isa": "8.0"}
+    exact = str(sm).endswith("a")
+    target = {"name": f"sm_{sm}", "kind": "cuda", "sm": int(str(sm).rstrip("a")), "ptx_isa": "8.0"}
+    if exact:
+        target["arch_specific"] = True
+    assert man["target"] == target
     assert man["library"] == f"{base}.ptx" and man["plan"] == f"{base}.plan.json"
     assert man["library_sha256"] == _sha256(ptx_bytes)
     assert man["plan_sha256"] == _sha256(plan_bytes)
@@ -210,6 +215,26 @@ def test_w8a8_uses_int8_tensor_cores(sm, tmp_path, base_seed):
                    "cp.async.wait_group"):
         assert needle in ptx, f"{needle} missing from the W8A8 PTX"
     assemble(Path(f"{prefix}.ptx"), sm)
+
+
+def test_w8a8_sm90a_uses_wgmma(tmp_path, base_seed):
+    # -target=sm_90a: the W8A8 GEMM runs on Hopper's warpgroup MMA (descriptors on the
+    # 64-byte-swizzled cp.async ring in dynamic shared memory); the manifest asks for a GPU of
+    # compute capability exactly 9.0; the PTX assembles for sm_90a.
+    model, _ = build_case("llama_layer", base_seed)
+    mpath = tmp_path / "model.onnx"
+    onnx.save(model, mpath)
+    prefix = tmp_path / "q" / "model"
+    compile_gpu(mpath, prefix, target="sm_90a", bits=8)
+    man, plan, ptx = check_artifact(prefix, "90a")
+    for needle in ("wgmma.mma_async.sync.aligned.m64n", ".s32.s8.s8", "wgmma.fence.sync.aligned",
+                   "wgmma.commit_group.sync.aligned", "wgmma.wait_group.sync.aligned",
+                   "fence.proxy.async.shared::cta", "cp.async.cg.shared.global"):
+        assert needle in ptx, f"{needle} missing from the sm_90a W8A8 PTX"
+    assert "m16n8k32" not in ptx, "sm_90a W8A8 GEMM still on mma.sync"
+    shared = [c["shared_bytes"] for c in plan["commands"] if c["op"] == "launch"]
+    assert max(shared) > 48 * 1024, "the wgmma GEMM's ring is not in dynamic shared memory"
+    assemble(Path(f"{prefix}.ptx"), "90a")
 
 
 @pytest.mark.parametrize("sm", [80, 90])

@@ -553,6 +553,7 @@ int main(int argc, char **argv) {
     gpuOptions.actQuant = actMode;
     gpuOptions.quantizeEmbeddings = quantizeEmbeddings;
     gpuOptions.warpReductions = gpuWarpReductions;
+    gpuOptions.wgmma = target->archSpecific && target->smVersion == 90;
     std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());
     gpuOptions.keepFloat = keep;
     if (gpuGemv.size() > 3)
@@ -619,9 +620,15 @@ int main(int argc, char **argv) {
           InputSets::open(calibPath, spec.inputs, error);
       if (!sets)
         return fail("--calib: " + error);
+      // The instrumented float model stays loaded for the calibration after
+      // smoothing / outlier retention, which reruns it (CalibrationSession).
+      CalibrationSession calibSession;
+      bool keepSession = (smooth || keepOutliers) &&
+                         (actMode == "static" || !calibOptions.statsDir.empty());
       if (failed(calibrate(*module, *calibTarget, pipelineOptions, *sets,
                            calibOptions, calibResult,
-                           evalSets ? &floatModel : nullptr, error)))
+                           evalSets ? &floatModel : nullptr, error,
+                           keepSession ? &calibSession : nullptr)))
         return fail(error);
       calibrated = true;
       timer.done("calibrate");
@@ -644,7 +651,8 @@ int main(int argc, char **argv) {
                                                : firstDiagnostic));
         if (recalibrate) {
           if (failed(calibrate(*module, *calibTarget, pipelineOptions, *sets,
-                               calibOptions, calibResult, nullptr, error)))
+                               calibOptions, calibResult, nullptr, error,
+                               &calibSession)))
             return fail(error);
           timer.done("recalibrate");
         }

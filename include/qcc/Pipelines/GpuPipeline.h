@@ -59,6 +59,10 @@ struct GpuPipelineOptions : public mlir::PassPipelineOptions<GpuPipelineOptions>
       llvm::cl::desc("W4A16 GEMV: 128-bit code loads per tile and step "
                      "(0: default)"),
       llvm::cl::init(0)};
+  Option<bool> wgmma{
+      *this, "wgmma",
+      llvm::cl::desc("W8A8 GEMM on Hopper's wgmma.mma_async (target sm_90a)"),
+      llvm::cl::init(false)};
 
   /// Sets the options of the shared front (tensor optimization,
   /// quantization) in `front`.

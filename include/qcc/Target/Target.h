@@ -39,6 +39,9 @@ struct TargetInfo {
   std::vector<int> fastBits;
   /// GPU compute capability (80 for sm_80), 0 for CPUs.
   int smVersion = 0;
+  /// GPU code for exactly this compute capability (sm_90a: Hopper's
+  /// warpgroup MMA); the runtime refuses any other GPU.
+  bool archSpecific = false;
 };
 
 /// All targets, in the order --print-targets shows them.

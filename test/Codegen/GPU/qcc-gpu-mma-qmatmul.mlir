@@ -1,4 +1,5 @@
 // RUN: qcc-opt %s -split-input-file -qcc-gpu-mma-qmatmul | FileCheck %s
+// RUN: qcc-opt %s -split-input-file -qcc-gpu-mma-qmatmul=wgmma=true | FileCheck %s --check-prefix=WG
 
 // W8A8 with per-token activations, per-channel weights and a bias: K = 40
 // and N = 10 pad to one 64-byte stage and one 64-column tile (rows: 64).
@@ -37,6 +38,32 @@
 // CHECK: llvm.store {{.+}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>
 // CHECK-NOT: q.matmul
 // CHECK-NOT: q.weight_constant
+// wgmma (sm_90a): the same quantization launch, then a 64x128 tile (one
+// warpgroup of 128 threads; N pads to 128 columns, so 8192 weight bytes)
+// with its ring of 6 stages in 1024-byte-aligned dynamic shared memory:
+// 6 x (64 + 128) x 64 + 1024 = 74752 bytes. Each stage: cp.async wait,
+// the async-proxy fence, the barrier, then two m64n128k32 s8 wgmma on
+// matrix descriptors; one wgmma group stays in flight.
+// WG: memref.global "private" constant @__qcc_gpu_mma_weight : memref<8192xi8>
+// WG-LABEL: func @w8a8_dynamic
+// WG: gpu.launch
+// WG: math.roundeven
+// WG: gpu.launch {{.+}} threads({{.+}}) in ({{.+}} = %c128{{.*}}) dynamic_shared_memory_size %c74752_i32
+// WG: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// WG: nvvm.cp.async.shared.global %{{.+}}, %{{.+}}, 16, cache =  cg
+// WG: scf.for
+// WG: nvvm.cp.async.wait.group 3
+// WG-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// WG-NEXT: gpu.barrier
+// WG: nvvm.wgmma.fence.aligned
+// WG: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 32>, D[<s32>, <one>], A[<s8>, <one>, <row>], B[<s8>, <one>, <col>]
+// WG: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 32>
+// WG: nvvm.wgmma.commit.group.sync.aligned
+// WG-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
+// WG: nvvm.wgmma.wait.group.sync.aligned 0
+// WG-NOT: nvvm.mma.sync
+// WG: arith.sitofp
+// WG: llvm.store {{.+}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>
 func.func @w8a8_dynamic(%x: memref<3x40xf32>, %s: memref<10xf32>, %bias: memref<10xf32>, %out: memref<3x10xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%out : memref<3x10xf32>)

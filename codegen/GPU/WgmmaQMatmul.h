@@ -1,0 +1,58 @@
+//===- WgmmaQMatmul.h - W8A8 GEMM main loop on wgmma (sm_90a) ---*- C++ -*-===//
+//
+// Private to codegen/GPU: the K loop of qcc-gpu-mma-qmatmul's GEMM when it
+// runs on Hopper's warpgroup MMA (option `wgmma`, target sm_90a). The pass
+// keeps the quantization kernel, the weight packing, the cp.async stage
+// copies and the epilogue; this part waits for the stages and issues the
+// wgmma.mma_async instructions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QCC_CODEGEN_GPU_WGMMAQMATMUL_H
+#define QCC_CODEGEN_GPU_WGMMAQMATMUL_H
+
+#include "mlir/IR/Builders.h"
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace qcc::gpu {
+
+/// K bytes per stage: one 64-byte swizzle row per A row and per B column.
+constexpr int64_t kWgmmaStageK = 64;
+
+/// A block tile of the wgmma GEMM: `bm` rows (64 per warpgroup of 128
+/// threads), `bn` columns (the N of m64nNk32), `stages` in the ring.
+struct WgmmaTile {
+  int64_t bm = 0, bn = 0, stages = 0;
+  int64_t threads() const { return 2 * bm; }
+  int64_t stageBytes() const { return (bm + bn) * kWgmmaStageK; }
+  /// The ring plus the slack that aligns it to 1024 bytes.
+  int64_t sharedBytes() const { return stages * stageBytes() + 1024; }
+};
+
+/// The largest tile whose grid still has about one block per SM of an H100
+/// (132 SMs); small problems take small tiles.
+WgmmaTile chooseWgmmaTile(int64_t m, int64_t n);
+
+/// Emits, inside the GEMM's launch at `b`'s insertion point, the cp.async
+/// prologue and the K loop: per stage each warpgroup issues two
+/// wgmma.mma_async.m64nNk32.s32.s8.s8 on its 64 rows of the A stage and the
+/// whole B stage, both read through 64-byte-swizzle matrix descriptors.
+/// `aShared` and `bShared` (LLVM pointers in address space 3) are the rings,
+/// 1024-byte aligned, each stage [rows][64 bytes] with 16-byte chunk c of
+/// row r at c ^ ((r >> 1) & 3); `loadStage(kt, stage)` issues the cp.async
+/// copies of K tile `kt` into ring slot `stage` (no commit). `warpGroup` is
+/// the thread's warpgroup (i64). Returns the thread's bn / 2 int32
+/// accumulators in mma.sync's m16n8 C-fragment order: value 4 j + r holds
+/// row 16 warp + lane / 4 + 8 (r / 2), column 8 j + 2 (lane % 4) + r % 2 of
+/// the block tile.
+llvm::SmallVector<mlir::Value>
+emitWgmmaMainLoop(mlir::OpBuilder &b, mlir::Location loc, const WgmmaTile &tile,
+                  int64_t kTiles, mlir::Value aShared, mlir::Value bShared,
+                  mlir::Value warpGroup,
+                  llvm::function_ref<void(mlir::Value, mlir::Value)> loadStage);
+
+} // namespace qcc::gpu
+
+#endif // QCC_CODEGEN_GPU_WGMMAQMATMUL_H
