@@ -26,6 +26,11 @@
 //   the next step's codes are loaded before the current step is computed;
 //   the block sums its warps' accumulators in shared memory and writes the
 //   outputs (+ bias).
+// - When the block's rows fit (sharedActivations): each warp first copies
+//   the activations of its K range, as f16 in fragment order, into shared
+//   memory (all its global loads in flight at once, after the first step's
+//   codes), so a step reads its B fragments with one 128-bit shared load
+//   per two K tiles and row tile instead of waiting for global loads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -184,6 +189,10 @@ void eraseDeadFill(Operation *op, Value init) {
 namespace {
 
 constexpr int64_t kSMs = 132; // multiprocessors of an H100 SXM
+constexpr int64_t kStaticShared = 48 * 1024; // static shared memory per block
+// Shared memory the resident blocks of an SM may take (of 228 KB on sm_90,
+// leaving L1 for the streamed codes and the driver's carveout choice slack).
+constexpr int64_t kSharedBudget = 160 * 1024;
 
 /// IEEE half bits of `v` (round to nearest even).
 uint16_t halfBits(double v) {
@@ -204,6 +213,7 @@ struct Shape {
   int64_t stepK;     // K per step: lcm(64 * loads, group)
   int64_t steps;     // k / stepK
   int64_t warps;     // warps per block (split-K)
+  int64_t actRowBytes; // shared bytes per activation row (0: global loads)
 };
 
 std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
@@ -211,7 +221,8 @@ std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
   if (rows < 1 || rows > 16 || group <= 0 || group % 16 != 0 ||
       k % group != 0 || k % 64 != 0 || n < 1)
     return std::nullopt;
-  Shape s{rows, k, n, group, rows <= 8 ? 1 : 2, (n + 15) / 16, 0, 0, 0, 0, 0};
+  Shape s{rows, k, n, group, rows <= 8 ? 1 : 2, (n + 15) / 16, 0, 0, 0, 0, 0,
+          0};
   s.tiles = config.tiles > 0 ? config.tiles : (rows > 8 ? 2 : 1);
   while (s.tiles > 1 && s.colTiles % s.tiles != 0)
     s.tiles /= 2;
@@ -248,6 +259,17 @@ std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
     }
   }
   s.warps = std::clamp<int64_t>(std::min(warps, s.steps), 1, 32);
+  // Activations in shared memory: f16 rows of 2K bytes + 64 (so rows g and
+  // g + 1 of a quarter warp's 128-bit loads fall in different banks), when
+  // the blocks that share an SM (one wave) fit a conservative budget.
+  const int64_t rowBytes = 2 * k + 64;
+  const int64_t sumBytes = s.warps * s.tiles * s.rowTiles * 4 * 32 * 4;
+  const int64_t blocks = s.colTiles / s.tiles;
+  const int64_t perSM =
+      std::min((blocks + kSMs - 1) / kSMs, std::max<int64_t>(32 / s.warps, 1));
+  const int64_t blockBytes = rows * rowBytes + sumBytes + 1024;
+  if (blockBytes <= kStaticShared && perSM * blockBytes <= kSharedBudget)
+    s.actRowBytes = rowBytes;
   return s;
 }
 
@@ -422,11 +444,16 @@ LogicalResult emitW4A16Gemv(OpBuilder &b, q::MatmulOp op, SymbolTable &symbols,
       ctx, mlir::gpu::AddressSpace::Workgroup);
   auto bufType =
       MemRefType::get({W * perWarp * 32}, b.getF32Type(), nullptr, shared);
+  const bool sharedAct = s.actRowBytes > 0;
+  SmallVector<Type> attributions = {bufType};
+  if (sharedAct)
+    attributions.push_back(MemRefType::get({rows * s.actRowBytes},
+                                           b.getI8Type(), nullptr, shared));
   Value one = e.idx(1);
   auto launch = mlir::gpu::LaunchOp::create(
       b, loc, e.idx(s.colTiles / T), one, one, e.idx(32 * W), one, one,
       /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-      /*asyncDependencies=*/{}, TypeRange{bufType});
+      /*asyncDependencies=*/{}, attributions);
   Block &body = launch.getBody().front();
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(&body);
@@ -465,7 +492,12 @@ LogicalResult emitW4A16Gemv(OpBuilder &b, q::MatmulOp op, SymbolTable &symbols,
                                     e.i64c(rows));
       row = arith::MinUIOp::create(b, loc, row, e.i64c(rows - 1));
     }
-    rowBase.push_back(e.add(e.mul(row, e.i64c(numK / 4)), c64));
+    // Global: float4 index of (row, K 4c) in tile 0; shared: byte offset
+    // of the lane's 16 bytes of K tiles 0 and 1 (see the copy below).
+    rowBase.push_back(sharedAct
+                          ? e.add(e.mul(row, e.i64c(s.actRowBytes)),
+                                  e.mul(c64, e.i64c(16)))
+                          : e.add(e.mul(row, e.i64c(numK / 4)), c64));
     rowValid.push_back(valid);
   }
 
@@ -488,6 +520,60 @@ LogicalResult emitW4A16Gemv(OpBuilder &b, q::MatmulOp op, SymbolTable &symbols,
   SmallVector<Value> init(perWarp, e.f32c(0.0f));
   SmallVector<Value> first = codeLoads(begin);
   init.append(first.begin(), first.end());
+
+  // Shared activations: the warp copies rows x its K range, float4 m of a
+  // row (K 4m..4m+3: tile kt = m / 4, lane column c = m % 4) to byte
+  // row * actRowBytes + (kt / 2) * 64 + c * 16 + (kt % 2) * 8 as f16, so
+  // lane c's 16 bytes at (kt / 2) * 64 + c * 16 are its B words of the tile
+  // pair. Lanes past the range redo the range's last float4 (same value).
+  Value actPtr;
+  if (sharedAct) {
+    Value smem = launch.getWorkgroupAttributions()[1];
+    Value addr = memref::ExtractAlignedPointerAsIndexOp::create(
+        b, loc, b.getIndexType(), smem);
+    actPtr = LLVM::IntToPtrOp::create(
+        b, loc, LLVM::LLVMPointerType::get(ctx, /*addressSpace=*/3),
+        e.toI64(addr));
+    const int64_t perStep = s.stepK / 4;
+    const int64_t maxSteps = (s.steps + W - 1) / W;
+    const int64_t chunks = (maxSteps * perStep + 31) / 32;
+    Value first4 = e.mul(e.toI64(begin), e.i64c(perStep));
+    Value last4 = arith::SubIOp::create(
+        b, loc, e.mul(e.toI64(end), e.i64c(perStep)), e.i64c(1));
+    SmallVector<std::pair<int64_t, int64_t>> items; // (row, chunk)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < chunks; ++j)
+        items.push_back({r, j});
+    constexpr size_t kBatch = 8; // float4 loads in flight per lane
+    for (size_t i0 = 0; i0 < items.size(); i0 += kBatch) {
+      SmallVector<std::pair<Value, Value>> batch; // (value, byte offset)
+      for (size_t i = i0; i < std::min(items.size(), i0 + kBatch); ++i) {
+        auto [r, j] = items[i];
+        Value m = arith::MinUIOp::create(
+            b, loc, e.add(first4, e.add(lane64, e.i64c(j * 32))), last4);
+        Value v = e.load(xPtr, v4f32, e.add(m, e.i64c(r * numK / 4)), false);
+        Value kt = arith::ShRUIOp::create(b, loc, m, e.i64c(2));
+        Value offset = e.add(
+            e.add(e.i64c(r * s.actRowBytes),
+                  e.mul(arith::ShRUIOp::create(b, loc, kt, e.i64c(1)),
+                        e.i64c(64))),
+            e.add(e.mul(arith::AndIOp::create(b, loc, m, e.i64c(3)),
+                        e.i64c(16)),
+                  e.mul(arith::AndIOp::create(b, loc, kt, e.i64c(1)),
+                        e.i64c(8))));
+        batch.push_back({v, offset});
+      }
+      for (auto [v, offset] : batch) {
+        Value words =
+            e.bitcast(v2i32, arith::TruncFOp::create(b, loc, v4f16, v));
+        Value ptr = LLVM::GEPOp::create(b, loc, actPtr.getType(),
+                                        b.getI8Type(), actPtr,
+                                        ValueRange{offset});
+        LLVM::StoreOp::create(b, loc, words, ptr, /*alignment=*/8);
+      }
+    }
+    NVVM::SyncWarpOp::create(b, loc, e.i32c(-1));
+  }
   auto loop = scf::ForOp::create(b, loc, begin, end, one, init);
   {
     OpBuilder::InsertionGuard loopGuard(b);
@@ -514,22 +600,44 @@ LogicalResult emitW4A16Gemv(OpBuilder &b, q::MatmulOp op, SymbolTable &symbols,
       }
     // Activations of this step as f16 B fragments: [kt][nt][2].
     SmallVector<Value> bFrag;
-    for (int64_t kt = 0; kt < tilesPerStep; ++kt)
-      for (int64_t nt = 0; nt < NT; ++nt) {
-        Value index =
-            e.add(rowBase[nt],
-                  e.add(e.mul(step64, e.i64c(tilesPerStep * 4)), e.i64c(kt * 4)));
-        Value v = e.load(xPtr, v4f32, index, false);
-        Value h = arith::TruncFOp::create(b, loc, v4f16, v);
-        Value words = e.bitcast(v2i32, h);
-        for (int64_t w = 0; w < 2; ++w) {
-          Value word = e.extract(words, w);
-          if (rowValid[nt])
-            word = arith::SelectOp::create(b, loc, rowValid[nt], word,
-                                           e.i32c(0));
-          bFrag.push_back(e.bitcast(v2f16, word));
+    auto pushWord = [&](Value word, int64_t nt) {
+      if (rowValid[nt])
+        word = arith::SelectOp::create(b, loc, rowValid[nt], word, e.i32c(0));
+      bFrag.push_back(e.bitcast(v2f16, word));
+    };
+    if (sharedAct) {
+      // One 128-bit shared load per tile pair and row tile: words 0-1 are
+      // tile 2p, words 2-3 tile 2p + 1.
+      SmallVector<Value> pairs; // [p][nt]
+      for (int64_t p = 0; p < tilesPerStep / 2; ++p)
+        for (int64_t nt = 0; nt < NT; ++nt) {
+          Value offset = e.add(
+              rowBase[nt],
+              e.add(e.mul(step64, e.i64c(tilesPerStep / 2 * 64)),
+                    e.i64c(p * 64)));
+          Value ptr = LLVM::GEPOp::create(b, loc, actPtr.getType(),
+                                          b.getI8Type(), actPtr,
+                                          ValueRange{offset});
+          pairs.push_back(LLVM::LoadOp::create(b, loc, v4i32, ptr, 16));
         }
-      }
+      for (int64_t kt = 0; kt < tilesPerStep; ++kt)
+        for (int64_t nt = 0; nt < NT; ++nt)
+          for (int64_t w = 0; w < 2; ++w)
+            pushWord(e.extract(pairs[(kt / 2) * NT + nt], (kt % 2) * 2 + w),
+                     nt);
+    } else {
+      for (int64_t kt = 0; kt < tilesPerStep; ++kt)
+        for (int64_t nt = 0; nt < NT; ++nt) {
+          Value index = e.add(rowBase[nt],
+                              e.add(e.mul(step64, e.i64c(tilesPerStep * 4)),
+                                    e.i64c(kt * 4)));
+          Value v = e.load(xPtr, v4f32, index, false);
+          Value words =
+              e.bitcast(v2i32, arith::TruncFOp::create(b, loc, v4f16, v));
+          for (int64_t w = 0; w < 2; ++w)
+            pushWord(e.extract(words, w), nt);
+        }
+    }
 
     auto structType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
     Value zero = e.f32c(0.0f);

@@ -68,11 +68,13 @@ func.func @int4_sym(%x: memref<1x8xf32>, %s: memref<1x16xf32>, %out: memref<1x16
 // are repacked into mma A fragments (0xF9 -> nibbles 9, 15 -> unsigned 1, 7;
 // lane words 0x07010701, the padded columns 8-15 are 0), the group
 // parameters into f16 (scale * 2^15, 0: padded) and (1024 + 8, 64 + 0)
-// pairs; one block of 1 warp (K = 64 is one step) loads 128-bit code
-// chunks, f16 parameter pairs and float4 activations, decodes with bit
-// operations and one f16x2 subtraction, multiplies on the tensor cores,
-// scales in f32 and writes the output through shared memory; the output's
-// zero fill is gone.
+// pairs; one block of 1 warp (K = 64 is one step) loads the step's 128-bit
+// code chunks, then copies the float4 activations as f16 into shared memory
+// (one row of 2 x 64 + 64 bytes) and syncs the warp; the step loads f16
+// parameter pairs and its activation tile pairs from shared memory, decodes
+// with bit operations and one f16x2 subtraction, multiplies on the tensor
+// cores, scales in f32 and writes the output through shared memory; the
+// output's zero fill is gone.
 // CHECK-DAG: memref.global "private" constant @__qcc_gpu_gemv_params : memref<128xi8> = dense<"0x0074000008640054
 // CHECK-DAG: memref.global "private" constant @__qcc_gpu_gemv_codes : memref<512xi8> = dense<"0x01010707
 // CHECK-LABEL: func @gemv_sym
@@ -80,14 +82,19 @@ func.func @int4_sym(%x: memref<1x8xf32>, %s: memref<1x16xf32>, %out: memref<1x16
 // CHECK-NOT: linalg.generic
 // CHECK: %[[W:.+]] = memref.get_global @__qcc_gpu_gemv_codes
 // CHECK: %[[P:.+]] = memref.get_global @__qcc_gpu_gemv_params
-// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c1{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c32{{.*}}, {{.+}}) workgroup(%[[BUF:.+]] : memref<128xf32, #gpu.address_space<workgroup>>)
+// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c1{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c32{{.*}}, {{.+}}) workgroup(%[[BUF:.+]] : memref<128xf32, #gpu.address_space<workgroup>>, %[[ACT:.+]] : memref<192xi8, #gpu.address_space<workgroup>>)
 // CHECK: memref.extract_aligned_pointer_as_index %[[W]]
 // CHECK: llvm.load {{.+}} invariant {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
+// CHECK: memref.extract_aligned_pointer_as_index %[[ACT]]
+// CHECK: llvm.load {{.+}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK: arith.truncf {{.+}} : vector<4xf32> to vector<4xf16>
+// CHECK: llvm.store {{.+}} {alignment = 8 : i64} : vector<2xi32>, !llvm.ptr<3>
+// CHECK: nvvm.bar.warp.sync
 // CHECK: scf.for
 // CHECK: llvm.load {{.+}} invariant {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
 // CHECK: llvm.load {{.+}} invariant {alignment = 8 : i64} : !llvm.ptr<1> -> vector<2xi32>
-// CHECK: llvm.load {{.+}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xf32>
-// CHECK: arith.truncf {{.+}} : vector<4xf32> to vector<4xf16>
+// CHECK-NOT: vector<4xf32>
+// CHECK: llvm.load {{.+}} {alignment = 16 : i64} : !llvm.ptr<3> -> vector<4xi32>
 // CHECK: arith.select
 // CHECK: arith.ori {{.+}} : i32
 // CHECK: llvm.bitcast {{.+}} : i32 to vector<2xf16>
@@ -117,14 +124,18 @@ memref.global "private" constant @gemv_scales : memref<2x8xf32> = dense<0.5>
 // with zero points, a bias, 20 columns (two tiles, padded to 32, both in
 // one warp above 8 rows), K = 256 in groups of 32: the default 2 code loads
 // per tile and step make 2 steps of 128 K (4 groups each), one per warp,
-// 8 K tiles x 2 column tiles x 2 row tiles = 32 mmas per step; only rows
-// < 12 and columns < 20 are written.
+// 8 K tiles x 2 column tiles x 2 row tiles = 32 mmas per step; the
+// activations (12 rows of 2 x 256 + 64 bytes) come from shared memory, one
+// 128-bit load per 2 K tiles and row tile; only rows < 12 and columns < 20
+// are written.
 // CHECK-LABEL: func @gemv_asym_bias
-// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c1{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c64{{.*}}, {{.+}}) workgroup({{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>)
+// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c1{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c64{{.*}}, {{.+}}) workgroup({{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>, {{.+}} : memref<6912xi8, #gpu.address_space<workgroup>>)
 // CHECK: arith.cmpi ult, %{{.+}}, %c12_i64
+// CHECK: nvvm.bar.warp.sync
 // CHECK: scf.for
-// CHECK-COUNT-4: llvm.load {{.+}} -> vector<4xi32>
+// CHECK-COUNT-4: llvm.load {{.+}} !llvm.ptr<1> -> vector<4xi32>
 // CHECK-COUNT-8: llvm.load {{.+}} -> vector<2xi32>
+// CHECK-COUNT-8: llvm.load {{.+}} !llvm.ptr<3> -> vector<4xi32>
 // CHECK-COUNT-32: nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
 // CHECK: gpu.barrier
@@ -146,10 +157,10 @@ memref.global "private" constant @asym_zeros : memref<8x20xi32> = dense<3>
 // one group) per step: 64 columns are 2 blocks of 4 warps, each warp one
 // of the 4 steps over K = 256.
 // SHAPE-LABEL: func @gemv_shape
-// SHAPE: gpu.launch blocks({{.+}}) in ({{.+}} = %c2{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c128{{.*}}, {{.+}}) workgroup({{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>)
+// SHAPE: gpu.launch blocks({{.+}}) in ({{.+}} = %c2{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c128{{.*}}, {{.+}}) workgroup({{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>, {{.+}} : memref<1152xi8, #gpu.address_space<workgroup>>)
 // SHAPE: scf.for
-// SHAPE-COUNT-2: llvm.load {{.+}} -> vector<4xi32>
-// SHAPE-NOT: llvm.load {{.+}} -> vector<4xi32>
+// SHAPE-COUNT-2: llvm.load {{.+}} !llvm.ptr<1> -> vector<4xi32>
+// SHAPE-NOT: llvm.load {{.+}} !llvm.ptr<1> -> vector<4xi32>
 // SHAPE: scf.yield
 func.func @gemv_shape(%x: memref<2x256xf32>, %out: memref<2x64xf32>) {
   %s = memref.get_global @shape_scales : memref<4x64xf32>
@@ -183,6 +194,27 @@ func.func @gemv_fits(%x: memref<1x512xf32>, %out: memref<1x8448xf32>) {
   return
 }
 memref.global "private" constant @fits_scales : memref<8x8448xf32> = dense<0.5>
+
+// -----
+
+// Eight rows of K = 4096 (8 x 8256 bytes of f16 rows) exceed the 48 KB of
+// static shared memory: the steps load their float4 activations from
+// global memory (4 K tiles x 4 float4 per step of 256 K) and nothing is
+// staged.
+// CHECK-LABEL: func @gemv_global_activations
+// CHECK: gpu.launch {{.+}} workgroup({{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>) {
+// CHECK-NOT: nvvm.bar.warp.sync
+// CHECK: scf.for
+// CHECK-COUNT-16: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK-NOT: !llvm.ptr<3>
+// CHECK: scf.yield
+func.func @gemv_global_activations(%x: memref<8x4096xf32>, %out: memref<8x16xf32>) {
+  %s = memref.get_global @global_scales : memref<32x16xf32>
+  %w = q.weight_constant dense<-7> : tensor<32768xi8> -> !q.weight<4096x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 128, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<8x4096xf32>, !q.weight<4096x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 128, symmetric = true>, packed_k>, memref<32x16xf32>, memref<8x16xf32>) -> ()
+  return
+}
+memref.global "private" constant @global_scales : memref<32x16xf32> = dense<0.5>
 
 // -----
 
