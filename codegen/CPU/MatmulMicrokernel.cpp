@@ -32,11 +32,88 @@ struct MatmulShape {
   Value a, b, c;
   bool batched = false;
   int64_t m = 0, n = 0, k = 0, batch = 1;
+  /// > 0: B is packed panel-major (qcc-cpu-pack-matmul-weights):
+  /// B[k, n] is at b[n / packedPanel, k, n % packedPanel].
+  int64_t packedPanel = 0;
 };
+
+/// The product of a packed weight: a linalg.generic with the maps
+/// (m, n, k) -> (m, k), (n floordiv P, k, n mod P), (m, n), iterators
+/// parallel, parallel, reduction, and the body C + A * B, on static
+/// identity-layout f32 memrefs.
+static std::optional<MatmulShape> matchPackedMatmul(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !op.hasPureBufferSemantics() || op.getNumLoops() != 3)
+    return std::nullopt;
+  auto iterators = op.getIteratorTypesArray();
+  if (iterators[0] != utils::IteratorType::parallel ||
+      iterators[1] != utils::IteratorType::parallel ||
+      iterators[2] != utils::IteratorType::reduction)
+    return std::nullopt;
+  MLIRContext *ctx = op->getContext();
+  AffineMap bMap = op.getIndexingMapsArray()[1];
+  if (bMap.getNumResults() != 3)
+    return std::nullopt;
+  auto div = dyn_cast<AffineBinaryOpExpr>(bMap.getResult(0));
+  if (!div || div.getKind() != AffineExprKind::FloorDiv)
+    return std::nullopt;
+  auto panelExpr = dyn_cast<AffineConstantExpr>(div.getRHS());
+  if (!panelExpr || panelExpr.getValue() <= 0)
+    return std::nullopt;
+  int64_t panel = panelExpr.getValue();
+  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+             k = getAffineDimExpr(2, ctx);
+  SmallVector<AffineMap> expected = {
+      AffineMap::get(3, 0, {m, k}, ctx),
+      AffineMap::get(3, 0, {n.floorDiv(panel), k, n % panel}, ctx),
+      AffineMap::get(3, 0, {m, n}, ctx)};
+  if (op.getIndexingMapsArray() != ArrayRef<AffineMap>(expected))
+    return std::nullopt;
+  // The body: yield(addf(c, mulf(a, b))) (either operand order).
+  Block &body = op->getRegion(0).front();
+  if (body.getOperations().size() != 3)
+    return std::nullopt;
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return std::nullopt;
+  Value acc = body.getArgument(2);
+  Value prod = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+  auto mul = prod.getDefiningOp<arith::MulFOp>();
+  if (!mul || (add.getLhs() != acc && add.getRhs() != acc))
+    return std::nullopt;
+  Value x = body.getArgument(0), y = body.getArgument(1);
+  if (!((mul.getLhs() == x && mul.getRhs() == y) ||
+        (mul.getLhs() == y && mul.getRhs() == x)))
+    return std::nullopt;
+  MatmulShape shape;
+  shape.a = op.getDpsInputs()[0];
+  shape.b = op.getDpsInputs()[1];
+  shape.c = op.getDpsInits()[0];
+  for (Value v : {shape.a, shape.b, shape.c}) {
+    auto type = dyn_cast<MemRefType>(v.getType());
+    if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
+        !type.getElementType().isF32())
+      return std::nullopt;
+  }
+  ArrayRef<int64_t> aShape = cast<MemRefType>(shape.a.getType()).getShape();
+  ArrayRef<int64_t> bShape = cast<MemRefType>(shape.b.getType()).getShape();
+  ArrayRef<int64_t> cShape = cast<MemRefType>(shape.c.getType()).getShape();
+  shape.m = cShape[0];
+  shape.n = cShape[1];
+  shape.k = aShape[1];
+  if (aShape[0] != shape.m || bShape[1] != shape.k || bShape[2] != panel ||
+      bShape[0] * panel < shape.n)
+    return std::nullopt;
+  shape.packedPanel = panel;
+  return shape;
+}
 
 /// Accepts statically shaped, identity-layout f32 memrefs with the canonical
 /// indexing maps; anything else stays with the generic lowering.
 static std::optional<MatmulShape> matchMatmul(linalg::LinalgOp op) {
+  if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
+    return matchPackedMatmul(generic);
   bool batched = isa<linalg::BatchMatmulOp>(op);
   if (!batched && !isa<linalg::MatmulOp>(op))
     return std::nullopt;
@@ -502,6 +579,16 @@ private:
         init.push_back(
             loadVector(s.c, indices(batchIdx, rowIdx[r], colIdx[v]), mask));
 
+    // A packed B: the panel and the column in it of each vector (a vector
+    // never straddles two panels: panels are whole vectors wide).
+    SmallVector<Value> bPanel, bColumn;
+    if (s.packedPanel)
+      for (int64_t v = 0; v < vectors; ++v) {
+        bPanel.push_back(
+            arith::DivUIOp::create(b, loc, colIdx[v], index(s.packedPanel)));
+        bColumn.push_back(
+            arith::RemUIOp::create(b, loc, colIdx[v], index(s.packedPanel)));
+      }
     auto kLoop = scf::ForOp::create(b, loc, index(0), index(s.k), index(1),
                                     init);
     {
@@ -510,7 +597,11 @@ private:
       Value k = kLoop.getInductionVar();
       SmallVector<Value> bVecs;
       for (int64_t v = 0; v < vectors; ++v)
-        bVecs.push_back(loadVector(s.b, indices(batchIdx, k, colIdx[v]), mask));
+        bVecs.push_back(loadVector(
+            s.b,
+            s.packedPanel ? SmallVector<Value>{bPanel[v], k, bColumn[v]}
+                          : indices(batchIdx, k, colIdx[v]),
+            mask));
       SmallVector<Value> next;
       for (int64_t r = 0; r < rows; ++r) {
         Value a = memref::LoadOp::create(b, loc, s.a,
@@ -554,9 +645,13 @@ struct CpuMatmulMicrokernelPass
         work.push_back({op, *shape});
     });
     for (auto &[op, shape] : work) {
+      // A packed panel must hold whole vectors; otherwise the generic
+      // lowering runs it.
+      if (shape.packedPanel && shape.packedPanel % vectorWidth != 0)
+        continue;
       OpBuilder builder(op);
-      if (!shape.batched && shape.m <= kGemvMaxRows && rows == 0 &&
-          vectorsPerRow == 0) {
+      if (!shape.batched && !shape.packedPanel && shape.m <= kGemvMaxRows &&
+          rows == 0 && vectorsPerRow == 0) {
         auto [units, perUnit] = gemvUnits(shape, parallelMinFmas);
         MicrokernelEmitter(builder, op.getLoc(), shape, vectorWidth)
             .emitGemv(units, perUnit);

@@ -33,6 +33,60 @@ func.func @batch_matmul(%a: memref<2x6x16xf32>, %b: memref<2x16x32xf32>, %c: mem
 
 // -----
 
+// A weight packed by qcc-cpu-pack-matmul-weights (panels of 48 columns):
+// the same blocks, B read at [col / 48, k, col % 48]; never the GEMV form.
+// CHECK-LABEL: func @packed
+// CHECK-NOT: linalg.generic
+// CHECK: %[[P:.+]] = arith.divui %{{.+}}, %{{.+}} : index
+// CHECK: %[[J:.+]] = arith.remui %{{.+}}, %{{.+}} : index
+// CHECK: scf.for %[[K:.+]] = {{.+}} iter_args(
+// CHECK: vector.load %{{.+}}[%[[P]], %[[K]], %[[J]]] : memref<2x4x48xf32>, vector<16xf32>
+// CHECK: vector.maskedload %{{.+}} : memref<2x4x48xf32>
+// GEMV-LABEL: func @packed
+// GEMV-NOT: linalg.generic
+// GEMV: arith.divui
+// GEMV: vector.load %{{.+}} : memref<2x4x48xf32>, vector<16xf32>
+#pa = affine_map<(m, n, k) -> (m, k)>
+#pb = affine_map<(m, n, k) -> (n floordiv 48, k, n mod 48)>
+#pc = affine_map<(m, n, k) -> (m, n)>
+func.func @packed(%a: memref<2x4xf32>, %b: memref<2x4x48xf32>, %c: memref<2x50xf32>) {
+  linalg.generic {indexing_maps = [#pa, #pb, #pc], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<2x4xf32>, memref<2x4x48xf32>) outs(%c : memref<2x50xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Not the packed product: a subtraction, or a map other than floordiv/mod
+// by the same panel, stays a linalg.generic.
+// CHECK-LABEL: func @not_packed
+// CHECK-COUNT-2: linalg.generic
+#pa = affine_map<(m, n, k) -> (m, k)>
+#pb = affine_map<(m, n, k) -> (n floordiv 48, k, n mod 48)>
+#pc = affine_map<(m, n, k) -> (m, n)>
+#qb = affine_map<(m, n, k) -> (n floordiv 48, k, n mod 32)>
+func.func @not_packed(%a: memref<2x4xf32>, %b: memref<2x4x48xf32>, %c: memref<2x50xf32>) {
+  linalg.generic {indexing_maps = [#pa, #pb, #pc], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<2x4xf32>, memref<2x4x48xf32>) outs(%c : memref<2x50xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.subf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#pa, #qb, #pc], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : memref<2x4xf32>, memref<2x4x48xf32>) outs(%c : memref<2x50xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // Tensors, integer matmuls and dynamic shapes are left to other lowerings.
 // CHECK-LABEL: func @untouched
 // CHECK: linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<4x4xf32>

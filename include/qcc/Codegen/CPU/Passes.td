@@ -55,6 +55,33 @@ def CpuMatmulMicrokernel
                            "mlir::memref::MemRefDialect"];
 }
 
+def CpuPackMatmulWeights
+    : Pass<"qcc-cpu-pack-matmul-weights", "mlir::func::FuncOp"> {
+  let summary = "Store constant f32 matmul weights panel by panel";
+  let description = [{
+    Rewrites `linalg.matmul` on static f32 tensors whose B operand is a
+    constant [K, N] used only there, and whose A has at least `min-rows`
+    rows, into a `linalg.generic` reading a packed copy of B:
+    Bp[n floordiv panel, k, n mod panel] = B[k, n] (the last panel padded
+    with zeros). The register-blocked microkernel then walks each column
+    panel of B as one contiguous block instead of a few cache lines every
+    row of B (qcc-cpu-matmul-microkernel recognizes the packed form; the
+    generic lowering runs it too). Products with fewer rows keep the
+    row-major weight, which the GEMV form streams row by row. Runs before
+    the weights are externalized.
+  }];
+  let options = [
+    Option<"panel", "panel", "int64_t", /*default=*/"48",
+           "Columns per packed panel (the microkernel's block width: 3 x 16 "
+           "lanes with AVX-512)">,
+    Option<"minRows", "min-rows", "int64_t", /*default=*/"8",
+           "Rows of A from which a weight is packed (the microkernel's full "
+           "block height)">
+  ];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def CpuLowerStridedCopies
     : Pass<"qcc-cpu-lower-strided-copies", "mlir::func::FuncOp"> {
   let summary = "Turn memref.copy between strided buffers into loops";
