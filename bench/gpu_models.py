@@ -321,9 +321,88 @@ def pack(a) -> int:
 
 
 # ----------------------------------------------------------------------------- device: run
+def host_runner(rt, model, man):
+    """fn({input: array}) -> {output: array} through qcc_model_run (host buffers; outputs
+    poisoned with NaN first)."""
+    from bench_gpu import Tensor, np_dtype, tensor_of
+    specs_in, specs_out = man["inputs"], man["outputs"]
+
+    def host_run(feeds):
+        ins_np = [np.ascontiguousarray(feeds[s["name"]], np_dtype(s["dtype"])) for s in specs_in]
+        outs_np = [np.full(s["shape"], np.nan, np_dtype(s["dtype"])) for s in specs_out]
+        ins = (Tensor * len(ins_np))(*[tensor_of(x, s["dtype"]) for x, s in zip(ins_np, specs_in)])
+        outs = (Tensor * len(outs_np))(*[tensor_of(x, s["dtype"])
+                                         for x, s in zip(outs_np, specs_out)])
+        rt.check(rt.lib.qcc_model_run(model, ins, len(ins_np), outs, len(outs_np)))
+        return {s["name"]: x for s, x in zip(specs_out, outs_np)}
+    return host_run
+
+
+def device_ab(a) -> int:
+    """Two compilers' artifacts of each case (--dir: A, --dir-b: B, e.g. before and after a
+    codegen change): launches per forward (plan), whether B's outputs on every quality input
+    are bit-identical to A's, and forward latency of each (CUDA graph replay and eager), the
+    two alternating call by call, median of --reps."""
+    import torch
+    from bench_gpu import Runtime, Timer, np_dtype
+    rt = Runtime(a.runtime)
+    timer = Timer(torch, a.reps, a.warmup)
+    result = {}
+    for case in select(a.k):
+        dirs = {"A": Path(a.dir) / case, "B": Path(a.dir_b) / case}
+        if not all((d / "model.json").exists() for d in dirs.values()):
+            continue
+        meta = json.loads((dirs["A"] / "meta.json").read_text())
+        row, models, fns, outs = {}, [], {}, {}
+        feeds = dict(np.load(dirs["A"] / "inputs.npz"))
+        for key, d in dirs.items():
+            man = json.loads((d / "model.json").read_text())
+            plan = json.loads((d / "model.plan.json").read_text())
+            row[f"{key} launches"] = sum(c["op"] == "launch" for c in plan["commands"])
+            row[f"{key} copies"] = sum(c["op"] == "copy" for c in plan["commands"])
+            model = rt.load(str(d / "model"))
+            os.environ["QCC_CUDA_GRAPHS"] = "0"
+            try:
+                eager = rt.load(str(d / "model"))
+            finally:
+                del os.environ["QCC_CUDA_GRAPHS"]
+            models += [model, eager]
+            names = [s["name"] for s in man["inputs"]]
+            outs[key] = run_samples(host_runner(rt, model, man), meta["kind"], feeds, names)
+            first = [torch.from_numpy(np.ascontiguousarray(feeds[s["name"]][0],
+                                                           np_dtype(s["dtype"]))).cuda()
+                     for s in man["inputs"]]
+            res = [torch.empty(s["shape"], dtype=torch.float32, device="cuda")
+                   for s in man["outputs"]]
+            ptrs = ((ctypes.c_void_p * len(first))(*[t.data_ptr() for t in first]),
+                    (ctypes.c_void_p * len(res))(*[t.data_ptr() for t in res]), first, res)
+
+            def call(m, p=ptrs):
+                return lambda: rt.check(rt.lib.qcc_model_run_device(
+                    m, p[0], len(p[2]), p[1], len(p[3]),
+                    ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)))
+            fns[key] = call(model)
+            fns[f"{key} eager"] = call(eager)
+        row["identical"] = all(np.array_equal(outs["A"][k], outs["B"][k], equal_nan=True)
+                               for k in outs["A"])
+        row["max_abs_diff"] = max(float(np.max(np.abs(outs["A"][k].astype(np.float64) -
+                                                      outs["B"][k].astype(np.float64))))
+                                  for k in outs["A"])
+        row["times_ms"] = timer.time(fns)
+        row["times2_ms"] = timer.time(fns)  # the same again: run-to-run spread
+        for m in models:
+            rt.lib.qcc_model_release(m)
+        result[case] = row
+        print(case, json.dumps(row), flush=True)
+    Path(a.out).mkdir(parents=True, exist_ok=True)
+    (Path(a.out) / "gpu_ab.json").write_text(json.dumps(
+        {"device": torch.cuda.get_device_name(0), "reps": a.reps, "cases": result}, indent=1))
+    return 0
+
+
 def device_run(a) -> int:
     import torch
-    from bench_gpu import Runtime, Tensor, Timer, np_dtype, tensor_of
+    from bench_gpu import Runtime, Timer, np_dtype
     from onnx_torch import OnnxTorch, random_like_shapes
     rt = Runtime(a.runtime)
     timer = Timer(torch, a.reps, a.warmup)
@@ -349,17 +428,7 @@ def device_run(a) -> int:
             models.append(model)
             row["load_ms"] = (time.perf_counter() - t0) * 1e3
             specs_in, specs_out = man["inputs"], man["outputs"]
-
-            def host_run(feeds):
-                ins_np = [np.ascontiguousarray(feeds[s["name"]], np_dtype(s["dtype"]))
-                          for s in specs_in]
-                outs_np = [np.full(s["shape"], np.nan, np_dtype(s["dtype"])) for s in specs_out]
-                ins = (Tensor * len(ins_np))(*[tensor_of(x, s["dtype"])
-                                               for x, s in zip(ins_np, specs_in)])
-                outs = (Tensor * len(outs_np))(*[tensor_of(x, s["dtype"])
-                                                 for x, s in zip(outs_np, specs_out)])
-                rt.check(rt.lib.qcc_model_run(model, ins, len(ins_np), outs, len(outs_np)))
-                return {s["name"]: x for s, x in zip(specs_out, outs_np)}
+            host_run = host_runner(rt, model, man)
 
             feeds = dict(np.load(folder / "inputs.npz"))
             names = [s["name"] for s in specs_in]
@@ -644,12 +713,21 @@ def main() -> int:
     r.add_argument("-k", default="")
     r.add_argument("--reps", type=int, default=30)
     r.add_argument("--warmup", type=int, default=3)
+    b = sub.add_parser("ab", help="(device) two compilers' artifacts: outputs and latency")
+    b.add_argument("--dir", required=True, help="artifacts A (e.g. before)")
+    b.add_argument("--dir-b", required=True, help="artifacts B (e.g. after)")
+    b.add_argument("--runtime", required=True)
+    b.add_argument("--out", required=True)
+    b.add_argument("-k", default="")
+    b.add_argument("--reps", type=int, default=100)
+    b.add_argument("--warmup", type=int, default=5)
     o = sub.add_parser("report")
     o.add_argument("fetched", nargs="+", help="folders of fetched device files")
     o.add_argument("--out", default=str(ROOT / "build-gpu"))
     o.add_argument("--update", action="store_true")
     a = ap.parse_args()
-    return {"prepare": prepare, "pack": pack, "run": device_run, "report": report}[a.cmd](a)
+    return {"prepare": prepare, "pack": pack, "run": device_run, "ab": device_ab,
+            "report": report}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,16 @@
 // numbers stay the same): the accumulator's initial value, when a fill (a
 // loop over the same rows storing a constant at the accumulator's indices)
 // or a copy of a whole other buffer comes right before, is that constant or
-// that buffer's element; loops right after over the same rows that write
-// only at the accumulator's indices (of it or of other fresh buffers), e.g.
-// ReduceMean's division by N, run in lane 0 after its store.
+// that buffer's element (the constant when that buffer is a fresh one only
+// filled with a constant and copied from: the shared zero accumulator of
+// Softmax, LayerNorm and RMSNorm; the fill goes with its last copy); loops
+// right after over the same rows (unit dimensions aside) that write one
+// element per row of the accumulator or of fresh buffers, and read what they
+// wrote at that element (directly or through an expand_shape adding unit
+// dimensions), e.g. ReduceMean's division by N and RMSNorm's
+// 1 / sqrt(mean + eps) on the [.., 1] view, run in lane 0 after its store
+// (fresh buffers and views allocated between them move before the
+// reduction).
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +40,9 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
+
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 #include <limits>
 
@@ -167,9 +177,29 @@ Value rootOf(Value v) {
   return v;
 }
 
-/// Whether two scf.parallel loops have the same bounds and steps.
-bool sameDomain(scf::ParallelOp a, scf::ParallelOp b) {
-  if (a.getNumLoops() != b.getNumLoops())
+/// Whether dimension `d` of `par` runs once (0 to 1 step 1).
+bool isUnitDim(scf::ParallelOp par, unsigned d) {
+  std::optional<int64_t> lb = getConstantIntValue(par.getLowerBound()[d]),
+                         ub = getConstantIntValue(par.getUpperBound()[d]),
+                         st = getConstantIntValue(par.getStep()[d]);
+  return lb && ub && st && *lb == 0 && *ub == 1 && *st == 1;
+}
+
+/// The dimensions of `par` that run more than once ("rows"), in order.
+SmallVector<unsigned> rowDims(scf::ParallelOp par) {
+  SmallVector<unsigned> dims;
+  for (unsigned d = 0; d < par.getNumLoops(); ++d)
+    if (!isUnitDim(par, d))
+      dims.push_back(d);
+  return dims;
+}
+
+/// Whether two scf.parallel loops run over the same points once their unit
+/// dimensions are left out: same bounds and steps of the other dimensions,
+/// in order.
+bool sameRows(scf::ParallelOp a, scf::ParallelOp b) {
+  SmallVector<unsigned> da = rowDims(a), db = rowDims(b);
+  if (da.size() != db.size())
     return false;
   auto same = [](Value x, Value y) {
     if (x == y)
@@ -178,40 +208,82 @@ bool sameDomain(scf::ParallelOp a, scf::ParallelOp b) {
                            cy = getConstantIntValue(y);
     return cx && cy && *cx == *cy;
   };
-  for (unsigned i = 0; i < a.getNumLoops(); ++i)
-    if (!same(a.getLowerBound()[i], b.getLowerBound()[i]) ||
-        !same(a.getUpperBound()[i], b.getUpperBound()[i]) ||
-        !same(a.getStep()[i], b.getStep()[i]))
+  for (auto [x, y] : llvm::zip(da, db))
+    if (!same(a.getLowerBound()[x], b.getLowerBound()[y]) ||
+        !same(a.getUpperBound()[x], b.getUpperBound()[y]) ||
+        !same(a.getStep()[x], b.getStep()[y]))
       return false;
   return true;
 }
 
-/// Whether `indices`, used in loop `other` (same domain as `par`), are the
-/// accumulator's indices in `par`: its induction variables in the same
-/// positions, or equal constants.
-bool sameIndices(ValueRange indices, scf::ParallelOp other,
-                 ValueRange accIndices, scf::ParallelOp par) {
-  if (indices.size() != accIndices.size())
-    return false;
-  SmallVector<Value> otherIvs = llvm::to_vector(other.getInductionVars());
-  SmallVector<Value> parIvs = llvm::to_vector(par.getInductionVars());
-  for (auto [x, y] : llvm::zip(indices, accIndices)) {
-    auto xi = llvm::find(otherIvs, x);
-    auto yi = llvm::find(parIvs, y);
-    bool xIv = xi != otherIvs.end(), yIv = yi != parIvs.end();
-    if (xIv != yIv)
-      return false;
-    if (xIv) {
-      if (xi - otherIvs.begin() != yi - parIvs.begin())
-        return false;
+/// An index of a load or store in a loop, in terms every loop over the same
+/// rows shares: the induction variable of the loop's `row`-th row dimension
+/// (row >= 0), or the constant `value` (a unit dimension's variable is 0).
+struct RowIndex {
+  int64_t row = -1;
+  int64_t value = 0;
+  bool operator==(const RowIndex &o) const {
+    return row == o.row && (row >= 0 || value == o.value);
+  }
+};
+using RowIndices = SmallVector<RowIndex, 4>;
+
+std::optional<RowIndices> rowIndices(ValueRange indices, scf::ParallelOp loop) {
+  SmallVector<unsigned> rows = rowDims(loop);
+  RowIndices out;
+  for (Value v : indices) {
+    auto ivs = loop.getInductionVars();
+    auto it = llvm::find(ivs, v);
+    if (it != ivs.end()) {
+      unsigned d = it - ivs.begin();
+      auto r = llvm::find(rows, d);
+      out.push_back(r == rows.end() ? RowIndex{-1, 0}
+                                    : RowIndex{r - rows.begin(), 0});
       continue;
     }
-    std::optional<int64_t> cx = getConstantIntValue(x),
-                           cy = getConstantIntValue(y);
-    if (!cx || !cy || *cx != *cy)
-      return false;
+    std::optional<int64_t> c = getConstantIntValue(v);
+    if (!c)
+      return std::nullopt;
+    out.push_back(RowIndex{-1, *c});
   }
-  return true;
+  return out;
+}
+
+/// Whether `indices`, used in loop `other` (over the same rows as `par`),
+/// name the same element as `accIndices` in `par`.
+bool sameIndices(ValueRange indices, scf::ParallelOp other,
+                 ValueRange accIndices, scf::ParallelOp par) {
+  std::optional<RowIndices> x = rowIndices(indices, other),
+                            y = rowIndices(accIndices, par);
+  return x && y && *x == *y;
+}
+
+/// The indices into the source of `view` (an expand_shape) that a load of
+/// `view` at `indices` in `loop` reads, when each reassociation group has at
+/// most one dimension longer than 1 (the others are indexed at 0).
+std::optional<RowIndices> collapsedRowIndices(memref::ExpandShapeOp view,
+                                              ValueRange indices,
+                                              scf::ParallelOp loop) {
+  std::optional<RowIndices> idx = rowIndices(indices, loop);
+  ArrayRef<int64_t> shape = view.getResultType().getShape();
+  if (!idx)
+    return std::nullopt;
+  RowIndices out;
+  for (const ReassociationIndices &group : view.getReassociationIndices()) {
+    std::optional<RowIndex> kept;
+    for (int64_t d : group) {
+      if (shape[d] == 1) {
+        if (!((*idx)[d] == RowIndex{-1, 0}))
+          return std::nullopt;
+        continue;
+      }
+      if (kept || ShapedType::isDynamic(shape[d]))
+        return std::nullopt;
+      kept = (*idx)[d];
+    }
+    out.push_back(kept ? *kept : RowIndex{-1, 0});
+  }
+  return out;
 }
 
 /// Whether the reduction stores every element of its accumulator: indices
@@ -232,13 +304,58 @@ bool coversAccumulator(scf::ParallelOp par, Reduction r) {
   return true;
 }
 
+/// The constant every element of `buffer` holds at `copy`, when `buffer`
+/// is a fresh allocation whose only writer is `fill` (a loop before `copy`
+/// storing one constant at its induction variables over its whole static
+/// shape) and whose other users are copies out of it.
+Value filledConstant(Value buffer, memref::CopyOp copy,
+                     scf::ParallelOp &fill) {
+  auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+  if (!alloc || !alloc.getType().hasStaticShape())
+    return {};
+  memref::StoreOp store;
+  for (Operation *user : buffer.getUsers()) {
+    if (auto c = dyn_cast<memref::CopyOp>(user)) {
+      if (c.getSource() != buffer)
+        return {};
+      continue;
+    }
+    auto s = dyn_cast<memref::StoreOp>(user);
+    if (!s || store)
+      return {};
+    store = s;
+  }
+  if (!store || store.getMemRef() != buffer ||
+      !matchPattern(store.getValueToStore(), m_Constant()))
+    return {};
+  fill = dyn_cast<scf::ParallelOp>(store->getParentOp());
+  if (!fill || fill.getNumReductions() != 0 ||
+      fill->getBlock() != copy->getBlock() || !fill->isBeforeInBlock(copy) ||
+      &fill.getBody()->front() != store.getOperation() ||
+      store->getNextNode() != fill.getBody()->getTerminator())
+    return {};
+  ArrayRef<int64_t> shape = alloc.getType().getShape();
+  if (fill.getNumLoops() != shape.size())
+    return {};
+  for (unsigned d = 0; d < shape.size(); ++d) {
+    std::optional<int64_t> lb = getConstantIntValue(fill.getLowerBound()[d]),
+                           ub = getConstantIntValue(fill.getUpperBound()[d]),
+                           st = getConstantIntValue(fill.getStep()[d]);
+    if (store.getIndices()[d] != fill.getInductionVars()[d] || !lb || !ub ||
+        !st || *lb != 0 || *st != 1 || *ub != shape[d])
+      return {};
+  }
+  return store.getValueToStore();
+}
+
 /// What the accumulator holds before the reduction, when the op right
 /// before `par` sets it: a fill over the same rows storing a constant at its
 /// indices (returns the constant), or a copy of a whole distinct buffer the
-/// reduction then overwrites entirely (returns the buffer). `setter` is that
-/// op, which the fold erases.
-Value initBefore(scf::ParallelOp par, Reduction r,
-                 Operation *&setter) {
+/// reduction then overwrites entirely (returns the buffer, or the constant
+/// the buffer was filled with: `sharedFill` is then that buffer's fill,
+/// which goes with its last copy). `setter` is the op the fold erases.
+Value initBefore(scf::ParallelOp par, Reduction r, Operation *&setter,
+                 scf::ParallelOp &sharedFill) {
   Operation *prev = par->getPrevNode();
   Value acc = r.store.getMemRef();
   if (auto copy = dyn_cast_or_null<memref::CopyOp>(prev)) {
@@ -246,10 +363,12 @@ Value initBefore(scf::ParallelOp par, Reduction r,
         rootOf(copy.getSource()) == rootOf(acc) || !coversAccumulator(par, r))
       return {};
     setter = copy;
+    if (Value c = filledConstant(copy.getSource(), copy, sharedFill))
+      return c;
     return copy.getSource();
   }
   auto fill = dyn_cast_or_null<scf::ParallelOp>(prev);
-  if (!fill || fill.getNumReductions() != 0 || !sameDomain(fill, par))
+  if (!fill || fill.getNumReductions() != 0 || !sameRows(fill, par))
     return {};
   Block *body = fill.getBody();
   auto store = dyn_cast<memref::StoreOp>(body->front());
@@ -262,36 +381,77 @@ Value initBefore(scf::ParallelOp par, Reduction r,
   return store.getValueToStore();
 }
 
+/// Ops between folded loops that move before the reduction: allocations of
+/// a static shape and views (their operands come from before the reduction
+/// or from ops moved with them).
+bool canHoist(Operation *op, scf::ParallelOp par,
+              const llvm::SmallPtrSetImpl<Operation *> &moved) {
+  if (auto alloc = dyn_cast<memref::AllocOp>(op))
+    return op->getNumOperands() == 0 && alloc.getType().hasStaticShape();
+  if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp, arith::ConstantOp>(
+          op))
+    return false;
+  for (Value v : op->getOperands()) {
+    Operation *def = v.getDefiningOp();
+    if (def && def->getBlock() == par->getBlock() &&
+        par->isBeforeInBlock(def) && !moved.contains(def))
+      return false;
+  }
+  return true;
+}
+
 /// Parallel loops right after `par` over the same rows that run in lane 0
-/// after the reduction's store: each stores once, at the accumulator's
-/// indices, to the accumulator or to a fresh buffer the reduction does not
-/// read; reads of any buffer written here are at those indices; other reads
-/// are of buffers or arguments that are not views of one written here.
-SmallVector<scf::ParallelOp> epilogueAfter(scf::ParallelOp par,
-                                           Reduction r) {
+/// after the reduction's store: each stores once per row, to the
+/// accumulator at its indices or to a fresh buffer the reduction does not
+/// read, at indices that name one element per row; reads of any buffer
+/// written here are of the element this row wrote (directly or through an
+/// expand_shape); other reads are of buffers or arguments that are not
+/// views of one written here. `hoist` receives the allocations and views
+/// between them, which move before the reduction.
+SmallVector<scf::ParallelOp> epilogueAfter(scf::ParallelOp par, Reduction r,
+                                           SmallVector<Operation *> &hoist) {
   SmallVector<scf::ParallelOp> loops;
-  ValueRange accIndices = r.store.getIndices();
   llvm::SmallPtrSet<Value, 4> read;  // roots the reduction loop reads
   r.loop.walk([&](memref::LoadOp load) {
     read.insert(rootOf(load.getMemRef()));
   });
-  llvm::SmallPtrSet<Value, 4> written{r.store.getMemRef()};
+  // Written buffers and the element of each that a row writes.
+  std::optional<RowIndices> accAt = rowIndices(r.store.getIndices(), par);
+  if (!accAt)
+    return loops;
+  llvm::DenseMap<Value, RowIndices> written;
+  written[r.store.getMemRef()] = *accAt;
   llvm::SmallPtrSet<Value, 4> writtenRoots{rootOf(r.store.getMemRef())};
+  SmallVector<Operation *> pending;
+  llvm::SmallPtrSet<Operation *, 8> moved;
+  unsigned numRows = rowDims(par).size();
   for (Operation *next = par->getNextNode(); next;
        next = next->getNextNode()) {
+    if (canHoist(next, par, moved)) {
+      pending.push_back(next);
+      moved.insert(next);
+      continue;
+    }
     auto loop = dyn_cast<scf::ParallelOp>(next);
-    if (!loop || loop.getNumReductions() != 0 || !sameDomain(loop, par))
+    if (!loop || loop.getNumReductions() != 0 || !sameRows(loop, par))
       break;
     memref::StoreOp store;
     bool ok = true;
     for (Operation &op : loop.getBody()->without_terminator()) {
       if (auto load = dyn_cast<memref::LoadOp>(op)) {
         Value m = load.getMemRef();
-        if (written.contains(m))
-          ok &= sameIndices(load.getIndices(), loop, accIndices, par);
-        else
+        auto view = m.getDefiningOp<memref::ExpandShapeOp>();
+        if (written.count(m)) {
+          std::optional<RowIndices> at = rowIndices(load.getIndices(), loop);
+          ok &= at && *at == written[m];
+        } else if (view && written.count(view.getSrc())) {
+          std::optional<RowIndices> at =
+              collapsedRowIndices(view, load.getIndices(), loop);
+          ok &= at && *at == written[view.getSrc()];
+        } else {
           ok &= !writtenRoots.contains(rootOf(m)) &&
                 (m.getDefiningOp<memref::AllocOp>() || isa<BlockArgument>(m));
+        }
         continue;
       }
       if (auto st = dyn_cast<memref::StoreOp>(op)) {
@@ -301,16 +461,34 @@ SmallVector<scf::ParallelOp> epilogueAfter(scf::ParallelOp par,
       }
       ok &= isPure(&op) && op.getNumRegions() == 0;
     }
-    if (!ok || !store ||
-        !sameIndices(store.getIndices(), loop, accIndices, par))
+    if (!ok || !store)
+      break;
+    std::optional<RowIndices> at = rowIndices(store.getIndices(), loop);
+    if (!at)
       break;
     Value target = store.getMemRef();
-    if (!written.contains(target) &&
-        (!target.getDefiningOp<memref::AllocOp>() || read.contains(target) ||
-         writtenRoots.contains(target)))
-      break;
-    written.insert(target);
-    writtenRoots.insert(target);
+    if (written.count(target)) {
+      if (!(*at == written[target]))
+        break;
+    } else {
+      // A fresh buffer: one element per row (every row dimension once).
+      if (!target.getDefiningOp<memref::AllocOp>() || read.contains(target) ||
+          writtenRoots.contains(target))
+        break;
+      llvm::SmallBitVector seen(numRows);
+      for (const RowIndex &i : *at)
+        if (i.row >= 0) {
+          if (seen.test(i.row))
+            ok = false;
+          seen.set(i.row);
+        }
+      if (!ok || !seen.all())
+        break;
+      written[target] = *at;
+      writtenRoots.insert(target);
+    }
+    hoist.append(pending.begin(), pending.end());
+    pending.clear();
     loops.push_back(loop);
   }
   return loops;
@@ -326,8 +504,10 @@ Value combine(OpBuilder &b, Operation *combiner, unsigned accOperand,
 }
 
 void rewrite(scf::ParallelOp par, Reduction r, Value init,
-             ArrayRef<scf::ParallelOp> epilogue) {
+             ArrayRef<scf::ParallelOp> epilogue, ArrayRef<Operation *> hoist) {
   Location loc = par.getLoc();
+  for (Operation *op : hoist)
+    op->moveBefore(par);
   OpBuilder b(par);
   auto cst = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
@@ -395,16 +575,31 @@ void rewrite(scf::ParallelOp par, Reduction r, Value init,
                                                          : r.store.getMemRef();
   if (!init || source == init)
     init = memref::LoadOp::create(b, loc, source, r.store.getIndices());
+  else if (Operation *def = init.getDefiningOp();
+           def && isa_and_nonnull<scf::ParallelOp>(def->getParentOp()))
+    init = b.clone(*def)->getResult(0); // defined in a fill that goes
   Value total = combine(b, r.combiner, r.accOperand, init, partial);
   memref::StoreOp::create(b, loc, total, r.store.getMemRef(),
                           r.store.getIndices());
   // The loops folded after it, on this row, in lane 0.
-  SmallVector<Value> rows(body->getArguments().drop_back());
+  SmallVector<Value> rows;
+  for (unsigned d : rowDims(wide))
+    if (d + 1 < wide.getNumLoops())
+      rows.push_back(body->getArgument(d));
+  Value zero;
   for (scf::ParallelOp next : epilogue) {
     IRMapping map;
-    SmallVector<Value> ivs = llvm::to_vector(next.getInductionVars());
-    for (auto [from, to] : llvm::zip(ivs, rows))
-      map.map(from, to);
+    SmallVector<unsigned> nextRows = rowDims(next);
+    for (unsigned d = 0; d < next.getNumLoops(); ++d) {
+      auto it = llvm::find(nextRows, d);
+      if (it != nextRows.end()) {
+        map.map(next.getInductionVars()[d], rows[it - nextRows.begin()]);
+        continue;
+      }
+      if (!zero)
+        zero = cst(0);
+      map.map(next.getInductionVars()[d], zero);
+    }
     for (Operation &op : next.getBody()->without_terminator())
       b.clone(op, map);
     next.erase();
@@ -438,29 +633,46 @@ struct GpuWarpReductionsPass
       Value init;
       Operation *setter = nullptr;
       SmallVector<scf::ParallelOp> epilogue;
+      SmallVector<Operation *> hoist;
     };
     SmallVector<Work> work;
     llvm::SmallPtrSet<Operation *, 8> taken;
+    llvm::SetVector<Operation *> sharedFills;
     for (auto par : func.getBody().getOps<scf::ParallelOp>()) {
       std::optional<Reduction> r = matchReduction(par, minElements);
       if (!r)
         continue;
-      Work w{par, *r, {}, nullptr, {}};
-      w.init = initBefore(par, *r, w.setter);
+      Work w{par, *r, {}, nullptr, {}, {}};
+      scf::ParallelOp fill;
+      w.init = initBefore(par, *r, w.setter, fill);
       // A loop folded after one reduction is not the next one's fill.
-      if (w.setter && taken.contains(w.setter)) {
+      if ((w.setter && taken.contains(w.setter)) ||
+          (fill && taken.contains(fill))) {
         w.init = {};
         w.setter = nullptr;
+      } else if (fill) {
+        sharedFills.insert(fill);
       }
-      w.epilogue = epilogueAfter(par, *r);
+      w.epilogue = epilogueAfter(par, *r, w.hoist);
       for (scf::ParallelOp e : w.epilogue)
         taken.insert(e);
       work.push_back(std::move(w));
     }
     for (Work &w : work) {
-      rewrite(w.par, w.r, w.init, w.epilogue);
+      rewrite(w.par, w.r, w.init, w.epilogue, w.hoist);
       if (w.setter)
         w.setter->erase();
+    }
+    // A fill whose buffer no copy reads any more goes with it.
+    for (Operation *fill : sharedFills) {
+      auto store = cast<memref::StoreOp>(
+          cast<scf::ParallelOp>(fill).getBody()->front());
+      Value buffer = store.getMemRef();
+      if (!llvm::hasSingleElement(buffer.getUsers()))
+        continue;
+      Operation *alloc = buffer.getDefiningOp();
+      fill->erase();
+      alloc->erase();
     }
   }
 };
