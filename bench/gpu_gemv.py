@@ -40,7 +40,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 # symmetry share one weights file (prepare keeps one copy, `expand` on the GPU
 # machine restores the others); these take about 62 MB.
 CASES = [(1, 8192, 8192, 128, False),
-         (1, 4096, 11008, 128, True), (4, 4096, 11008, 128, True),
+         (1, 4096, 11008, 128, True), (2, 4096, 11008, 128, True),
+         (4, 4096, 11008, 128, True),
          (8, 4096, 11008, 128, True), (16, 4096, 11008, 128, True),
          (12, 1024, 1000, 32, False)]
 BEGIN, END = "<!-- bench-gpu-kernels:begin -->", "<!-- bench-gpu-kernels:end -->"
