@@ -22,6 +22,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <map>
+#include <set>
 #include <cstring>
 #include <cmath>
 
@@ -101,6 +103,51 @@ bool readTokenMask(const qcc_tensor &t, std::vector<uint8_t> &keep) {
   return true;
 }
 
+/// One observed activation: a model output, the per-channel factor that
+/// turns it into what the matmuls `ids` read (null: none), and those ids.
+struct Observation {
+  size_t output = 0;
+  DenseElementsAttr factor;
+  std::vector<int64_t> ids;
+};
+
+/// Maps each tagged matmul to an observation of `session`'s model: the output
+/// that observed the matmul of the same name, with the matmul's channel
+/// factor (matmuls with the same output and factor share one). False when a
+/// matmul has no match: an unknown or ambiguous name, another shape, a
+/// factor that is not `K` f32 values.
+bool matchSession(const CalibrationSession &session,
+                  std::vector<linalg::MatmulOp> &matmuls,
+                  const std::vector<CalibrationPoint> &points,
+                  std::vector<Observation> &observed) {
+  observed.clear();
+  const std::vector<TensorSignature> &outs = session.model->spec().outputs;
+  std::map<std::pair<size_t, const void *>, size_t> slot;
+  for (size_t id = 0; id < matmuls.size(); ++id) {
+    auto it = session.outputOf.find(points[id].name);
+    if (it == session.outputOf.end() || it->second >= outs.size())
+      return false;
+    auto type = cast<RankedTensorType>(matmuls[id].getInputs()[0].getType());
+    const TensorSignature &out = outs[it->second];
+    if (out.dtype != "float32" ||
+        llvm::ArrayRef<int64_t>(out.shape) != type.getShape())
+      return false;
+    DenseElementsAttr factor;
+    if (Attribute attr = matmuls[id]->getAttr(kCalibChannelFactor)) {
+      factor = dyn_cast<DenseElementsAttr>(attr);
+      if (!factor || !factor.getElementType().isF32() ||
+          factor.getNumElements() != type.getShape().back())
+        return false;
+    }
+    auto [pos, inserted] = slot.insert(
+        {{it->second, factor.getAsOpaquePointer()}, observed.size()});
+    if (inserted)
+      observed.push_back({it->second, factor, {}});
+    observed[pos->second].ids.push_back(static_cast<int64_t>(id));
+  }
+  return true;
+}
+
 /// "\r[=====>    ] 37/128 what" on stderr.
 void drawProgress(llvm::StringRef what, size_t done, size_t total) {
   constexpr int width = 30;
@@ -158,7 +205,7 @@ bool writeNpy(const std::string &path, qcc_dtype dtype,
 /// index.json naming the layers each file describes.
 bool writeStatistics(
     const std::string &dir, const CalibrationResult &result,
-    const std::vector<std::pair<size_t, std::vector<int64_t>>> &observed,
+    const std::vector<Observation> &observed,
     const std::vector<qnum::ChannelAbsObserver> &channels,
     const std::vector<qnum::GramObserver> &grams, std::string &error) {
   if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
@@ -196,7 +243,7 @@ bool writeStatistics(
           json.attribute("file_prefix", std::to_string(o));
           json.attribute("rows", channels[o].getNumRows());
           json.attributeArray("layers", [&] {
-            for (int64_t id : observed[o].second)
+            for (int64_t id : observed[o].ids)
               json.value(result.points[id].name);
           });
         });
@@ -346,7 +393,7 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
                         const CalibrationOptions &options,
                         CalibrationResult &result,
                         std::unique_ptr<FloatModel> *reference,
-                        std::string &error) {
+                        std::string &error, CalibrationSession *session) {
   auto compileStart = std::chrono::steady_clock::now();
   result = CalibrationResult();
   result.method = options.method;
@@ -379,49 +426,64 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
     return success(); // Nothing to calibrate: every matmul stays float.
   }
 
-  OwningOpRef<ModuleOp> copy = module.clone();
-  untag();
-  {
-    PassManager pm(module.getContext());
-    pm.addPass(createInsertObservers());
-    if (failed(pm.run(*copy))) {
-      error = "calibration: inserting observers failed";
-      return failure();
-    }
-  }
-  unsigned modelOutputs = entry.getFunctionType().getNumResults();
-  std::unique_ptr<FloatModel> model = FloatModel::compile(
-      *copy, target, pipelineOptions, options.numThreads, error);
-  if (!model)
-    return failure();
-  result.compileSeconds = secondsSince(compileStart);
-
-  // Output index -> ids of the matmuls that read it.
-  const std::vector<TensorSignature> &outs = model->spec().outputs;
-  std::vector<std::pair<size_t, std::vector<int64_t>>> observed;
-  for (size_t i = modelOutputs; i < outs.size(); ++i) {
-    llvm::StringRef name = outs[i].name;
-    if (!name.consume_front("qcc.calib.")) {
-      error = "calibration: unexpected output '" + outs[i].name + "'";
-      return failure();
-    }
-    llvm::SmallVector<llvm::StringRef> ids;
-    name.split(ids, '.');
-    std::vector<int64_t> parsed;
-    for (llvm::StringRef id : ids) {
-      int64_t value;
-      if (id.getAsInteger(10, value) || value < 0 ||
-          value >= static_cast<int64_t>(matmuls.size())) {
-        error = "calibration: bad observer output '" + outs[i].name + "'";
+  std::vector<Observation> observed;
+  std::unique_ptr<FloatModel> model;
+  FloatModel *runner = nullptr;
+  if (session && session->model && !reference &&
+      matchSession(*session, matmuls, result.points, observed)) {
+    untag();
+    runner = session->model.get();
+    result.reusedModel = true;
+  } else {
+    observed.clear();
+    // This model observes the inputs as they are: channel factors recorded
+    // so far describe another model.
+    for (linalg::MatmulOp op : matmuls)
+      op->removeAttr(kCalibChannelFactor);
+    OwningOpRef<ModuleOp> copy = module.clone();
+    untag();
+    {
+      PassManager pm(module.getContext());
+      pm.addPass(createInsertObservers());
+      if (failed(pm.run(*copy))) {
+        error = "calibration: inserting observers failed";
         return failure();
       }
-      parsed.push_back(value);
     }
-    observed.push_back({i, parsed});
+    unsigned modelOutputs = entry.getFunctionType().getNumResults();
+    model = FloatModel::compile(*copy, target, pipelineOptions,
+                                options.numThreads, error);
+    if (!model)
+      return failure();
+    runner = model.get();
+    // Output index -> ids of the matmuls that read it.
+    const std::vector<TensorSignature> &outs = model->spec().outputs;
+    for (size_t i = modelOutputs; i < outs.size(); ++i) {
+      llvm::StringRef name = outs[i].name;
+      if (!name.consume_front("qcc.calib.")) {
+        error = "calibration: unexpected output '" + outs[i].name + "'";
+        return failure();
+      }
+      llvm::SmallVector<llvm::StringRef> ids;
+      name.split(ids, '.');
+      std::vector<int64_t> parsed;
+      for (llvm::StringRef id : ids) {
+        int64_t value;
+        if (id.getAsInteger(10, value) || value < 0 ||
+            value >= static_cast<int64_t>(matmuls.size())) {
+          error = "calibration: bad observer output '" + outs[i].name + "'";
+          return failure();
+        }
+        parsed.push_back(value);
+      }
+      observed.push_back({i, DenseElementsAttr(), parsed});
+    }
   }
+  result.compileSeconds = secondsSince(compileStart);
+  const std::vector<TensorSignature> &outs = runner->spec().outputs;
 
   // The input marking padding positions (CalibrationOptions::tokenMask).
-  const std::vector<TensorSignature> &ins = model->spec().inputs;
+  const std::vector<TensorSignature> &ins = runner->spec().inputs;
   int maskInput = -1;
   int64_t maskEntries = 0;
   if (options.tokenMask != "none") {
@@ -453,19 +515,19 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
     }
   }
   std::vector<uint8_t> keepRow;
-  std::vector<float> keptRows;
+  std::vector<float> keptRows, scaledRows, factors;
 
   auto runStart = std::chrono::steady_clock::now();
   std::vector<qnum::HistogramObserver> histograms(observed.size());
   std::vector<qnum::ChannelAbsObserver> channels;
-  for (auto &[index, ids] : observed)
-    channels.emplace_back(outs[index].shape.back());
+  for (const Observation &obs : observed)
+    channels.emplace_back(outs[obs.output].shape.back());
   std::vector<qnum::GramObserver> grams;
   if (!options.statsDir.empty())
-    for (auto &[index, ids] : observed)
-      grams.emplace_back(outs[index].shape.back());
+    for (const Observation &obs : observed)
+      grams.emplace_back(outs[obs.output].shape.back());
   std::vector<OwnedTensor> inputs, outputs;
-  if (!allocateOutputs(model->get(), outputs, error))
+  if (!allocateOutputs(runner->get(), outputs, error))
     return failure();
   size_t total = sets.size();
   if (options.maxSamples > 0 && static_cast<size_t>(options.maxSamples) < total)
@@ -473,7 +535,7 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
   for (size_t s = 0; s < total; ++s) {
     if (!sets.load(s, inputs, error))
       return failure();
-    if (!runModel(model->get(), inputs, outputs, error)) {
+    if (!runModel(runner->get(), inputs, outputs, error)) {
       error = "calibration: running input set '" + sets.label(s) +
               "' failed: " + error;
       return failure();
@@ -492,10 +554,21 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
       result.maskedTotal += static_cast<uint64_t>(maskEntries);
     }
     for (size_t o = 0; o < observed.size(); ++o) {
-      const qcc_tensor &t = outputs[observed[o].first].get();
+      const qcc_tensor &t = outputs[observed[o].output].get();
       int64_t cols = t.rank ? t.dims[t.rank - 1] : 1;
       int64_t rows = static_cast<int64_t>(t.byte_size / sizeof(float)) / cols;
       const float *data = static_cast<const float *>(t.data);
+      if (DenseElementsAttr factor = observed[o].factor) {
+        // What the rewritten matmul reads: the observed input times the
+        // channel factor (matchSession checked its length).
+        factors.assign(factor.getValues<float>().begin(),
+                       factor.getValues<float>().end());
+        scaledRows.resize(static_cast<size_t>(rows * cols));
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < cols; ++c)
+            scaledRows[r * cols + c] = data[r * cols + c] * factors[c];
+        data = scaledRows.data();
+      }
       // One row per position: keep the real tokens' rows only (a sample of
       // padding alone adds nothing).
       if (maskInput >= 0 && rows == maskEntries) {
@@ -578,7 +651,7 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
     double noise = h.estimateMse(params, int8);
     double sqnrDb = noise > 0 && power > 0 ? 10.0 * std::log10(power / noise)
                                            : 99.0;
-    for (int64_t id : observed[o].second) {
+    for (int64_t id : observed[o].ids) {
       CalibrationPoint &point = result.points[id];
       point.sqnrDb = sqnrDb;
       point.min = h.getMin();
@@ -606,6 +679,20 @@ LogicalResult calibrate(ModuleOp module, const TargetInfo &target,
     return failure();
   if (reference)
     *reference = std::move(model);
+  else if (session && model) {
+    session->model = std::move(model);
+    session->outputOf.clear();
+    std::set<std::string> ambiguous;
+    for (const Observation &obs : observed)
+      for (int64_t id : obs.ids) {
+        const std::string &name = result.points[id].name;
+        auto [it, inserted] = session->outputOf.insert({name, obs.output});
+        if (name.empty() || (!inserted && it->second != obs.output))
+          ambiguous.insert(name);
+      }
+    for (const std::string &name : ambiguous)
+      session->outputOf.erase(name);
+  }
   return success();
 }
 

@@ -140,3 +140,20 @@ int64_t qcc::fitGroupSize(int64_t k, int64_t groupSize) {
     group /= 2;
   return group > 0 && k % group == 0 ? group : 0;
 }
+
+void qcc::composeCalibChannelFactor(Operation *op, ArrayRef<float> factor) {
+  std::vector<float> composed(factor.begin(), factor.end());
+  if (auto old = op->getAttrOfType<DenseElementsAttr>(kCalibChannelFactor);
+      old && old.getElementType().isF32() &&
+      old.getNumElements() == static_cast<int64_t>(composed.size())) {
+    size_t j = 0;
+    for (float v : old.getValues<float>())
+      composed[j++] *= v;
+  }
+  Builder b(op->getContext());
+  op->setAttr(kCalibChannelFactor,
+              DenseElementsAttr::get(
+                  RankedTensorType::get(
+                      {static_cast<int64_t>(composed.size())}, b.getF32Type()),
+                  ArrayRef<float>(composed)));
+}

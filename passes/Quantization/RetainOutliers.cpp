@@ -348,8 +348,10 @@ struct RetainOutliersPass
       if (maskActivations) {
         // What calibration would now see: the kept channels are zero.
         std::vector<float> remaining = c.channelAbsMax;
+        std::vector<float> mask(remaining.size(), 1.0f);
         for (int64_t j : idx)
-          remaining[j] = 0.0f;
+          remaining[j] = mask[j] = 0.0f;
+        qcc::composeCalibChannelFactor(c.op, mask);
         c.op->setAttr(kChannelAbsMax,
                       DenseElementsAttr::get(
                           RankedTensorType::get({numK}, b.getF32Type()),

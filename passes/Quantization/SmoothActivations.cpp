@@ -149,8 +149,12 @@ struct SmoothActivationsPass
 
     // The report. (`root` may be gone: read nothing from it.)
     Builder attrs(members.front().op.getContext());
+    std::vector<float> inverse(numK);
+    for (int64_t j = 0; j < numK; ++j)
+      inverse[j] = 1.0f / scale[j];
     for (Candidate &c : members) {
       c.op->setAttr(kSmoothed, attrs.getF64FloatAttr(alpha));
+      qcc::composeCalibChannelFactor(c.op, inverse);
       // The activations are now X / s: their per-channel bounds too (what
       // qcc-retain-outliers picks outlier channels from).
       std::vector<float> smoothedMax(numK);

@@ -23,7 +23,7 @@
 // CHECK: %[[WO1:.+]] = arith.constant dense<{{\[}}[3.000000e+00, 4.000000e+00]]> : tensor<1x2xf32>
 // CHECK: %[[S1:.+]] = linalg.matmul {qcc.keep_float = "outlier channels (1 of 4, qcc-retain-outliers)", qcc.outlier_side} ins(%[[XO]], %[[WO1]] : tensor<2x1xf32>, tensor<1x2xf32>) outs(%{{.+}} : tensor<2x2xf32>)
 // CHECK: %[[W1:.+]] = arith.constant dense<{{\[}}[1.000000e+00, 2.000000e+00], [0.000000e+00, 0.000000e+00], [5.000000e+00, 6.000000e+00], [7.000000e+00, 8.000000e+00]]> : tensor<4x2xf32>
-// CHECK: linalg.matmul {qcc.act_absmax = 1.000000e+00 : f32, qcc.act_channel_absmax = dense<[1.000000e+00, 0.000000e+00, 5.000000e-01, 1.000000e+00]> : tensor<4xf32>, qcc.act_source = "minmax", qcc.outliers_kept = 1 : i64} ins(%[[XM]], %[[W1]] : tensor<2x4xf32>, tensor<4x2xf32>) outs(%[[S1]] : tensor<2x2xf32>)
+// CHECK: linalg.matmul {qcc.act_absmax = 1.000000e+00 : f32, qcc.act_channel_absmax = dense<[1.000000e+00, 0.000000e+00, 5.000000e-01, 1.000000e+00]> : tensor<4xf32>, qcc.act_source = "minmax", qcc.calib_channel_factor = dense<[1.000000e+00, 0.000000e+00, 1.000000e+00, 1.000000e+00]> : tensor<4xf32>, qcc.outliers_kept = 1 : i64} ins(%[[XM]], %[[W1]] : tensor<2x4xf32>, tensor<4x2xf32>) outs(%[[S1]] : tensor<2x2xf32>)
 // CHECK: %[[S2:.+]] = linalg.matmul {qcc.keep_float = {{.+}}} ins(%[[XO]], %{{.+}} : tensor<2x1xf32>, tensor<1x2xf32>) outs(%{{.+}} : tensor<2x2xf32>)
 // CHECK: linalg.matmul {{.+}} ins(%[[XM]], %{{.+}} : tensor<2x4xf32>, tensor<4x2xf32>) outs(%[[S2]] : tensor<2x2xf32>)
 // The threshold: only channels above 4x the median (1): channel 1 again.

@@ -11,7 +11,8 @@
 // CHECK: %[[N:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[G]] : tensor<1x2x4xf32>, tensor<4xf32>)
 // CHECK: %[[C:.+]] = tensor.collapse_shape %[[N]]
 // CHECK: %[[W1:.+]] = arith.constant dense<{{\[}}[4.000000e+00, -2.000000e+00], [1.000000e+00, 1.000000e+00], [2.000000e+00, 4.000000e+00], [2.000000e+00, 1.000000e+00]]> : tensor<4x2xf32>
-// CHECK: linalg.matmul {qcc.act_channel_absmax = {{.+}}, qcc.smoothed = 5.000000e-01 : f64} ins(%[[C]], %[[W1]]
+// The matmuls record 1/s for a calibration that reruns the float model.
+// CHECK: linalg.matmul {qcc.act_channel_absmax = {{.+}}, qcc.calib_channel_factor = dense<[2.500000e-01, 1.000000e+00, 1.000000e+00, 1.000000e+00]> : tensor<4xf32>, qcc.smoothed = 5.000000e-01 : f64} ins(%[[C]], %[[W1]]
 // CHECK: %[[W2:.+]] = arith.constant dense<{{\[}}[2.000000e+00, 2.000000e+00], [2.500000e-01, 2.500000e-01], [1.000000e+00, 1.000000e+00], [1.000000e+00, 1.000000e+00]]> : tensor<4x2xf32>
 // CHECK: linalg.matmul {qcc.act_channel_absmax = {{.+}}, qcc.smoothed = 5.000000e-01 : f64} ins(%[[C]], %[[W2]]
 // With alpha = 1, s = max|X_j| (all range moves into the weights).

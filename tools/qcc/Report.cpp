@@ -245,6 +245,7 @@ int qcc::writeReport(ModuleOp module, llvm::StringRef path, double compileSecond
           out.attribute("positions_total", (int64_t)calib->maskedTotal);
         }
         out.attribute("float_model_compile_seconds", calib->compileSeconds);
+        out.attribute("float_model_reused", calib->reusedModel);
         out.attribute("run_seconds", calib->runSeconds);
         out.attributeArray("activations", [&] {
           for (const CalibrationPoint &p : calib->points)

@@ -23,6 +23,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -100,6 +101,9 @@ struct CalibrationResult {
   uint64_t maskedKept = 0, maskedTotal = 0;
   double compileSeconds = 0;
   double runSeconds = 0;
+  /// The float model of an earlier calibration ran again (CalibrationSession)
+  /// instead of a compile: compileSeconds covers only the matching.
+  bool reusedModel = false;
   std::vector<CalibrationPoint> points;
 };
 
@@ -129,18 +133,39 @@ private:
   ArtifactSpec artifactSpec;
 };
 
+/// The instrumented float model of a calibration, kept so that calibrating
+/// again after qcc-smooth-activations / qcc-retain-outliers runs it instead
+/// of compiling the rewritten model. Those passes change a calibrated
+/// matmul's input only by a per-channel factor that the float model computes
+/// exactly up to rounding (1/s folded into the producer, the 0/1 outlier
+/// mask), recorded as `qcc.calib_channel_factor`; the rewritten input is the
+/// observed one times that factor.
+struct CalibrationSession {
+  std::unique_ptr<FloatModel> model;
+  /// The ONNX node name of each observed matmul -> the index of the model
+  /// output holding its input (names that are empty or not unique are left
+  /// out, so their matmuls cannot be matched).
+  std::map<std::string, size_t> outputOf;
+};
+
 /// Tags the quantizable matmuls of `module` (tensor level, after the tensor
 /// optimizations), compiles a float copy exposing their activations, runs it
 /// over `sets` and sets `qcc.act_absmax` / `qcc.act_source` on each tagged
 /// matmul. `reference`, when not null, receives the float model (its first
-/// outputs are the model's), so evaluation can reuse it.
+/// outputs are the model's), so evaluation can reuse it. `session`, when not
+/// null: if it holds a model and every tagged matmul's name, shape and
+/// channel factor match one of its observations, that model runs instead of
+/// compiling `module` (see CalibrationSession); otherwise, and when no
+/// `reference` is asked for, it receives the model compiled here. Only pass
+/// a session whose model computes `module` up to per-channel factors.
 mlir::LogicalResult calibrate(mlir::ModuleOp module, const TargetInfo &target,
                               const CpuPipelineOptions &pipelineOptions,
                               const InputSets &sets,
                               const CalibrationOptions &options,
                               CalibrationResult &result,
                               std::unique_ptr<FloatModel> *reference,
-                              std::string &error);
+                              std::string &error,
+                              CalibrationSession *session = nullptr);
 
 class OwnedTensor;
 

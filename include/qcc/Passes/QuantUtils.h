@@ -47,6 +47,19 @@ mlir::Value scaleLastDim(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 mlir::Value addTensors(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                        mlir::Value y);
 
+/// The attribute recording how a calibrated matmul's input relates to what
+/// the first calibration observed there: input = observed * factor, per
+/// input channel (k f32 values; absent: factor 1). Passes that rescale or
+/// mask a calibrated input in a way the float model computes exactly
+/// (qcc-smooth-activations, qcc-retain-outliers) compose into it, so that
+/// calibrating again can run the first calibration's float model and apply
+/// the factor instead of compiling the rewritten model (lib/Calibration).
+inline constexpr llvm::StringLiteral kCalibChannelFactor =
+    "qcc.calib_channel_factor";
+/// Multiplies `op`'s kCalibChannelFactor by `factor` (k values).
+void composeCalibChannelFactor(mlir::Operation *op,
+                               llvm::ArrayRef<float> factor);
+
 /// Appends one entry (a dictionary of `fields`) to the array attribute
 /// `attrName` (e.g. `qcc.quant_report`) of the function holding `op`, which
 /// `qcc --report` prints. Function passes write only their own function, never
