@@ -14,6 +14,8 @@
 
 #include "qcc/Codegen/CPU/Passes.h"
 
+#include "PackedMatmul.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Builders.h"
@@ -61,13 +63,8 @@ static std::optional<MatmulShape> matchPackedMatmul(linalg::GenericOp op) {
   if (!panelExpr || panelExpr.getValue() <= 0)
     return std::nullopt;
   int64_t panel = panelExpr.getValue();
-  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
-             k = getAffineDimExpr(2, ctx);
-  SmallVector<AffineMap> expected = {
-      AffineMap::get(3, 0, {m, k}, ctx),
-      AffineMap::get(3, 0, {n.floorDiv(panel), k, n % panel}, ctx),
-      AffineMap::get(3, 0, {m, n}, ctx)};
-  if (op.getIndexingMapsArray() != ArrayRef<AffineMap>(expected))
+  if (op.getIndexingMapsArray() !=
+      ArrayRef<AffineMap>(qcc::cpu::packedMatmulMaps(ctx, panel)))
     return std::nullopt;
   // The body: yield(addf(c, mulf(a, b))) (either operand order).
   Block &body = op->getRegion(0).front();

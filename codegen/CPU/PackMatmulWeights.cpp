@@ -20,14 +20,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "qcc/Codegen/CPU/Passes.h"
+#include "qcc/Passes/QuantUtils.h"
+
+#include "PackedMatmul.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "mlir/IR/Matchers.h"
-
-#include <cstring>
 
 namespace qcc::cpu {
 #define GEN_PASS_DEF_CPUPACKMATMULWEIGHTS
@@ -37,31 +37,6 @@ namespace qcc::cpu {
 using namespace mlir;
 
 namespace {
-
-/// The f32 values of a [K, N] constant in row-major order, or nothing when
-/// they cannot be read (e.g. a resource whose blob is gone).
-static std::optional<std::vector<float>> readFloats(ElementsAttr attr) {
-  auto type = cast<ShapedType>(attr.getType());
-  size_t count = static_cast<size_t>(type.getNumElements());
-  std::vector<float> values(count);
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return std::nullopt;
-    ArrayRef<char> data = blob->getData();
-    if (data.size() != count * sizeof(float))
-      return std::nullopt;
-    std::memcpy(values.data(), data.data(), data.size());
-    return values;
-  }
-  auto dense = dyn_cast<DenseFPElementsAttr>(attr);
-  if (!dense)
-    return std::nullopt;
-  size_t i = 0;
-  for (float v : dense.getValues<float>())
-    values[i++] = v;
-  return values;
-}
 
 struct CpuPackMatmulWeightsPass
     : public qcc::cpu::impl::CpuPackMatmulWeightsBase<
@@ -116,7 +91,7 @@ struct CpuPackMatmulWeightsPass
     Value rhs = op.getDpsInputs()[1];
     auto cst = rhs.getDefiningOp<arith::ConstantOp>();
     std::optional<std::vector<float>> values =
-        readFloats(cast<ElementsAttr>(cst.getValue()));
+        qcc::getFloatValues(cast<ElementsAttr>(cst.getValue()));
     if (!values)
       return;
     ArrayRef<int64_t> shape = cast<ShapedType>(rhs.getType()).getShape();
@@ -138,13 +113,8 @@ struct CpuPackMatmulWeightsPass
             ArrayRef<float>(packed)));
     Value packedValue = arith::ConstantOp::create(b, loc, packedType, attr);
 
-    MLIRContext *ctx = op.getContext();
-    AffineExpr m = getAffineDimExpr(0, ctx), col = getAffineDimExpr(1, ctx),
-               red = getAffineDimExpr(2, ctx);
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(3, 0, {m, red}, ctx),
-        AffineMap::get(3, 0, {col.floorDiv(panel), red, col % panel}, ctx),
-        AffineMap::get(3, 0, {m, col}, ctx)};
+    SmallVector<AffineMap, 3> maps =
+        qcc::cpu::packedMatmulMaps(op.getContext(), panel);
     SmallVector<utils::IteratorType> iterators = {
         utils::IteratorType::parallel, utils::IteratorType::parallel,
         utils::IteratorType::reduction};

@@ -19,6 +19,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import qcc_harness as H
+from test_qmatmul_kernels import outputs_by_threads
 from test_quantized import host_has_vnni
 
 pytestmark = pytest.mark.skipif(not host_has_vnni(), reason="the x86-64-vnni target needs AVX-512")
@@ -47,14 +48,7 @@ def run_both(tmp_path, model, x):
     prefix = tmp_path / "q" / "mm"
     r = H.compile_model(path, prefix, target="x86-64-vnni", bits=32)
     assert r.ok, f"qcc failed: {r.first_error_line()}"
-    inputs = H.save_inputs({"x": x}, tmp_path / "in")
-    outs = {}
-    for threads in (1, 2):
-        od = H.fresh_dir(tmp_path / f"out{threads}")
-        rr = H.run_artifact(prefix, inputs, od, threads=threads)
-        assert rr.ok, f"qcc-run --threads {threads}: {rr.first_error_line()}"
-        outs[threads] = H.load_outputs(od, ["y"])["y"]
-    return outs, (tmp_path / "q" / "mm.weights").stat().st_size
+    return outputs_by_threads(prefix, x, tmp_path), (tmp_path / "q" / "mm.weights").stat().st_size
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s[:3])))

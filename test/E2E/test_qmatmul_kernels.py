@@ -43,6 +43,18 @@ def matmul_model(rng, m, k, n):
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), w, bias
 
 
+def outputs_by_threads(prefix, x, tmp_path, threads=(1, 2)):
+    """{T: output y of the artifact at `prefix` on input x with T threads}."""
+    inputs = H.save_inputs({"x": x}, tmp_path / "in")
+    outs = {}
+    for t in threads:
+        od = H.fresh_dir(tmp_path / f"out{t}")
+        rr = H.run_artifact(prefix, inputs, od, threads=t)
+        assert rr.ok, f"qcc-run --threads {t}: {rr.first_error_line()}"
+        outs[t] = H.load_outputs(od, ["y"])["y"]
+    return outs
+
+
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("recipe", CASES)
 def test_kernel_matches_simulation_and_threads_agree(recipe, shape, base_seed, tmp_path):
@@ -55,13 +67,7 @@ def test_kernel_matches_simulation_and_threads_agree(recipe, shape, base_seed, t
     r = H.compile_model(path, prefix, target="x86-64-vnni", bits=32, extra=recipe_flags(recipe))
     assert r.ok, f"qcc {recipe} failed: {r.first_error_line()}"
     x = rng.standard_normal((m, k)).astype(np.float32)
-    inputs = H.save_inputs({"x": x}, tmp_path / "in")
-    outs = {}
-    for threads in (1, 2):
-        od = H.fresh_dir(tmp_path / f"out{threads}")
-        rr = H.run_artifact(prefix, inputs, od, threads=threads)
-        assert rr.ok, f"qcc-run --threads {threads}: {rr.first_error_line()}"
-        outs[threads] = H.load_outputs(od, ["y"])["y"]
+    outs = outputs_by_threads(prefix, x, tmp_path)
     a = fake_quant_rows(x) if "--act=none" not in recipe_flags(recipe) else x
     weights = LOCAL_RECIPES[recipe][1] if recipe in LOCAL_RECIPES else recipe
     expected = a.astype(np.float64) @ fake_quant_weight(w, weights).astype(np.float64) + bias
