@@ -69,25 +69,55 @@ Status HistogramObserver::observe(const float *data, int64_t rows,
   const int64_t count = rows * cols;
   if (!data && count > 0)
     return Status::error("null data for a non-empty block");
-  double batchMaxAbs = 0;
-  for (int64_t i = 0; i < count; ++i)
-    if (std::isfinite(data[i]))
-      batchMaxAbs = std::max(batchMaxAbs, std::fabs(double(data[i])));
-  if (batchMaxAbs > range)
-    grow(powerOfTwoCeil(batchMaxAbs));
+  // One pass for the block's finite min / max (taken in order, as the
+  // per-value updates would: the first of equal values wins, e.g. 0 / -0).
+  float lo = std::numeric_limits<float>::infinity();
+  float hi = -std::numeric_limits<float>::infinity();
+  uint64_t blockNonFinite = 0;
   for (int64_t i = 0; i < count; ++i) {
     float v = data[i];
     if (!std::isfinite(v)) {
-      ++numNonFinite;
+      ++blockNonFinite;
       continue;
     }
-    ++total;
-    minVal = std::min(minVal, v);
-    maxVal = std::max(maxVal, v);
-    if (range == 0)
-      ++pendingZeros;
-    else
-      ++counts[size_t(binOf(v))];
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  const uint64_t finite = uint64_t(count) - blockNonFinite;
+  numNonFinite += blockNonFinite;
+  if (finite == 0)
+    return Status::success();
+  total += finite;
+  minVal = std::min(minVal, lo);
+  maxVal = std::max(maxVal, hi);
+  double batchMaxAbs = std::max(std::fabs(double(lo)), std::fabs(double(hi)));
+  if (batchMaxAbs > range)
+    grow(powerOfTwoCeil(batchMaxAbs));
+  if (range == 0) {
+    pendingZeros += finite;
+    return Status::success();
+  }
+  // binOf() with the exact reciprocal of the power-of-two width: x * (1 / w)
+  // is x / w exactly, and truncation is floor for x >= 0; for x < 0,
+  // ceil(y) - 1 of y = -x / w is trunc(y) - 1 when y is whole, else trunc(y).
+  const int64_t half = getNumBins() / 2;
+  const double inverse = 1.0 / getBinWidth();
+  uint64_t *bins = counts.data();
+  for (int64_t i = 0; i < count; ++i) {
+    float v = data[i];
+    if (!std::isfinite(v))
+      continue;
+    double x = double(v);
+    if (x >= 0) {
+      int64_t j = int64_t(x * inverse);
+      ++bins[half + std::min<int64_t>(j, half - 1)];
+    } else {
+      double y = -x * inverse;
+      int64_t j = int64_t(y);
+      if (double(j) == y)
+        --j;
+      ++bins[half - 1 - std::clamp<int64_t>(j, 0, half - 1)];
+    }
   }
   return Status::success();
 }

@@ -241,3 +241,55 @@ TEST(Histogram, MseRangeOnPositiveData) {
   us.isSigned = false;
   EXPECT_EQ(h.getMseRange(us).lo, 0.0f);
 }
+
+namespace {
+
+/// Bin of x on N bins over [-R, R): [half + j) holds [j w, (j + 1) w) and
+/// [half - 1 - j) holds [-(j + 1) w, -j w), values at R in the last bin.
+int64_t referenceBin(double x, double range, int64_t numBins) {
+  const int64_t half = numBins / 2;
+  const double w = 2 * range / double(numBins);
+  if (x >= 0)
+    return half + std::min<int64_t>(int64_t(std::floor(x / w)), half - 1);
+  return half - 1 -
+         std::clamp<int64_t>(int64_t(std::ceil(-x / w)) - 1, 0, half - 1);
+}
+
+} // namespace
+
+// Bin edges, signed zeros, the range itself and non-finite values land where
+// the interval definition puts them, block after block (the range grows).
+TEST(HistogramObserver, CountsFollowTheBinIntervals) {
+  const int64_t numBins = 64;
+  HistogramObserver h(numBins);
+  std::vector<float> first = {0.0f, -0.0f, 0.0f};
+  ASSERT_TRUE(h.observe(first.data(), 1, 3));
+  EXPECT_EQ(h.getRange(), 0.0);
+  std::vector<float> block = {1.0f,     -1.0f,   0.0625f, -0.0625f, 0.03125f,
+                              -0.03125f, 0.99f,  -0.99f,  -0.0f,    0.0f,
+                              NAN,      INFINITY, -INFINITY, 0.5f,   -0.5f};
+  std::vector<float> noise = gaussian(997, 11, 0.3);
+  block.insert(block.end(), noise.begin(), noise.end());
+  ASSERT_TRUE(h.observe(block.data(), 1, int64_t(block.size())));
+  EXPECT_EQ(h.getRange(), 2.0); // max |x| of the noise is in (1, 2]
+  std::vector<float> wider = {-7.9f, 7.75f, -0.25f, 0.25f, -8.0f, 8.0f};
+  ASSERT_TRUE(h.observe(wider.data(), 2, 3));
+  ASSERT_EQ(h.getRange(), 8.0);
+  // Earlier blocks were binned on the narrower range and merged by grow(),
+  // whose power-of-two factor keeps bin boundaries: with no value at the old
+  // range itself, binning every value directly on the final range gives the
+  // same counts.
+  std::vector<uint64_t> expected(size_t(numBins), 0);
+  uint64_t finite = 0;
+  for (const std::vector<float> *b : {&first, &block, &wider})
+    for (float v : *b)
+      if (std::isfinite(v)) {
+        ++expected[size_t(referenceBin(v, 8.0, numBins))];
+        ++finite;
+      }
+  EXPECT_EQ(h.getCounts(), expected);
+  EXPECT_EQ(h.getTotal(), finite);
+  EXPECT_EQ(h.getNumNonFinite(), 3u);
+  EXPECT_EQ(h.getMin(), -8.0f);
+  EXPECT_EQ(h.getMax(), 8.0f);
+}
