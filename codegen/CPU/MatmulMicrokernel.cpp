@@ -10,6 +10,10 @@
 // Products of one or two rows (GEMV) are bound by reading B, not by FMAs:
 // they stream B row by row instead (see MicrokernelEmitter::emitGemv).
 //
+// A constant weight that qcc-cpu-pack-matmul-weights stored panel by panel
+// arrives as a linalg.generic reading B[n floordiv P, k, n mod P]; it runs
+// the same blocks, each B vector loaded from its panel (matchPackedMatmul).
+//
 //===----------------------------------------------------------------------===//
 
 #include "qcc/Codegen/CPU/Passes.h"
