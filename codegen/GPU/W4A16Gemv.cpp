@@ -223,7 +223,11 @@ std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
     return std::nullopt;
   Shape s{rows, k, n, group, rows <= 8 ? 1 : 2, (n + 15) / 16, 0, 0, 0, 0, 0,
           0};
-  s.tiles = config.tiles > 0 ? config.tiles : (rows > 8 ? 2 : 1);
+  // 3-16 rows: two column tiles per warp share the activation loads.
+  // H100, 4096x11008 (kernel us, --gpu-gemv=T,W,U): 4 rows 1,4,4 14.1,
+  // 2,8,2 12.1, 2,8,4 12.4, 2,4,4 13.1; 8 rows 1,4,4 16.2, 2,8,2 12.2,
+  // 2,8,4 13.7, 2,4,4 19.3.
+  s.tiles = config.tiles > 0 ? config.tiles : (rows > 2 ? 2 : 1);
   while (s.tiles > 1 && s.colTiles % s.tiles != 0)
     s.tiles /= 2;
   s.tiles = std::max<int64_t>(s.tiles, 1);
@@ -231,8 +235,8 @@ std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
     s.tiles = 1;
   // Measured on the H100 (bench/gpu_gemv.py): 8192x8192, 1 row: 4 loads
   // per step 0.0279 ms, 2 loads 0.0295 ms; 4096x11008, 16 rows: 2 column
-  // tiles and 2 loads 0.0311 ms, 4 loads 0.0325 ms.
-  s.loads = config.unroll > 0 ? config.unroll : (rows > 8 ? 2 : 4);
+  // tiles and 2 loads 0.0311 ms, 4 loads 0.0325 ms (and 4-8 rows above).
+  s.loads = config.unroll > 0 ? config.unroll : (rows > 2 ? 2 : 4);
   for (;; s.loads /= 2) {
     s.stepK = std::lcm(64 * s.loads, group);
     if (k % s.stepK == 0 || s.loads == 1)

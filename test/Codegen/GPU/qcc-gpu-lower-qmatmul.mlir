@@ -197,15 +197,34 @@ memref.global "private" constant @fits_scales : memref<8x8448xf32> = dense<0.5>
 
 // -----
 
+// Four rows: by default two column tiles per warp (32 columns: one block)
+// and 2 code loads per tile and step (128 K: 2 steps, one per warp).
+// CHECK-LABEL: func @gemv_four_rows
+// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c1{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c64{{.*}}, {{.+}})
+// CHECK: scf.for
+// CHECK-COUNT-4: llvm.load {{.+}} !llvm.ptr<1> -> vector<4xi32>
+// CHECK-NOT: llvm.load {{.+}} !llvm.ptr<1> -> vector<4xi32>
+// CHECK: scf.yield
+func.func @gemv_four_rows(%x: memref<4x256xf32>, %out: memref<4x32xf32>) {
+  %s = memref.get_global @four_scales : memref<4x32xf32>
+  %w = q.weight_constant dense<-7> : tensor<4096xi8> -> !q.weight<256x32xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 64, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<4x256xf32>, !q.weight<256x32xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 64, symmetric = true>, packed_k>, memref<4x32xf32>, memref<4x32xf32>) -> ()
+  return
+}
+memref.global "private" constant @four_scales : memref<4x32xf32> = dense<0.5>
+
+// -----
+
 // Eight rows of K = 4096 (8 x 8256 bytes of f16 rows) exceed the 48 KB of
 // static shared memory: the steps load their float4 activations from
-// global memory (4 K tiles x 4 float4 per step of 256 K) and nothing is
-// staged.
+// global memory (one per K tile: 8 per step of 128 K, the default 2 code
+// loads above 2 rows) and nothing is staged.
 // CHECK-LABEL: func @gemv_global_activations
 // CHECK: gpu.launch {{.+}} workgroup({{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>) {
 // CHECK-NOT: nvvm.bar.warp.sync
 // CHECK: scf.for
-// CHECK-COUNT-16: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK-COUNT-8: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK-NOT: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>
 // CHECK-NOT: !llvm.ptr<3>
 // CHECK: scf.yield
 func.func @gemv_global_activations(%x: memref<8x4096xf32>, %out: memref<8x16xf32>) {
