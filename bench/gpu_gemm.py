@@ -51,8 +51,8 @@ CHECKS = [("check", 200, 1000, 600), ("check", 24, 384, 1536), ("check", 256, 10
 SETS = {
     "issue": CHECKS + [("time", m, 4096, n) for n in (4096, 11008)
                        for m in (256, 512, 1024, 2048)],
-    # Each wgmma tile meets a check case: 64x128 (M = 24, 64, 200, 256), 128x128
-    # (512 x 4096), 128x256 (2048 x 2048).
+    # Each wgmma tile meets a check case: 64x128 (M = 24, 64, 200), 128x64 (256 x 4096),
+    # 128x128 (512 x 4096), 128x256 (2048 x 2048).
     "square": CHECKS + [("check", 2048, 256, 2048)] +
     [("time", m, k, k) for k in (4096, 8192) for m in (256, 512, 1024, 2048, 4096)],
 }
@@ -314,12 +314,14 @@ def run(args):
 def format_table(result):
     lines = ["Device: %s; PyTorch %s; median of %d calls per method, each after a 256 MiB L2 "
              "flush, CUDA events, methods alternating call by call. qcc = the whole artifact "
-             "(per-token quantization kernel + int8 mma.sync GEMM with its epilogue; f32 in, "
+             "(per-token quantization kernel + int8 %s GEMM with its epilogue; f32 in, "
              "f32 out); fp16 F.linear = cuBLAS on fp16 inputs; torch._int_mm = int8 x int8 -> "
              "int32 only (no quantization, no scaling). TOP/s = 2MKN / time; the two kernels are also timed alone (time cases). "
              "rel-L2: check cases against the CPU artifact of the same recipe; time cases run "
              "the plan on random weights (timing only)." % (
-                 result["device"], result["torch"], result["reps"]),
+                 result["device"], result["torch"], result["reps"],
+                 "wgmma" if any(r.get("target") == "sm_90a" for r in result["rows"])
+                 else "mma.sync"),
              "",
              "| case | M x K x N | rel-L2 vs CPU | qcc ms | qcc TOP/s | of which quantize / "
              "GEMM kernel ms (GEMM TOP/s) | fp16 F.linear ms (TFLOP/s) | torch._int_mm ms "
@@ -345,15 +347,49 @@ def format_table(result):
     return "\n".join(lines) + "\n"
 
 
+def kernel_table(result, peer):
+    """GEMM kernels alone: this run's (wgmma) against the peer run's (mma.sync) and fp16."""
+    theirs = {(r["matmul"]["M"], r["matmul"]["K"], r["matmul"]["N"]): r
+              for r in peer["rows"] if "tops" in r and "qcc GEMM kernel" in r["tops"]}
+    lines = ["", "GEMM kernels alone (TOP/s; the quantization kernel excluded): wgmma (sm_90a) and "
+             "mma.sync (sm_80 artifact, the run after it in the same device call) against fp16 "
+             "cuBLAS F.linear of each run.", "",
+             "| M x K x N | wgmma kernel | mma.sync kernel | fp16 cuBLAS | wgmma / fp16 | "
+             "wgmma / mma.sync | whole call: qcc / fp16 |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in result["rows"]:
+        m = r.get("matmul", {})
+        key = (m.get("M"), m.get("K"), m.get("N"))
+        if "tops" not in r or "qcc GEMM kernel" not in r["tops"] or key not in theirs:
+            continue
+        w, f = r["tops"]["qcc GEMM kernel"], r["tops"]["torch fp16 F.linear"]
+        o = theirs[key]["tops"]["qcc GEMM kernel"]
+        lines.append("| %dx%dx%d | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f |" % (
+            key + (w, o, f, w / f, w / o, r["tops"]["qcc"] / f)))
+    return "\n".join(lines) + "\n"
+
+
 def table(args):
     result = json.load(open(args.gemm_json))
-    header = ("Date: %s; command: `bench/gpu_gemm.py prepare gpu-artifacts/mma/gemm --qcc "
-              "build-gpu2/bin/qcc` here, then `bench/gpu_gemm.py run gpu-artifacts/mma/gemm "
-              "--runtime <libqcc_runtime.so> --reps 50` on the GPU machine (device tool, "
-              "carrying gpu-artifacts/mma), then `bench/gpu_gemm.py table <gemm.json>`. "
-              % result["date"])
+    if args.tag == "bench-gpu-wgmma":
+        header = ("Date: %s; commands: `bench/gpu_gemm.py prepare gpu-artifacts/h4/gemm --qcc "
+                  "build-gpu/bin/qcc --target sm_90a --set square` and `bench/gpu_gemm.py "
+                  "prepare gpu-artifacts/h4/mma --qcc build-gpu/bin/qcc --set square -k time` "
+                  "here, then `bench/gpu_gemm.py run gpu-artifacts/h4/gemm --runtime "
+                  "<libqcc_runtime.so> --reps 30` and the same for gpu-artifacts/h4/mma in one "
+                  "device call (carrying gpu-artifacts/h4), then `bench/gpu_gemm.py table "
+                  "<wgmma gemm.json> --tag bench-gpu-wgmma --peer <mma gemm.json>`. "
+                  % result["date"])
+    else:
+        header = ("Date: %s; command: `bench/gpu_gemm.py prepare gpu-artifacts/mma/gemm --qcc "
+                  "build-gpu2/bin/qcc` here, then `bench/gpu_gemm.py run gpu-artifacts/mma/gemm "
+                  "--runtime <libqcc_runtime.so> --reps 50` on the GPU machine (device tool, "
+                  "carrying gpu-artifacts/mma), then `bench/gpu_gemm.py table <gemm.json>`. "
+                  % result["date"])
     begin, end = "<!-- %s:begin -->" % args.tag, "<!-- %s:end -->" % args.tag
-    block = begin + "\n" + header + format_table(result) + end
+    body = format_table(result)
+    if args.peer:
+        body += kernel_table(result, json.load(open(args.peer)))
+    block = begin + "\n" + header + body + end
     path = Path(args.benchmarks)
     text = path.read_text()
     if begin in text:
@@ -385,6 +421,7 @@ def main():
     t.add_argument("gemm_json")
     t.add_argument("benchmarks", nargs="?", default=str(ROOT / "BENCHMARKS.md"))
     t.add_argument("--tag", default="bench-gpu-gemm", choices=sorted(TAGS))
+    t.add_argument("--peer", help="gemm.json of the mma.sync run to compare GEMM kernels with")
     args = parser.parse_args()
     return {"prepare": prepare, "run": run, "table": table}[args.cmd](args)
 

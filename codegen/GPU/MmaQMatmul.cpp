@@ -68,14 +68,7 @@ TileConfig chooseConfig(int64_t m, int64_t n) {
   // of 8 tile rows for L2 reuse changed -3%..+12%.)
   const TileConfig candidates[] = {
       {128, 128, 2, 4}, {64, 128, 2, 4}, {64, 64, 2, 2}};
-  TileConfig chosen = candidates[2];
-  for (const TileConfig &c : candidates) {
-    int64_t blocks = ((m + c.bm - 1) / c.bm) * ((n + c.bn - 1) / c.bn);
-    if (blocks >= 128) {
-      chosen = c;
-      break;
-    }
-  }
+  TileConfig chosen = qcc::gpu::firstFillingTile<TileConfig>(candidates, m, n);
   chosen.stages = std::min<int64_t>(4, kSharedBytes /
                                            ((chosen.bm + chosen.bn) * kTileK));
   return chosen;
@@ -453,11 +446,7 @@ private:
     }
 
     // Prologue: stages 0 .. S-2 in flight.
-    for (int64_t s = 0; s + 1 < S; ++s) {
-      if (s < KT)
-        loadStage(i64c(s), i64c(s));
-      NVVM::CpAsyncCommitGroupOp::create(b, loc);
-    }
+    qcc::gpu::emitRingPrologue(b, loc, S - 1, KT, loadStage);
 
     auto i32x4 = LLVM::LLVMStructType::getLiteral(ctx, {i32, i32, i32, i32});
     auto rowLayout = NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row);
@@ -480,18 +469,8 @@ private:
       OpBuilder::InsertionGuard loopGuard(b);
       b.setInsertionPointToStart(loop.getBody());
       Value kt = loop.getInductionVar();
-      NVVM::CpAsyncWaitGroupOp::create(b, loc, S - 2);
-      mlir::gpu::BarrierOp::create(b, loc);
-      Value next = add(kt, S - 1);
-      Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                            next, i64c(KT));
-      {
-        OpBuilder::InsertionGuard ifGuard(b);
-        auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
-        b.setInsertionPointToStart(ifOp.thenBlock());
-        loadStage(next, arith::RemUIOp::create(b, loc, next, i64c(S)));
-      }
-      NVVM::CpAsyncCommitGroupOp::create(b, loc);
+      qcc::gpu::emitRingStep(b, loc, kt, S, S - 1, KT, /*asyncProxy=*/false,
+                             loadStage);
       Value stage = arith::RemUIOp::create(b, loc, kt, i64c(S));
       Value aStage = gep(aShared, i8, mul(stage, BM * kTileK));
       Value bStage = gep(bShared, i8, mul(stage, BN * kTileK));
@@ -530,7 +509,7 @@ private:
   /// Kernel 2: the tensor-core GEMM with its epilogue.
   void emitGemm(Value aBuf, Value saBuf, Value wBuf, Value out) {
     OpBuilder::InsertionGuard guard(b);
-    Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
+    Type i8 = b.getI8Type(), f32 = b.getF32Type();
     const int64_t BM = cfg.bm, BN = cfg.bn, T = cfg.threads();
     const int64_t MT = cfg.mTiles(), NT = cfg.nTiles(), KT = padK / kTileK;
     mlir::gpu::LaunchOp l;

@@ -35,19 +35,60 @@ using namespace mlir;
 namespace qcc::gpu {
 
 WgmmaTile chooseWgmmaTile(int64_t m, int64_t n) {
-  const WgmmaTile candidates[] = {{128, 256}, {128, 128}, {64, 128}};
-  WgmmaTile chosen = candidates[2];
-  for (const WgmmaTile &c : candidates) {
-    int64_t blocks = ((m + c.bm - 1) / c.bm) * ((n + c.bn - 1) / c.bn);
-    if (blocks >= 128) {
-      chosen = c;
-      break;
-    }
-  }
+  // Measured on the H100 (BENCHMARKS.md, "GPU kernels: wgmma GEMM"), GEMM
+  // kernel TOP/s with each tile forced, 6 stages:
+  //   M x K=N       64x128  128x64  128x128  128x256  (chosen)
+  //   256 x 4096      399     439     389      257     128x64
+  //   512 x 4096      544     555     699      513     128x128
+  //   1024 x 4096     524     526     804      940     128x256
+  //   256 x 8192      637     628     793      614     128x128
+  //   1024 x 8192     614     674     929     1140     128x256
+  // Two warpgroups per block beat one, and the largest tile that still
+  // fills about one wave wins; 4 stages instead of 6 helped 128x128 at
+  // M >= 1024 (804 -> 859) but lost at M = 256-512 (389 -> 281).
+  const WgmmaTile candidates[] = {{128, 256}, {128, 128}, {128, 64}, {64, 128}};
+  WgmmaTile chosen = firstFillingTile<WgmmaTile>(candidates, m, n);
   // Up to 192 KB of ring (the H100 gives a block 227 KB).
   chosen.stages =
       std::clamp<int64_t>(192 * 1024 / chosen.stageBytes(), 3, 6);
   return chosen;
+}
+
+void emitRingPrologue(OpBuilder &b, Location loc, int64_t ahead,
+                      int64_t kTiles,
+                      llvm::function_ref<void(Value, Value)> loadStage) {
+  for (int64_t s = 0; s < ahead; ++s) {
+    if (s < kTiles) {
+      Value c = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(s));
+      loadStage(c, c);
+    }
+    NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  }
+}
+
+void emitRingStep(OpBuilder &b, Location loc, Value kt, int64_t stages,
+                  int64_t ahead, int64_t kTiles, bool asyncProxy,
+                  llvm::function_ref<void(Value, Value)> loadStage) {
+  auto c64 = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+  };
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, ahead - 1);
+  if (asyncProxy)
+    NVVM::FenceProxyOp::create(
+        b, loc, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(b.getContext(),
+                                   NVVM::SharedSpace::shared_cta));
+  mlir::gpu::BarrierOp::create(b, loc);
+  Value next = arith::AddIOp::create(b, loc, kt, c64(ahead));
+  Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                        next, c64(kTiles));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    loadStage(next, arith::RemUIOp::create(b, loc, next, c64(stages)));
+  }
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
 }
 
 llvm::SmallVector<Value>
@@ -85,12 +126,9 @@ emitWgmmaMainLoop(OpBuilder &b, Location loc, const WgmmaTile &tile,
                                     ValueRange{mulc(warpGroup, 64 * 64)});
   Value aDesc0 = descriptor(aRows), bDesc0 = descriptor(bShared);
 
-  // Prologue: K tiles 0 .. S - 2 - kInFlight in flight.
-  for (int64_t s = 0; s + 1 + kInFlight < S; ++s) {
-    if (s < kTiles)
-      loadStage(c64(s), c64(s));
-    NVVM::CpAsyncCommitGroupOp::create(b, loc);
-  }
+  // K tiles in flight ahead of the one computed on.
+  const int64_t ahead = S - 1 - kInFlight;
+  emitRingPrologue(b, loc, ahead, kTiles, loadStage);
 
   const int64_t accCount = BN / 2;
   SmallVector<Type> accTypes(accCount, i32);
@@ -104,21 +142,8 @@ emitWgmmaMainLoop(OpBuilder &b, Location loc, const WgmmaTile &tile,
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value kt = loop.getInductionVar();
-    NVVM::CpAsyncWaitGroupOp::create(b, loc, S - 2 - kInFlight);
-    NVVM::FenceProxyOp::create(
-        b, loc, NVVM::ProxyKind::async_shared,
-        NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
-    mlir::gpu::BarrierOp::create(b, loc);
-    Value next = add(kt, c64(S - 1 - kInFlight));
-    Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                          next, c64(kTiles));
-    {
-      OpBuilder::InsertionGuard ifGuard(b);
-      auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
-      b.setInsertionPointToStart(ifOp.thenBlock());
-      loadStage(next, arith::RemUIOp::create(b, loc, next, c64(S)));
-    }
-    NVVM::CpAsyncCommitGroupOp::create(b, loc);
+    emitRingStep(b, loc, kt, S, ahead, kTiles, /*asyncProxy=*/true,
+                 loadStage);
 
     Value slot = arith::RemUIOp::create(b, loc, kt, c64(S));
     Value d = LLVM::UndefOp::create(b, loc, accType);

@@ -13,6 +13,7 @@
 
 #include "mlir/IR/Builders.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -31,9 +32,37 @@ struct WgmmaTile {
   int64_t sharedBytes() const { return stages * stageBytes() + 1024; }
 };
 
+/// The first of `tiles` (largest first; each with `bm` and `bn`) whose grid
+/// over m x n has at least 128 blocks, about one per SM of a big GPU (132
+/// on the H100, 108 on the A100); the last when none has.
+template <typename Tile>
+Tile firstFillingTile(llvm::ArrayRef<Tile> tiles, int64_t m, int64_t n) {
+  for (const Tile &t : tiles)
+    if (((m + t.bm - 1) / t.bm) * ((n + t.bn - 1) / t.bn) >= 128)
+      return t;
+  return tiles.back();
+}
+
 /// The largest tile whose grid still has about one block per SM of an H100
-/// (132 SMs); small problems take small tiles.
+/// (132 SMs): 128x256, 128x128 or 128x64; below that 64x128.
 WgmmaTile chooseWgmmaTile(int64_t m, int64_t n);
+
+/// The cp.async ring of both GEMM K loops (mma.sync and wgmma). Before the
+/// loop: K tiles 0 .. ahead - 1 in flight, one commit group each (empty
+/// past `kTiles`); `loadStage(kt, slot)` issues the copies of one K tile.
+void emitRingPrologue(mlir::OpBuilder &b, mlir::Location loc, int64_t ahead,
+                      int64_t kTiles,
+                      llvm::function_ref<void(mlir::Value, mlir::Value)>
+                          loadStage);
+/// At the top of iteration `kt`: waits for K tile kt (ahead - 1 groups may
+/// stay pending), makes it visible to the block (`asyncProxy`: also to the
+/// tensor cores' async proxy, for wgmma), then copies K tile kt + ahead
+/// into slot (kt + ahead) % stages and commits.
+void emitRingStep(mlir::OpBuilder &b, mlir::Location loc, mlir::Value kt,
+                  int64_t stages, int64_t ahead, int64_t kTiles,
+                  bool asyncProxy,
+                  llvm::function_ref<void(mlir::Value, mlir::Value)>
+                      loadStage);
 
 /// Emits, inside the GEMM's launch at `b`'s insertion point, the cp.async
 /// prologue and the K loop: per stage each warpgroup issues two

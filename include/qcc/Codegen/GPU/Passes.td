@@ -97,13 +97,14 @@ def GpuMmaQMatmul : Pass<"qcc-gpu-mma-qmatmul", "mlir::ModuleOp"> {
 
     With `wgmma` (target sm_90a) the GEMM runs on Hopper's warpgroup MMA
     instead: one or two warpgroups of 128 threads per block, each issuing
-    `wgmma.mma_async.m64nNk32.s32.s8.s8` (N = the block's 128 or 256
+    `wgmma.mma_async.m64nNk32.s32.s8.s8` (N = the block's 64, 128 or 256
     columns) on A and B read from shared memory through matrix descriptors
     in the 64-byte swizzle mode, which is the layout the cp.async ring and
     the prepacked weights already have (16-byte chunk c of row r at
     c ^ ((r >> 1) & 3), each stage 1024-byte aligned). Dynamic shared
-    memory holds a ring of 3-6 stages (up to 192 KB); one wgmma group stays in flight while
-    the next stage is awaited. Same quantization kernel and epilogue.
+    memory holds a ring of 3-6 stages (up to 192 KB); one wgmma group
+    stays in flight while the next stage is awaited. Same quantization
+    kernel and epilogue.
   }];
   let options = [
     Option<"wgmma", "wgmma", "bool", /*default=*/"false",
