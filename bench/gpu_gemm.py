@@ -51,8 +51,8 @@ CHECKS = [("check", 200, 1000, 600), ("check", 24, 384, 1536), ("check", 256, 10
 SETS = {
     "issue": CHECKS + [("time", m, 4096, n) for n in (4096, 11008)
                        for m in (256, 512, 1024, 2048)],
-    # Each wgmma tile meets a check case: 64x128 (M = 24, 64, 200), 128x64 (256 x 4096),
-    # 128x128 (512 x 4096), 128x256 (2048 x 2048).
+    # Each wgmma tile meets a check case: 128x64 (256 x 4096), 128x128 (512 x 4096), 128x256
+    # (2048 x 2048); M = 24, 64, 200 fill too few blocks and stay on mma.sync.
     "square": CHECKS + [("check", 2048, 256, 2048)] +
     [("time", m, k, k) for k in (4096, 8192) for m in (256, 512, 1024, 2048, 4096)],
 }
@@ -83,10 +83,11 @@ def prepare(args):
     qcc_run = Path(args.qcc).with_name("qcc-run")
     failed = []
     extra = ["--act=dynamic"]
-    wgmma = args.target == "sm_90a"
-    needle = ("wgmma.mma_async.sync.aligned.m64n" if wgmma else
-              "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32")
     for kind, m, k, n in SETS[args.set]:
+        # sm_90a: wgmma when 128x64 tiles give >= 128 blocks (chooseWgmmaTile), else mma.sync.
+        wgmma = args.target == "sm_90a" and -(-m // 128) * -(-n // 64) >= 128
+        needle = ("wgmma.mma_async.sync.aligned.m64n" if wgmma else
+                  "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32")
         name = case_name(kind, m, k, n)
         if args.k and not any(s in name for s in args.k.split(",")):
             continue
@@ -97,7 +98,7 @@ def prepare(args):
         onnx.save(matmul_model(m, k, n, seed=k + n), str(folder / "model.onnx"))
         r = H.compile_model(folder / "model.onnx", folder / "model", target=args.target, bits=8,
                             extra=extra, qcc=args.qcc)
-        if r.ok and wgmma and kind == "check":  # the mma.sync artifact to compare bits with
+        if r.ok and args.target == "sm_90a" and kind == "check":  # mma.sync bits to compare with
             r = H.compile_model(folder / "model.onnx", folder / "mma" / "model", target="sm_80",
                                 bits=8, extra=extra, qcc=args.qcc)
         if not r.ok:

@@ -228,14 +228,14 @@ def prepare(a) -> int:
             (ART / "peers" / f"{stem}.json").write_text(json.dumps(shapes))
         if not a.refs_only:
             t0 = time.perf_counter()
-            r = subprocess.run([str(qcc), str(src), "-target=sm_80", *flags, EMBED, *a.qcc_arg,
+            r = subprocess.run([str(qcc), str(src), f"-target={a.target}", *flags, EMBED, *a.qcc_arg,
                                 "-o", str(folder / "model")], capture_output=True, text=True)
             if r.returncode != 0:
                 print(f"{case}: GPU compile failed: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
                 failed += 1
                 continue
             size = (folder / "model.weights").stat().st_size
-            print(f"{case}: sm_80 artifact in {time.perf_counter() - t0:.1f} s, weights "
+            print(f"{case}: {a.target} artifact in {time.perf_counter() - t0:.1f} s, weights "
                   f"{size / 2**20:.1f} MiB", flush=True)
             (folder / "meta.json").write_text(json.dumps({
                 "case": case, "model": stem, "kind": kind,
@@ -703,6 +703,8 @@ def main() -> int:
     p.add_argument("--gpu-only", action="store_true", help="only the sm_80 artifacts")
     p.add_argument("--qcc-arg", action="append", default=[], help="extra qcc flag for sm_80")
     p.add_argument("--qcc", help="qcc binary for the sm_80 artifacts (default: QCC_BUILD_DIR's)")
+    p.add_argument("--target", default="sm_80", choices=["sm_80", "sm_90a"],
+                   help="GPU target of the artifacts (sm_90a: W8A8 GEMMs on wgmma, H100/H200 only)")
     k = sub.add_parser("pack")
     k.add_argument("-k", default="")
     k.add_argument("--part-mib", type=int, default=56)

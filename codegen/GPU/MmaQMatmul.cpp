@@ -124,9 +124,13 @@ public:
     Value dense = contiguous(init, /*copyIn=*/false);
     Value out = collapse(dense);
     numM = cast<MemRefType>(x.getType()).getShape()[0];
+    std::optional<qcc::gpu::WgmmaTile> tile;
+    if (wgmma)
+      tile = qcc::gpu::chooseWgmmaTile(numM, numN);
+    wgmma = tile.has_value();
     if (wgmma) {
       // A warp per 16 rows (warpgroups of 64 rows), each over all bn columns.
-      wgmmaTile = qcc::gpu::chooseWgmmaTile(numM, numN);
+      wgmmaTile = *tile;
       cfg = {wgmmaTile.bm, wgmmaTile.bn, wgmmaTile.bm / 16, 1,
              wgmmaTile.stages};
     } else {

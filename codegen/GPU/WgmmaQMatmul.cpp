@@ -34,7 +34,7 @@ using namespace mlir;
 
 namespace qcc::gpu {
 
-WgmmaTile chooseWgmmaTile(int64_t m, int64_t n) {
+std::optional<WgmmaTile> chooseWgmmaTile(int64_t m, int64_t n) {
   // Measured on the H100 (BENCHMARKS.md, "GPU kernels: wgmma GEMM"), GEMM
   // kernel TOP/s with each tile forced, 6 stages:
   //   M x K=N       64x128  128x64  128x128  128x256  (chosen)
@@ -45,9 +45,13 @@ WgmmaTile chooseWgmmaTile(int64_t m, int64_t n) {
   //   1024 x 8192     614     674     929     1140     128x256
   // Two warpgroups per block beat one, and the largest tile that still
   // fills about one wave wins; 4 stages instead of 6 helped 128x128 at
-  // M >= 1024 (804 -> 859) but lost at M = 256-512 (389 -> 281).
-  const WgmmaTile candidates[] = {{128, 256}, {128, 128}, {128, 64}, {64, 128}};
+  // M >= 1024 (804 -> 859) but lost at M = 256-512 (389 -> 281). Smaller
+  // GEMMs lost on wgmma: MiniLM int8 (seq 128: 128 x 384..1536) took 0.749
+  // ms per forward against 0.648 with every GEMM on mma.sync.
+  const WgmmaTile candidates[] = {{128, 256}, {128, 128}, {128, 64}};
   WgmmaTile chosen = firstFillingTile<WgmmaTile>(candidates, m, n);
+  if (!fillsGpu(chosen, m, n))
+    return std::nullopt;
   // Up to 192 KB of ring (the H100 gives a block 227 KB).
   chosen.stages =
       std::clamp<int64_t>(192 * 1024 / chosen.stageBytes(), 3, 6);

@@ -15,6 +15,8 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
+
+#include <optional>
 #include "llvm/ADT/SmallVector.h"
 
 namespace qcc::gpu {
@@ -36,16 +38,21 @@ struct WgmmaTile {
 /// over m x n has at least 128 blocks, about one per SM of a big GPU (132
 /// on the H100, 108 on the A100); the last when none has.
 template <typename Tile>
+bool fillsGpu(const Tile &t, int64_t m, int64_t n) {
+  return ((m + t.bm - 1) / t.bm) * ((n + t.bn - 1) / t.bn) >= 128;
+}
+template <typename Tile>
 Tile firstFillingTile(llvm::ArrayRef<Tile> tiles, int64_t m, int64_t n) {
   for (const Tile &t : tiles)
-    if (((m + t.bm - 1) / t.bm) * ((n + t.bn - 1) / t.bn) >= 128)
+    if (fillsGpu(t, m, n))
       return t;
   return tiles.back();
 }
 
 /// The largest tile whose grid still has about one block per SM of an H100
-/// (132 SMs): 128x256, 128x128 or 128x64; below that 64x128.
-WgmmaTile chooseWgmmaTile(int64_t m, int64_t n);
+/// (132 SMs): 128x256, 128x128 or 128x64; none (std::nullopt) when even
+/// 128x64 gives fewer blocks: such small GEMMs stay on mma.sync.
+std::optional<WgmmaTile> chooseWgmmaTile(int64_t m, int64_t n);
 
 /// The cp.async ring of both GEMM K loops (mma.sync and wgmma). Before the
 /// loop: K tiles 0 .. ahead - 1 in flight, one commit group each (empty

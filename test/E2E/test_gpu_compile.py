@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import onnx
@@ -218,22 +219,34 @@ def test_w8a8_uses_int8_tensor_cores(sm, tmp_path, base_seed):
 
 
 def test_w8a8_sm90a_uses_wgmma(tmp_path, base_seed):
-    # -target=sm_90a: the W8A8 GEMM runs on Hopper's warpgroup MMA (descriptors on the
-    # 64-byte-swizzled cp.async ring in dynamic shared memory); the manifest asks for a GPU of
-    # compute capability exactly 9.0; the PTX assembles for sm_90a.
-    model, _ = build_case("llama_layer", base_seed)
-    mpath = tmp_path / "model.onnx"
-    onnx.save(model, mpath)
-    prefix = tmp_path / "q" / "model"
+    # -target=sm_90a: a W8A8 GEMM big enough to fill the GPU with 128x64..128x256 tiles runs
+    # on Hopper's warpgroup MMA (descriptors on the 64-byte-swizzled cp.async ring in dynamic
+    # shared memory); the manifest asks for a GPU of compute capability exactly 9.0; the PTX
+    # assembles for sm_90a.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from gpu_gemm import matmul_model
+    mpath = tmp_path / "big.onnx"
+    onnx.save(matmul_model(512, 256, 4096, base_seed), mpath)
+    prefix = tmp_path / "big" / "model"
     compile_gpu(mpath, prefix, target="sm_90a", bits=8)
     man, plan, ptx = check_artifact(prefix, "90a")
-    for needle in ("wgmma.mma_async.sync.aligned.m64n", ".s32.s8.s8", "wgmma.fence.sync.aligned",
+    for needle in ("wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8", "wgmma.fence.sync.aligned",
                    "wgmma.commit_group.sync.aligned", "wgmma.wait_group.sync.aligned",
                    "fence.proxy.async.shared::cta", "cp.async.cg.shared.global"):
         assert needle in ptx, f"{needle} missing from the sm_90a W8A8 PTX"
     assert "m16n8k32" not in ptx, "sm_90a W8A8 GEMM still on mma.sync"
     shared = [c["shared_bytes"] for c in plan["commands"] if c["op"] == "launch"]
     assert max(shared) > 48 * 1024, "the wgmma GEMM's ring is not in dynamic shared memory"
+    assemble(Path(f"{prefix}.ptx"), "90a")
+
+    # Small GEMMs (llama_layer's: fewer than 128 blocks even with 128x64 tiles) stay on mma.sync.
+    model, _ = build_case("llama_layer", base_seed)
+    mpath = tmp_path / "model.onnx"
+    onnx.save(model, mpath)
+    prefix = tmp_path / "small" / "model"
+    compile_gpu(mpath, prefix, target="sm_90a", bits=8)
+    _, _, ptx = check_artifact(prefix, "90a")
+    assert "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32" in ptx and "wgmma" not in ptx
     assemble(Path(f"{prefix}.ptx"), "90a")
 
 

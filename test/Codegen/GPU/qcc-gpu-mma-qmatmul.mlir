@@ -38,32 +38,13 @@
 // CHECK: llvm.store {{.+}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>
 // CHECK-NOT: q.matmul
 // CHECK-NOT: q.weight_constant
-// wgmma (sm_90a): the same quantization launch, then a 64x128 tile (one
-// warpgroup of 128 threads; N pads to 128 columns, so 8192 weight bytes)
-// with its ring of 6 stages in 1024-byte-aligned dynamic shared memory:
-// 6 x (64 + 128) x 64 + 1024 = 74752 bytes. Each stage: cp.async wait,
-// the async-proxy fence, the barrier, then two m64n128k32 s8 wgmma on
-// matrix descriptors; one wgmma group stays in flight.
-// WG: memref.global "private" constant @__qcc_gpu_mma_weight : memref<8192xi8>
+// wgmma (sm_90a): a GEMM this small (even a 128x64 tile gives fewer than
+// 128 blocks) stays on mma.sync.
 // WG-LABEL: func @w8a8_dynamic
 // WG: gpu.launch
-// WG: math.roundeven
-// WG: gpu.launch {{.+}} threads({{.+}}) in ({{.+}} = %c128{{.*}}) dynamic_shared_memory_size %c74752_i32
-// WG: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
-// WG: nvvm.cp.async.shared.global %{{.+}}, %{{.+}}, 16, cache =  cg
-// WG: scf.for
-// WG: nvvm.cp.async.wait.group 3
-// WG-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
-// WG-NEXT: gpu.barrier
-// WG: nvvm.wgmma.fence.aligned
-// WG: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 32>, D[<s32>, <one>], A[<s8>, <one>, <row>], B[<s8>, <one>, <col>]
-// WG: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 32>
-// WG: nvvm.wgmma.commit.group.sync.aligned
-// WG-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
-// WG: nvvm.wgmma.wait.group.sync.aligned 0
-// WG-NOT: nvvm.mma.sync
-// WG: arith.sitofp
-// WG: llvm.store {{.+}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>
+// WG: gpu.launch
+// WG-NOT: nvvm.wgmma
+// WG: nvvm.mma.sync
 func.func @w8a8_dynamic(%x: memref<3x40xf32>, %s: memref<10xf32>, %bias: memref<10xf32>, %out: memref<3x10xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%out : memref<3x10xf32>)
@@ -132,5 +113,40 @@ func.func @odd_columns(%x: memref<2x64xf32>, %s: memref<15xf32>, %out: memref<2x
 func.func @long_rows(%x: memref<2x4160xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>) {
   %w = q.weight_constant dense<1> : tensor<66560xi8> -> !q.weight<4160x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
   q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x4160xf32>, !q.weight<4160x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<16xf32>, memref<2x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// wgmma (sm_90a), 2048 x 64 x 1024: 128x128 tiles (16 x 8 = 128 blocks; two
+// warpgroups of 128 threads, each m64n128), the weights packed for 128
+// columns per tile (64 K x 1024 = 65536 bytes), the ring of 6 stages in
+// 1024-byte-aligned dynamic shared memory: 6 x (128 + 128) x 64 + 1024 =
+// 99328 bytes. Each stage: cp.async wait, the async-proxy fence, the
+// barrier, then two m64n128k32 s8 wgmma on matrix descriptors; one wgmma
+// group stays in flight.
+// WG: memref.global "private" constant @__qcc_gpu_mma_weight : memref<65536xi8>
+// WG-LABEL: func @w8a8_wgmma
+// WG: gpu.launch
+// WG: math.roundeven
+// WG: gpu.launch blocks({{.+}}) in ({{.+}} = %c8{{.*}}, {{.+}} = %c16{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c256{{.*}}) dynamic_shared_memory_size %c99328_i32
+// WG: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// WG: nvvm.cp.async.shared.global %{{.+}}, %{{.+}}, 16, cache =  cg
+// WG: scf.for
+// WG: nvvm.cp.async.wait.group 3
+// WG-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// WG-NEXT: gpu.barrier
+// WG: nvvm.wgmma.fence.aligned
+// WG: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 32>, D[<s32>, <one>], A[<s8>, <one>, <row>], B[<s8>, <one>, <col>]
+// WG: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 32>
+// WG: nvvm.wgmma.commit.group.sync.aligned
+// WG-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
+// WG: nvvm.wgmma.wait.group.sync.aligned 0
+// WG-NOT: nvvm.mma.sync
+// WG: arith.sitofp
+// WG: llvm.store {{.+}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>
+func.func @w8a8_wgmma(%x: memref<2048x64xf32>, %s: memref<1024xf32>, %out: memref<2048x1024xf32>) {
+  %w = q.weight_constant dense<5> : tensor<65536xi8> -> !q.weight<64x1024xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2048x64xf32>, !q.weight<64x1024xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<1024xf32>, memref<2048x1024xf32>) -> ()
   return
 }

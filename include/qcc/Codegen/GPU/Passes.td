@@ -95,8 +95,10 @@ def GpuMmaQMatmul : Pass<"qcc-gpu-mma-qmatmul", "mlir::ModuleOp"> {
     A `linalg.fill` of the output right before the op is erased (q.matmul
     overwrites it). Other q.matmul ops are left for `qcc-gpu-lower-qmatmul`.
 
-    With `wgmma` (target sm_90a) the GEMM runs on Hopper's warpgroup MMA
-    instead: one or two warpgroups of 128 threads per block, each issuing
+    With `wgmma` (target sm_90a) a GEMM that fills the GPU with 128x64,
+    128x128 or 128x256 tiles (at least 128 blocks) runs on Hopper's warpgroup
+    MMA instead (smaller ones keep mma.sync): two warpgroups of 128 threads
+    per block, each issuing
     `wgmma.mma_async.m64nNk32.s32.s8.s8` (N = the block's 64, 128 or 256
     columns) on A and B read from shared memory through matrix descriptors
     in the 64-byte swizzle mode, which is the layout the cp.async ring and
