@@ -201,27 +201,16 @@ static ParallelSplit chooseSplit(const MatmulShape &s, int64_t rows,
   return inner;
 }
 
-/// The register block when the options leave it open (0): with 32 vector
-/// registers (AVX-512) 24 accumulators, 8 rows x 3 vectors, each B load
-/// feeding 8 FMAs and each broadcast 3; with 16 (AVX2) 12, as 6 x 2. A
-/// product of fewer rows (a GEMV, a short sequence) takes all its rows and
-/// spends the budget on columns (up to 16 vectors), so that one row of B is
-/// read in long contiguous runs and enough accumulators hide the FMA
-/// latency.
+/// The register block when the options leave it open (0): 8 x 3 vectors
+/// with AVX-512 (each B load feeding 8 FMAs, each broadcast 3), 6 x 2 with
+/// AVX2; a product of fewer rows (a short sequence) takes all its rows and
+/// spends the budget on columns, so that one row of B is read in long runs
+/// and enough accumulators hide the FMA latency (qcc::cpu::chooseBlock,
+/// which qcc-cpu-pack-matmul-weights follows too).
 static std::pair<int64_t, int64_t> chooseBlock(const MatmulShape &s,
                                                int64_t width, int64_t rows,
                                                int64_t vectors) {
-  bool wide = width >= 16;
-  int64_t budget = wide ? 24 : 12;
-  int64_t fullRows = wide ? 8 : 6;
-  if (rows <= 0)
-    rows = std::min(fullRows, std::max<int64_t>(s.m, 1));
-  if (vectors <= 0) {
-    vectors = rows >= fullRows ? budget / fullRows
-                               : std::min<int64_t>(budget / rows, wide ? 16 : 8);
-    vectors = std::max<int64_t>(1, std::min(vectors, s.n / width));
-  }
-  return {rows, vectors};
+  return qcc::cpu::chooseBlock(s.m, s.n, width, rows, vectors);
 }
 
 /// Rows up to which a (non-batched) matmul takes the streaming GEMV form.

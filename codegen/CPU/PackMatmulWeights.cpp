@@ -12,10 +12,11 @@
 // microkernel pass recognizes and which the generic lowering also runs
 // correctly.
 //
-// Only products that the microkernel runs as full register blocks are
-// packed (at least `min-rows` rows: GEMVs stream B row by row and want the
-// row-major layout), and only weights used by nothing else, so that no
-// weight is stored twice.
+// The panel is the width of the block the microkernel picks for the
+// product's rows (qcc::cpu::chooseBlock: 3 vectors from 8 rows with AVX-512,
+// 6 with 4 rows, ...). Products of fewer than `min-rows` rows (GEMVs, which
+// stream B row by row) keep the row-major layout, and only weights used by
+// nothing else are packed, so that no weight is stored twice.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,9 +45,11 @@ struct CpuPackMatmulWeightsPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (panel <= 0 || minRows <= 0) {
-      getOperation().emitError("qcc-cpu-pack-matmul-weights: panel and "
-                               "min-rows must be positive");
+    if (vectorWidth <= 0 || panel < 0 || minRows <= 0 ||
+        panel % vectorWidth != 0) {
+      getOperation().emitError(
+          "qcc-cpu-pack-matmul-weights: vector-width and min-rows must be "
+          "positive, panel 0 or a multiple of vector-width");
       return signalPassFailure();
     }
     SmallVector<linalg::MatmulOp> work;
@@ -84,7 +87,16 @@ struct CpuPackMatmulWeightsPass
       return false;
     ArrayRef<int64_t> lhsShape = cast<ShapedType>(lhs.getType()).getShape();
     ArrayRef<int64_t> rhsShape = cast<ShapedType>(rhs.getType()).getShape();
-    return lhsShape[0] >= minRows && rhsShape[1] >= panel && rhsShape[0] > 0;
+    return lhsShape[0] >= minRows && rhsShape[0] > 0 &&
+           rhsShape[1] >= panelFor(lhsShape[0], rhsShape[1]);
+  }
+
+  /// Columns per panel for an m x n product: the option, or the width of
+  /// the microkernel's block for m rows.
+  int64_t panelFor(int64_t m, int64_t n) {
+    if (panel > 0)
+      return panel;
+    return vectorWidth * qcc::cpu::chooseBlock(m, n, vectorWidth).second;
   }
 
   void pack(linalg::MatmulOp op) {
@@ -96,17 +108,19 @@ struct CpuPackMatmulWeightsPass
       return;
     ArrayRef<int64_t> shape = cast<ShapedType>(rhs.getType()).getShape();
     int64_t k = shape[0], n = shape[1];
-    int64_t panels = (n + panel - 1) / panel;
-    std::vector<float> packed(static_cast<size_t>(panels * k * panel), 0.0f);
+    int64_t cols = panelFor(
+        cast<ShapedType>(op.getDpsInputs()[0].getType()).getShape()[0], n);
+    int64_t panels = (n + cols - 1) / cols;
+    std::vector<float> packed(static_cast<size_t>(panels * k * cols), 0.0f);
     for (int64_t row = 0; row < k; ++row)
       for (int64_t col = 0; col < n; ++col)
-        packed[(col / panel * k + row) * panel + col % panel] =
+        packed[(col / cols * k + row) * cols + col % cols] =
             (*values)[row * n + col];
 
     OpBuilder b(op);
     Location loc = op.getLoc();
     auto packedType =
-        RankedTensorType::get({panels, k, panel}, b.getF32Type());
+        RankedTensorType::get({panels, k, cols}, b.getF32Type());
     auto attr = DenseResourceElementsAttr::get(
         packedType, "qcc_packed_weight",
         HeapAsmResourceBlob::allocateAndCopyInferAlign(
@@ -114,7 +128,7 @@ struct CpuPackMatmulWeightsPass
     Value packedValue = arith::ConstantOp::create(b, loc, packedType, attr);
 
     SmallVector<AffineMap, 3> maps =
-        qcc::cpu::packedMatmulMaps(op.getContext(), panel);
+        qcc::cpu::packedMatmulMaps(op.getContext(), cols);
     SmallVector<utils::IteratorType> iterators = {
         utils::IteratorType::parallel, utils::IteratorType::parallel,
         utils::IteratorType::reduction};

@@ -12,7 +12,32 @@
 #include "mlir/IR/AffineMap.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
 namespace qcc::cpu {
+
+/// The microkernel's register block {rows, vectors} for an m x n product
+/// (`rows` / `vectors` > 0 fix that part): with 32 vector registers
+/// (`width` >= 16 lanes, AVX-512) 24 accumulators, 8 rows x 3 vectors; with
+/// 16 (AVX2) 12, as 6 x 2. Fewer rows take all rows and spend the budget on
+/// columns (up to 16 or 8 vectors), at most the vectors that fit in n.
+inline std::pair<int64_t, int64_t> chooseBlock(int64_t m, int64_t n,
+                                               int64_t width, int64_t rows = 0,
+                                               int64_t vectors = 0) {
+  bool wide = width >= 16;
+  int64_t budget = wide ? 24 : 12;
+  int64_t fullRows = wide ? 8 : 6;
+  if (rows <= 0)
+    rows = std::min(fullRows, std::max<int64_t>(m, 1));
+  if (vectors <= 0) {
+    vectors = rows >= fullRows ? budget / fullRows
+                               : std::min<int64_t>(budget / rows, wide ? 16 : 8);
+    vectors = std::max<int64_t>(1, std::min(vectors, n / width));
+  }
+  return {rows, vectors};
+}
 
 /// Indexing maps of A, the packed B and C.
 inline llvm::SmallVector<mlir::AffineMap, 3>

@@ -116,12 +116,9 @@ void buildTensorOptimizationPipeline(OpPassManager &pm,
 void buildCpuCodegenPipeline(OpPassManager &pm,
                              const CpuPipelineOptions &options) {
   // While the weights are still in the IR: constant f32 matmul weights in
-  // the order the microkernel's full blocks read them (8 x 3 vectors with
-  // AVX-512, 6 x 2 with AVX2).
+  // the order the microkernel's blocks read them.
   cpu::CpuPackMatmulWeightsOptions packOptions;
-  bool wide = options.vectorWidth >= 16;
-  packOptions.panel = options.vectorWidth * (wide ? 3 : 2);
-  packOptions.minRows = wide ? 8 : 6;
+  packOptions.vectorWidth = options.vectorWidth;
   pm.addNestedPass<func::FuncOp>(cpu::createCpuPackMatmulWeights(packOptions));
   ExternalizeWeightsOptions weightOptions;
   weightOptions.minBytes = options.weightMinBytes;

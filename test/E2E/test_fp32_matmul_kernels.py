@@ -1,12 +1,13 @@
 """fp32 MatMul through the register-blocked microkernel, packed weights included.
 
-A constant f32 weight of a MatMul with at least 8 rows is stored panel by panel
-(qcc-cpu-pack-matmul-weights: 48-column panels, the last one zero-padded) and read from its
-panels by the microkernel; fewer rows keep the row-major weight (GEMV form or narrow blocks). The
-shapes cover row remainders (9, 17 rows), column tails inside the last panel (N = 100: two full
-panels and a 4-column masked vector; N = 4112: a 32-column last panel), the parallel column split
-(>= 4M multiply-adds), M = 16 and 128, 7 rows (not packed), and one weight shared by two MatMuls
-(not packed). Each output is checked against the float64 product (relative L2 <= 1e-5), and the
+A constant f32 weight of a MatMul with at least 3 rows is stored panel by panel
+(qcc-cpu-pack-matmul-weights: panels as wide as the microkernel's block, 48 columns from 8 rows,
+96 with 4, 64 with 5, 128 with 3; the last one zero-padded) and read from its panels by the
+microkernel; 1-2 rows keep the row-major weight (GEMV form). The shapes cover row remainders (9,
+17 rows), column tails inside the last panel (N = 100: two full panels and a 4-column masked
+vector; N = 4112: a 32-column last panel), the parallel column split (>= 4M multiply-adds), M =
+16 and 128, the short blocks (3-7 rows), 2 rows (not packed), and one weight shared by two
+MatMuls (not packed). Each output is checked against the float64 product (relative L2 <= 1e-5), and the
 2-thread output must equal the 1-thread output bit for bit (each element is summed in K order by
 one block). Whether the weight was packed is checked on the weight file's size (padding).
 Skipped, with a message, on a CPU without AVX-512.
@@ -24,10 +25,9 @@ from test_quantized import host_has_vnni
 
 pytestmark = pytest.mark.skipif(not host_has_vnni(), reason="the x86-64-vnni target needs AVX-512")
 
-PANEL = 48
-# (M, K, N, packed)
-SHAPES = [(16, 256, 4112, True), (9, 64, 100, True), (8, 37, 48, True), (17, 96, 100, True),
-          (128, 384, 100, True), (7, 64, 100, False)]
+# (M, K, N, panel of the packed weight; 0: not packed)
+SHAPES = [(16, 256, 4112, 48), (9, 64, 100, 48), (8, 37, 48, 48), (17, 96, 100, 48), (128, 384, 100, 48),
+          (7, 64, 100, 48), (5, 64, 100, 64), (4, 64, 200, 96), (3, 32, 300, 128), (2, 64, 100, 0)]
 
 
 def matmul_model(rng, m, k, n, shared=False):
@@ -53,7 +53,7 @@ def run_both(tmp_path, model, x):
 
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s[:3])))
 def test_fp32_matmul_matches_float64_and_threads_agree(shape, base_seed, tmp_path):
-    m, k, n, packed = shape
+    m, k, n, panel = shape
     rng = np.random.default_rng(base_seed + m * 7 + n)
     model, w = matmul_model(rng, m, k, n)
     x = rng.standard_normal((m, k)).astype(np.float32)
@@ -64,12 +64,11 @@ def test_fp32_matmul_matches_float64_and_threads_agree(shape, base_seed, tmp_pat
     assert np.array_equal(outs[1], outs[2]), (
         f"[QCC_TEST_SEED={base_seed}] {shape}: 2 threads differ from 1 thread, max "
         f"{np.abs(outs[1] - outs[2]).max():.3e}")
-    padded = 4 * k * (-(-n // PANEL) * PANEL)
-    if packed:
+    if panel:
+        padded = 4 * k * (-(-n // panel) * panel)
         assert weight_bytes >= padded, f"{shape}: weight file {weight_bytes} B, packed weight is {padded} B"
-    else:
-        assert weight_bytes < 4 * k * n + 4096 and (padded == 4 * k * n or weight_bytes < padded), (
-            f"{shape}: weight file {weight_bytes} B: packed although M < 8")
+    else:   # 48-column panels would add 44 columns to N = 100
+        assert weight_bytes < 4 * k * (n + 44), f"{shape}: weight file {weight_bytes} B: packed although M < 3"
 
 
 def test_shared_weight_is_not_packed(base_seed, tmp_path):

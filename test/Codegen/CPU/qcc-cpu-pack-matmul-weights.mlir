@@ -23,8 +23,9 @@ func.func @pack(%a: tensor<8x2xf32>, %c: tensor<8x50xf32>) -> tensor<8x50xf32> {
 
 // -----
 
-// Left alone: fewer rows than min-rows (the GEMV form streams row-major
-// B), a weight that is not a constant, a constant used twice, and i32.
+// Left alone: fewer rows than min-rows (2 < 3: the GEMV form streams
+// row-major B), a weight that is not a constant, a constant used twice,
+// and i32.
 // CHECK-LABEL: func @untouched
 // CHECK-NOT: linalg.generic
 // CHECK-NOT: qcc_packed_weight
@@ -43,4 +44,17 @@ func.func @untouched(%a2: tensor<2x64xf32>, %c2: tensor<2x64xf32>, %a: tensor<8x
   %r3 = linalg.matmul ins(%a, %b : tensor<8x64xf32>, tensor<64x64xf32>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
   %r4 = linalg.matmul ins(%ai, %wi : tensor<8x64xi32>, tensor<64x64xi32>) outs(%ci : tensor<8x64xi32>) -> tensor<8x64xi32>
   return %r2, %r0, %r1, %r3, %r4 : tensor<2x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xi32>
+}
+
+// -----
+
+// 4 rows: the microkernel's block is 4 x 6 vectors, so 96-column panels.
+// CHECK-LABEL: func @short
+// CHECK: arith.constant dense_resource<qcc_packed_weight> : tensor<3x8x96xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: tensor<4x8xf32>, tensor<3x8x96xf32>
+func.func @short(%a: tensor<4x8xf32>, %c: tensor<4x200xf32>) -> tensor<4x200xf32> {
+  %b = arith.constant dense<0.5> : tensor<8x200xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<4x8xf32>, tensor<8x200xf32>) outs(%c : tensor<4x200xf32>) -> tensor<4x200xf32>
+  return %r : tensor<4x200xf32>
 }

@@ -63,7 +63,9 @@ def CpuPackMatmulWeights
     constant [K, N] used only there, and whose A has at least `min-rows`
     rows, into a `linalg.generic` reading a packed copy of B:
     Bp[n floordiv panel, k, n mod panel] = B[k, n] (the last panel padded
-    with zeros). The register-blocked microkernel then walks each column
+    with zeros). The panel is the width of the microkernel's register block
+    for the product's rows (8 x 3 vectors from 8 rows with 16 lanes, 4 x 6
+    with 4 rows, ...) unless `panel` fixes it. The register-blocked microkernel then walks each column
     panel of B as one contiguous block instead of a few cache lines every
     row of B (qcc-cpu-matmul-microkernel recognizes the packed form; the
     generic lowering runs it too). Products with fewer rows keep the
@@ -71,12 +73,15 @@ def CpuPackMatmulWeights
     the weights are externalized.
   }];
   let options = [
-    Option<"panel", "panel", "int64_t", /*default=*/"48",
-           "Columns per packed panel (the microkernel's block width: 3 x 16 "
-           "lanes with AVX-512)">,
-    Option<"minRows", "min-rows", "int64_t", /*default=*/"8",
-           "Rows of A from which a weight is packed (the microkernel's full "
-           "block height)">
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes per vector register of the microkernel (16 for "
+           "AVX-512, 8 for AVX2)">,
+    Option<"panel", "panel", "int64_t", /*default=*/"0",
+           "Columns per packed panel, a multiple of vector-width (0: the "
+           "microkernel's block width for the product's rows)">,
+    Option<"minRows", "min-rows", "int64_t", /*default=*/"3",
+           "Rows of A from which a weight is packed (fewer: the GEMV form, "
+           "which streams the row-major weight)">
   ];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::arith::ArithDialect"];
