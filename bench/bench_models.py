@@ -17,7 +17,9 @@ Timing: for each thread count T, --rounds rounds; a round times every method onc
 that alternates qcc/onnxruntime and is reversed every other round: qcc = the median printed by
 one `qcc-run --repeat N --warmup W --threads T` (its own timer around the model call),
 onnxruntime = median of N session.run calls after W warm-ups (timed in Python; intra_op T,
-inter_op 1, graph optimizations on). A cell is the median over rounds; speedup = onnxruntime /
+inter_op 1, graph optimizations on; then the script waits until onnxruntime's spinning workers
+are idle, H.settle(), so they do not share the next qcc-run's CPUs). A cell is the median over
+rounds; speedup = onnxruntime /
 qcc (> 1: qcc faster). Before timing, each output is compared with onnxruntime fp32 on the same
 input (fp32: rel-L2; quantized: cosine). Measured only when the 1-minute load average is below
 --max-load (other agents share the machine); each row records the load before and after.
@@ -146,6 +148,7 @@ def bench_model(name, a, log):
                     times[s, p].append(tm[1])
                 else:
                     times[s, p].append(H.time_ort(sess[p], feeds, a.repeat, a.warmup))
+                    H.settle()  # onnxruntime's spinning workers must not share the next qcc-run's CPUs
         la1 = E.load_avg()
         med = {m: statistics.median(v) for m, v in times.items()}
         row = dict(model=name, threads=t, rounds=a.rounds, repeat=a.repeat, warmup=a.warmup, med={f"{s}:{p}": v for (s, p), v in med.items()},

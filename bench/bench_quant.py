@@ -28,7 +28,7 @@ other (qcc/ort pairs, the order alternating qcc/ort and reversed every other rou
 after W warm-up calls (median, timed in Python, intra_op_num_threads=T, inter_op 1, graph
 optimizations on). A cell is the median over rounds of the per-round medians; ratio = qcc /
 onnxruntime (< 1: qcc faster); the spread of the qcc/ort ratio over the rounds is reported too.
-After each onnxruntime timing the script waits until this process is idle again (settle()):
+After each onnxruntime timing the script waits until this process is idle again (H.settle()):
 onnxruntime's intra-op workers keep spinning after session.run returns (allow_spinning, its
 default), and a qcc-run started right away shares the CPUs with them; with 2 threads on 2 CPUs
 that took the second thread away from qcc for the whole of a short row.
@@ -269,7 +269,7 @@ def main(argv=None) -> int:
                         meds[s_, p].append(tq[1])
                     else:
                         meds[s_, p].append(H.time_ort(sess[p], feeds, repeat, a.warmup))
-                        settles.append(settle())
+                        settles.append(H.settle())
                 if err:
                     break
             if err:
@@ -432,19 +432,6 @@ def _caches() -> str:
     except OSError:
         pass
     return ", ".join(out) if out else "sizes unknown"
-
-
-def settle(limit_s: float = 2.0, window_s: float = 0.01, busy: float = 0.05) -> float:
-    """Waits until this process uses less than `busy` of a CPU over a `window_s` sleep (onnxruntime's
-    workers have stopped spinning), at most `limit_s`; returns the seconds waited."""
-    import time
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < limit_s:
-        c0 = time.process_time()
-        time.sleep(window_s)
-        if time.process_time() - c0 < busy * window_s:
-            break
-    return time.perf_counter() - t0
 
 
 def _ncpu() -> int:

@@ -174,6 +174,19 @@ def time_ort(sess, feeds: Mapping[str, np.ndarray], repeat: int, warmup: int) ->
     return statistics.median(ts)
 
 
+def settle(limit_s: float = 2.0, window_s: float = 0.01, busy: float = 0.05) -> float:
+    """Waits until this process uses less than `busy` of a CPU over a `window_s` sleep (onnxruntime's
+    intra-op workers keep spinning for a while after session.run returns and would share the CPUs
+    with a qcc-run started right away), at most `limit_s`; returns the seconds waited."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit_s:
+        c0 = time.process_time()
+        time.sleep(window_s)
+        if time.process_time() - c0 < busy * window_s:
+            break
+    return time.perf_counter() - t0
+
+
 # ----------------------------------------------------------------------------- comparisons
 def rel_l2(actual: np.ndarray, expected: np.ndarray) -> float:
     a = np.asarray(actual, dtype=np.float64).ravel()
