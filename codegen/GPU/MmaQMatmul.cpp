@@ -8,9 +8,11 @@
 //     token) or the static scale gives scale = absmax / 127, the codes are
 //     roundeven(x * 127 / absmax) clamped to [-128, 127] exactly as on the
 //     CPU, written as a [Mpad, Kpad] int8 buffer (rows and K padded with
-//     zeros to the tile sizes) plus one f32 scale per row. Rows of up to
-//     4096 values stay in registers (8 16-byte loads per thread in flight),
-//     longer ones are read twice.
+//     zeros to the tile sizes) plus one f32 scale per row. The block grows
+//     from 128 threads (in warps, up to 1024) so that each thread holds at
+//     most 8 16-byte chunks: rows of up to 32768 values stay in registers
+//     between the absmax and the rounding (one read of x); longer ones are
+//     read twice.
 //  2. GEMM: a BM x BN output tile per block of 4 or 8 warps; per stage of 64
 //     K bytes the block copies the A tile (swizzled: 16-byte chunk c of row r
 //     goes to chunk c ^ ((r >> 1) & 3), so ldmatrix reads of 8 rows hit 8
@@ -36,6 +38,8 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <algorithm>
+
 namespace qcc::gpu {
 #define GEN_PASS_DEF_GPUMMAQMATMUL
 #include "qcc/Codegen/GPU/Passes.h.inc"
@@ -48,7 +52,9 @@ namespace {
 
 constexpr int64_t kTileK = 64;             // K bytes per pipeline stage
 constexpr int64_t kSharedBytes = 48 * 1024; // static shared memory limit
-constexpr int64_t kQuantThreads = 128;
+constexpr int64_t kQuantThreads = 128;     // smallest quantization block
+constexpr int64_t kQuantMaxThreads = 1024;
+constexpr int64_t kQuantChunksPerThread = 8; // 16-byte chunks in registers
 
 struct TileConfig {
   int64_t bm, bn, warpsM, warpsN, stages = 0;
@@ -250,8 +256,14 @@ private:
     OpBuilder::InsertionGuard guard(b);
     bool dynamic = op.getActQuant() == q::ActQuant::DynamicPerToken;
     Type f32 = b.getF32Type(), i32 = b.getI32Type();
-    auto l = launch(padM, 1, kQuantThreads,
-                    TypeRange{sharedType({kQuantThreads / 32}, f32)});
+    // Enough whole warps that no thread holds more than 8 chunks of the row.
+    const int64_t chunks = padK / 4;
+    const int64_t wanted =
+        (chunks + kQuantChunksPerThread - 1) / kQuantChunksPerThread;
+    const int64_t threads = std::clamp<int64_t>((wanted + 31) / 32 * 32,
+                                                kQuantThreads, kQuantMaxThreads);
+    auto l = launch(padM, 1, threads,
+                    TypeRange{sharedType({threads / 32}, f32)});
     Value partial = l.getWorkgroupAttributions()[0];
     Value row = l.getBlockIds().x, tid = l.getThreadIds().x;
     Value row64 = toI64(row), tid64 = toI64(tid);
@@ -271,16 +283,15 @@ private:
       return elems;
     };
 
-    // Rows of up to 4096 values stay in registers between the absmax and the
-    // quantization (one read of x); longer rows are read twice.
-    const int64_t chunks = padK / 4;
-    const int64_t perThread = (chunks + kQuantThreads - 1) / kQuantThreads;
-    const bool resident = dynamic && perThread <= 8;
+    // The row stays in registers between the absmax and the quantization
+    // (one read of x) unless even 1024 threads would hold more than 8 chunks.
+    const int64_t perThread = (chunks + threads - 1) / threads;
+    const bool resident = dynamic && perThread <= kQuantChunksPerThread;
     SmallVector<SmallVector<Value>> held;
     if (resident) {
       Value zero = f32c(0.0f);
       for (int64_t r = 0; r < perThread; ++r) {
-        Value c = add(tid64, r * kQuantThreads);
+        Value c = add(tid64, r * threads);
         Value inRange = arith::CmpIOp::create(
             b, loc, arith::CmpIPredicate::ult, c, kEnd);
         auto ifOp = scf::IfOp::create(b, loc, TypeRange{f32, f32, f32, f32},
@@ -324,7 +335,7 @@ private:
                                           math::AbsFOp::create(b, loc, e));
       } else {
         auto loop = scf::ForOp::create(b, loc, tid64, kEnd,
-                                       i64c(kQuantThreads), ValueRange{m});
+                                       i64c(threads), ValueRange{m});
         OpBuilder::InsertionGuard loopGuard(b);
         b.setInsertionPointToStart(loop.getBody());
         Value acc = loop.getRegionIterArgs()[0];
@@ -351,7 +362,7 @@ private:
       }
       mlir::gpu::BarrierOp::create(b, loc);
       m = memref::LoadOp::create(b, loc, partial, ValueRange{idx(0)});
-      for (int64_t w = 1; w < kQuantThreads / 32; ++w)
+      for (int64_t w = 1; w < threads / 32; ++w)
         m = arith::MaximumFOp::create(
             b, loc, m,
             memref::LoadOp::create(b, loc, partial, ValueRange{idx(w)}));
@@ -371,9 +382,9 @@ private:
 
     Value rowWords = mul(row64, chunks);
     for (auto [r, elems] : llvm::enumerate(held)) {
-      Value c = add(tid64, int64_t(r) * kQuantThreads);
+      Value c = add(tid64, int64_t(r) * threads);
       OpBuilder::InsertionGuard storeGuard(b);
-      if ((int64_t(r) + 1) * kQuantThreads > chunks) {
+      if ((int64_t(r) + 1) * threads > chunks) {
         Value inRange = arith::CmpIOp::create(
             b, loc, arith::CmpIPredicate::ult, c, i64c(chunks));
         auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
@@ -385,7 +396,7 @@ private:
     }
     if (!resident) {
       auto loop = scf::ForOp::create(b, loc, tid64, i64c(chunks),
-                                     i64c(kQuantThreads));
+                                     i64c(threads));
       OpBuilder::InsertionGuard loopGuard(b);
       b.setInsertionPointToStart(loop.getBody());
       Value c = loop.getInductionVar();

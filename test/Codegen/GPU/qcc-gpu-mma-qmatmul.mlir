@@ -98,11 +98,31 @@ func.func @odd_columns(%x: memref<2x64xf32>, %s: memref<15xf32>, %out: memref<2x
 
 // -----
 
-// Rows longer than 4096 values (K = 4160) are read twice by the
-// quantization kernel: an absmax loop, then a rounding loop; shorter rows
-// (above) stay in registers.
+// Rows longer than 4096 values get a larger quantization block, so that no
+// thread holds more than 8 16-byte chunks: K = 4160 (1040 chunks) runs 160
+// threads (5 warps reduce through shared memory) and the row stays in
+// registers (no loop); blocks stop growing at 1024 threads.
 // CHECK-LABEL: func @long_rows
+// CHECK: gpu.launch blocks({{.+}}) threads({{.+}}) in ({{.+}} = %c160
+// CHECK-SAME: workgroup(%{{.+}} : memref<5xf32, #gpu.address_space<workgroup>>)
+// CHECK-NOT: scf.for
+// CHECK: math.absf
+// CHECK: gpu.shuffle  xor
+// CHECK: math.roundeven
 // CHECK: gpu.launch
+// CHECK: nvvm.mma.sync
+func.func @long_rows(%x: memref<2x4160xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>) {
+  %w = q.weight_constant dense<1> : tensor<66560xi8> -> !q.weight<4160x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x4160xf32>, !q.weight<4160x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<16xf32>, memref<2x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// Rows longer than 1024 threads x 8 chunks (K = 32832) are read twice by
+// the quantization kernel: an absmax loop, then a rounding loop.
+// CHECK-LABEL: func @very_long_rows
+// CHECK: gpu.launch blocks({{.+}}) threads({{.+}}) in ({{.+}} = %c1024
 // CHECK: scf.for
 // CHECK: math.absf
 // CHECK: gpu.shuffle  xor
@@ -110,9 +130,9 @@ func.func @odd_columns(%x: memref<2x64xf32>, %s: memref<15xf32>, %out: memref<2x
 // CHECK: math.roundeven
 // CHECK: gpu.launch
 // CHECK: nvvm.mma.sync
-func.func @long_rows(%x: memref<2x4160xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>) {
-  %w = q.weight_constant dense<1> : tensor<66560xi8> -> !q.weight<4160x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
-  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x4160xf32>, !q.weight<4160x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<16xf32>, memref<2x16xf32>) -> ()
+func.func @very_long_rows(%x: memref<2x32832xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>) {
+  %w = q.weight_constant dense<1> : tensor<525312xi8> -> !q.weight<32832x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x32832xf32>, !q.weight<32832x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<16xf32>, memref<2x16xf32>) -> ()
   return
 }
 
