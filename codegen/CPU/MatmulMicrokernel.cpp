@@ -467,14 +467,6 @@ private:
   /// dst[(unit,) r, :] += sum over k in [k0, k1) of A[r, k] * B[k, :] for
   /// every row r: steps of kGemvRowsPerStep B rows, then single rows.
   void emitGemvRange(Value dst, Value unit, Value k0, Value k1) {
-    auto dstIdx = [&](Value row, Value col) {
-      SmallVector<Value> idx;
-      if (unit)
-        idx.push_back(unit);
-      idx.push_back(row);
-      idx.push_back(col);
-      return idx;
-    };
     // One pass over the columns adding `step` B rows from `k`.
     auto emitPass = [&](Value k, int64_t step) {
       SmallVector<Value> kIdx, aVecs;
@@ -491,7 +483,7 @@ private:
         for (int64_t i = 0; i < step; ++i)
           bVecs.push_back(loadVector(s.b, {kIdx[i], col}, mask));
         for (int64_t r = 0; r < s.m; ++r) {
-          SmallVector<Value> idx = dstIdx(index(r), col);
+          SmallVector<Value> idx = indices(unit, index(r), col);
           Value acc = loadVector(dst, idx, mask);
           for (int64_t i = 0; i < step; ++i)
             acc = vector::FMAOp::create(b, loc, aVecs[r * step + i], bVecs[i],
