@@ -2,6 +2,8 @@
 
 #include "qcc/Quant/Rtn.h"
 
+#include "ActivationReference.h"
+
 #include "gtest/gtest.h"
 
 #include <algorithm>
@@ -13,14 +15,7 @@ using namespace qcc::quant;
 
 namespace {
 
-std::vector<float> gaussian(int64_t count, uint32_t seed, double sigma = 1) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> dist(0, sigma);
-  std::vector<float> v(static_cast<size_t>(count));
-  for (float &x : v)
-    x = float(dist(rng));
-  return v;
-}
+using qcc::quant::test::gaussian;
 
 /// Every scheme shape the tests sweep for a [64, 48] matrix.
 std::vector<Scheme> schemes(bool symmetric, bool isSigned) {
