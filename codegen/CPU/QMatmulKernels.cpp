@@ -44,6 +44,12 @@ using namespace qcc::cpu::detail;
 /// group x 48 floats: 48 KiB); larger groups decode in registers.
 static constexpr int64_t kMaxPanelGroup = 256;
 
+/// Bytes of decoded f32 weights a column tile's panel may span: several
+/// groups (the whole K of small matmuls) decoded before the row tiles run,
+/// so each row tile adds into its outputs once per span instead of once per
+/// group. The panel streams from L2 like the packed f32 weights.
+static constexpr int64_t kPanelSpanBytes = 256 * 1024;
+
 /// The K offset (within a lane's 8) of nibble `i` of a packed-int4 lane:
 /// K value i / 2 (even i) or 4 + i / 2 (odd).
 static int64_t nibbleK(int64_t i) { return i % 2 == 0 ? i / 2 : 4 + i / 2; }
@@ -519,10 +525,11 @@ void QMatmulLowering::emitTileF32(Value row0, int64_t rows, Value block0,
 }
 
 /// The panel form of the int4 weight-only kernel (8+ rows): per column tile
-/// of `tile.colBlocks` x 16 columns and per group, the group's weights are
-/// decoded and scaled once into an f32 panel [group, columns] (at most
-/// 48 KiB, in L1), and every row tile then runs the f32 outer product over
-/// it, adding into the output tile (which starts as the bias or zero). The
+/// of `tile.colBlocks` x 16 columns and per span of groups (as many whole
+/// groups, dividing the group count, as fit kPanelSpanBytes), the span's
+/// weights are decoded and scaled once into an f32 panel [span, columns],
+/// and every row tile then runs the f32 outer product over it, adding into
+/// the output tile (which starts as the bias or zero) once per span. The
 /// decoding is shared by all rows instead of repeated per row tile.
 void QMatmulLowering::emitPanelKernelF32(TileOptions tile) {
   int64_t blocks = tile.colBlocks;
@@ -580,15 +587,27 @@ void QMatmulLowering::emitPanelColumnTile(Value block0, int64_t blocks,
       vector::StoreOp::create(b, loc, start[c], out,
                               ValueRange{rowLoop.getInductionVar(), colIdx[c]});
   }
+  int64_t span = 1; // groups per panel: the largest divisor that fits
+  for (int64_t s = 1; s <= groups; ++s)
+    if (groups % s == 0 && s * group * width * 4 <= kPanelSpanBytes)
+      span = s;
+  int64_t length = span * group;
   Value panel = memref::AllocOp::create(
-      b, loc, MemRefType::get({group, width}, b.getF32Type()),
+      b, loc, MemRefType::get({length, width}, b.getF32Type()),
       b.getI64IntegerAttr(64));
   Value zeros = op.getZeroPoints();
-  auto groupLoop = scf::ForOp::create(b, loc, index(0), index(groups), index(1));
+  auto spanLoop =
+      scf::ForOp::create(b, loc, index(0), index(groups), index(span));
+  OpBuilder::InsertionGuard sg(b);
+  b.setInsertionPointToStart(spanLoop.getBody());
+  Value g0 = spanLoop.getInductionVar();
+  auto groupLoop = scf::ForOp::create(b, loc, index(0), index(span), index(1));
   {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(groupLoop.getBody());
-    Value gi = groupLoop.getInductionVar();
+    Value local = groupLoop.getInductionVar();
+    Value gi = arith::AddIOp::create(b, loc, g0, local);
+    Value panelRow0 = arith::MulIOp::create(b, loc, local, index(group));
     // Decode: panel[k - group start, c * 16 + lane] = weight.
     SmallVector<Value> scale, offset;
     for (int64_t c = 0; c < blocks; ++c) {
@@ -609,10 +628,11 @@ void QMatmulLowering::emitPanelColumnTile(Value block0, int64_t blocks,
           scf::ForOp::create(b, loc, index(0), index(group / kStep), index(1));
       OpBuilder::InsertionGuard dg(b);
       b.setInsertionPointToStart(decode.getBody());
-      Value local = decode.getInductionVar();
+      Value step = decode.getInductionVar();
       Value kbBytes = arith::MulIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, kb0, local), index(64));
-      Value row0 = arith::MulIOp::create(b, loc, local, index(kStep));
+          b, loc, arith::AddIOp::create(b, loc, kb0, step), index(64));
+      Value row0 = arith::AddIOp::create(
+          b, loc, panelRow0, arith::MulIOp::create(b, loc, step, index(kStep)));
       for (int64_t c = 0; c < blocks; ++c) {
         Value off = arith::AddIOp::create(b, loc, colBase[c], kbBytes);
         Value lanes = vector::BitCastOp::create(
@@ -632,25 +652,28 @@ void QMatmulLowering::emitPanelColumnTile(Value block0, int64_t blocks,
         }
       }
     }
-    Value k0 = arith::MulIOp::create(b, loc, gi, index(group));
-    int64_t fullRows = numRows / rows * rows;
-    if (fullRows > 0) {
-      auto rowLoop =
-          scf::ForOp::create(b, loc, index(0), index(fullRows), index(rows));
-      OpBuilder::InsertionGuard rg(b);
-      b.setInsertionPointToStart(rowLoop.getBody());
-      emitPanelTile(panel, k0, rowLoop.getInductionVar(), rows, colIdx);
-    }
-    if (fullRows < numRows)
-      emitPanelTile(panel, k0, index(fullRows), numRows - fullRows, colIdx);
   }
+  Value k0 = arith::MulIOp::create(b, loc, g0, index(group));
+  int64_t fullRows = numRows / rows * rows;
+  if (fullRows > 0) {
+    auto rowLoop =
+        scf::ForOp::create(b, loc, index(0), index(fullRows), index(rows));
+    OpBuilder::InsertionGuard rg(b);
+    b.setInsertionPointToStart(rowLoop.getBody());
+    emitPanelTile(panel, k0, length, rowLoop.getInductionVar(), rows, colIdx);
+  }
+  if (fullRows < numRows)
+    emitPanelTile(panel, k0, length, index(fullRows), numRows - fullRows,
+                  colIdx);
+  b.setInsertionPointAfter(spanLoop);
   memref::DeallocOp::create(b, loc, panel);
 }
 
 /// out[row0 + r, colIdx[c] + lane] += sum_j x[row0 + r, k0 + j] *
-/// panel[j, c * 16 + lane] over the panel's rows.
-void QMatmulLowering::emitPanelTile(Value panel, Value k0, Value row0,
-                                    int64_t rows, ArrayRef<Value> colIdx) {
+/// panel[j, c * 16 + lane] over the panel's `length` rows.
+void QMatmulLowering::emitPanelTile(Value panel, Value k0, int64_t length,
+                                    Value row0, int64_t rows,
+                                    ArrayRef<Value> colIdx) {
   auto vf = VectorType::get({16}, b.getF32Type());
   int64_t blocks = colIdx.size();
   SmallVector<Value> rowIdx, init;
@@ -660,7 +683,8 @@ void QMatmulLowering::emitPanelTile(Value panel, Value k0, Value row0,
     for (int64_t c = 0; c < blocks; ++c)
       init.push_back(vector::LoadOp::create(b, loc, vf, out,
                                             ValueRange{rowIdx[r], colIdx[c]}));
-  auto kLoop = scf::ForOp::create(b, loc, index(0), index(group), index(1), init);
+  auto kLoop =
+      scf::ForOp::create(b, loc, index(0), index(length), index(1), init);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(kLoop.getBody());

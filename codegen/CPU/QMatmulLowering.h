@@ -100,11 +100,12 @@ private:
   void emitTileF32(mlir::Value row0, int64_t rows, mlir::Value block0,
                    int64_t blocks);
   /// int4 weight-only with 8+ rows: weights decoded once per (column tile,
-  /// group) into an f32 panel that the row tiles share.
+  /// span of groups) into an f32 panel that the row tiles share.
   void emitPanelKernelF32(TileOptions tile);
   void emitPanelColumnTile(mlir::Value block0, int64_t blocks, int64_t rows);
-  void emitPanelTile(mlir::Value panel, mlir::Value k0, mlir::Value row0,
-                     int64_t rows, llvm::ArrayRef<mlir::Value> colIdx);
+  void emitPanelTile(mlir::Value panel, mlir::Value k0, int64_t length,
+                     mlir::Value row0, int64_t rows,
+                     llvm::ArrayRef<mlir::Value> colIdx);
   void emitRowTiles(KernelKind kind, mlir::Value rowTile, int64_t rows,
                     mlir::Value block0, int64_t blocks);
   mlir::Value dot(mlir::Value acc, mlir::Value u8, mlir::Value s8);

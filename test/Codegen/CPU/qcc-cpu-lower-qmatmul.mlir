@@ -180,21 +180,26 @@ func.func @weight_only_outliers(%x: memref<2x8xf32>, %s: memref<16xf32>, %o: mem
 
 // -----
 
-// int4 weight-only with 8+ rows: per (column tile, group) the weights are
-// decoded and scaled once into an f32 panel [group, 48] that every row tile
-// (8 x 3 accumulators, then the 1 leftover row) reads like the f32
-// microkernel, adding into the output tile, which starts at zero (no bias).
+// int4 weight-only with 8+ rows: per column tile and span of groups (here
+// both groups of 8: the span is the largest divisor of the group count whose
+// panel fits 256 KiB) the weights are decoded and scaled once into an f32
+// panel [span * group, 48] that every row tile (8 x 3 accumulators over the
+// 16 K values, then the 1 leftover row) reads like the f32 microkernel,
+// adding into the output tile once per span; the tile starts at zero (no
+// bias).
 // VNNI-LABEL: func @w4f32_panel
 // VNNI-SAME: (%[[X:.+]]: memref<17x16xf32>, %[[S:.+]]: memref<2x96xf32>, %[[OUT:.+]]: memref<17x96xf32>)
 // VNNI: scf.parallel
 // VNNI: vector.store %{{.+}}, %[[OUT]]
-// VNNI: %[[P:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8x48xf32>
-// VNNI: scf.for %[[G:.+]] =
+// VNNI: %[[P:.+]] = memref.alloc() {alignment = 64 : i64} : memref<16x48xf32>
+// VNNI: scf.for %[[G0:.+]] = %{{.+}} to %c2{{.*}} step %c2
+// VNNI: scf.for %[[L:.+]] = %{{.+}} to %c2{{.*}} step %c1
+// VNNI: %[[G:.+]] = arith.addi %[[G0]], %[[L]] : index
 // VNNI: vector.load %[[S]][%[[G]], %{{.+}}] : memref<2x96xf32>, vector<16xf32>
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
 // VNNI: arith.mulf
 // VNNI: vector.store %{{.+}}, %[[P]]
-// VNNI: %[[ACC:.+]]:24 = scf.for
+// VNNI: %[[ACC:.+]]:24 = scf.for %{{.+}} = %{{.+}} to %c16
 // VNNI: vector.load %[[P]]
 // VNNI: memref.load %[[X]]
 // VNNI: math.fma
