@@ -58,6 +58,17 @@ bool isCandidate(linalg::MatmulOp op) {
          input.getElementType().isF32();
 }
 
+/// True where the `count` unsigned integers of width sizeof(T) at `data` are
+/// non-zero (any signedness: only zero matters).
+template <typename T>
+void markNonZero(const char *data, size_t count, std::vector<uint8_t> &keep) {
+  for (size_t i = 0; i < count; ++i) {
+    T v;
+    std::memcpy(&v, data + i * sizeof(T), sizeof(T));
+    keep[i] = v != 0;
+  }
+}
+
 /// Reads the mask input `t` (an integer or bool tensor) into `keep`: true for
 /// each non-zero entry. False for another dtype.
 bool readTokenMask(const qcc_tensor &t, std::vector<uint8_t> &keep) {
@@ -67,40 +78,27 @@ bool readTokenMask(const qcc_tensor &t, std::vector<uint8_t> &keep) {
   size_t count = t.byte_size / size;
   keep.assign(count, 0);
   const char *data = static_cast<const char *>(t.data);
-  for (size_t i = 0; i < count; ++i) {
-    const char *p = data + i * size;
-    switch (t.dtype) {
-    case QCC_DTYPE_INT8:
-    case QCC_DTYPE_UINT8:
-    case QCC_DTYPE_BOOL:
-      keep[i] = *p != 0;
-      break;
-    case QCC_DTYPE_INT16:
-    case QCC_DTYPE_UINT16: {
-      uint16_t v;
-      std::memcpy(&v, p, sizeof(v));
-      keep[i] = v != 0;
-      break;
-    }
-    case QCC_DTYPE_INT32:
-    case QCC_DTYPE_UINT32: {
-      uint32_t v;
-      std::memcpy(&v, p, sizeof(v));
-      keep[i] = v != 0;
-      break;
-    }
-    case QCC_DTYPE_INT64:
-    case QCC_DTYPE_UINT64: {
-      uint64_t v;
-      std::memcpy(&v, p, sizeof(v));
-      keep[i] = v != 0;
-      break;
-    }
-    default:
-      return false;
-    }
+  switch (t.dtype) {
+  case QCC_DTYPE_INT8:
+  case QCC_DTYPE_UINT8:
+  case QCC_DTYPE_BOOL:
+    markNonZero<uint8_t>(data, count, keep);
+    return true;
+  case QCC_DTYPE_INT16:
+  case QCC_DTYPE_UINT16:
+    markNonZero<uint16_t>(data, count, keep);
+    return true;
+  case QCC_DTYPE_INT32:
+  case QCC_DTYPE_UINT32:
+    markNonZero<uint32_t>(data, count, keep);
+    return true;
+  case QCC_DTYPE_INT64:
+  case QCC_DTYPE_UINT64:
+    markNonZero<uint64_t>(data, count, keep);
+    return true;
+  default:
+    return false;
   }
-  return true;
 }
 
 /// One observed activation: a model output, the per-channel factor that
