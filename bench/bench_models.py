@@ -140,12 +140,8 @@ def bench_model(name, a, log):
                 order.reverse()
             for s, p in order:
                 if s == "qcc":
-                    r = H.run_artifact(prefixes[p], inputs, work / "out", repeat=a.repeat, warmup=a.warmup,
-                                       threads=t, timeout=1800)
-                    tm = H.parse_timing(r.stdout) if r.ok else None
-                    if tm is None:
-                        raise RuntimeError(f"qcc-run {name} {p}: {r.first_error_line()}")
-                    times[s, p].append(tm[1])
+                    times[s, p].append(H.time_artifact(prefixes[p], inputs, work / "out", a.repeat, a.warmup,
+                                                       threads=t))
                 else:
                     times[s, p].append(H.time_ort(sess[p], feeds, a.repeat, a.warmup))
                     H.settle()  # onnxruntime's spinning workers must not share the next qcc-run's CPUs

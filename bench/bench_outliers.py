@@ -75,12 +75,8 @@ def main(argv=None) -> int:
             load0 = E.wait_quiet(a.max_load, max_wait=a.max_wait)
             for rd in range(a.rounds):
                 for m in (methods if rd % 2 == 0 else methods[::-1]):
-                    r = H.run_artifact(prefixes[m], inputs, work / "out", repeat=a.repeat, warmup=2,
-                                       threads=threads, timeout=1800)
-                    tm = H.parse_timing(r.stdout) if r.ok else None
-                    if tm is None:
-                        raise RuntimeError(f"qcc-run {name} {m}: {r.first_error_line()}")
-                    times[m].append(tm[1])
+                    times[m].append(H.time_artifact(prefixes[m], inputs, work / "out", a.repeat, 2,
+                                                    threads=threads))
             med = {m: statistics.median(v) for m, v in times.items()}
             print(f"{name} {threads}T (load {load0:.1f} -> {E.load_avg():.1f}): " + "; ".join(
                 f"{m} {v:.2f} ms ({v / med['int8']:.3f}x)" for m, v in med.items()))

@@ -73,13 +73,10 @@ def main(argv=None) -> int:
             for m in (methods if rd % 2 == 0 else methods[::-1]):
                 if m == "ort int8":
                     times[m].append(H.time_ort(sess, feeds, a.repeat, 2))
+                    H.settle()  # onnxruntime's spinning workers must not share the next qcc-run's CPUs
                     continue
-                r = H.run_artifact(prefixes[m], inputs, work / "out", repeat=a.repeat, warmup=2,
-                                   threads=a.threads, timeout=1800)
-                tm = H.parse_timing(r.stdout) if r.ok else None
-                if tm is None:
-                    raise RuntimeError(f"qcc-run {name} {m}: {r.first_error_line()}")
-                times[m].append(tm[1])
+                times[m].append(H.time_artifact(prefixes[m], inputs, work / "out", a.repeat, 2,
+                                                threads=a.threads))
         med = {m: statistics.median(v) for m, v in times.items()}
         print(f"{name} (alpha {alpha}; load {load0:.1f} -> {E.load_avg():.1f}): " + "; ".join(
             f"{m} {v:.2f} ms" for m, v in med.items()) +

@@ -121,6 +121,17 @@ def parse_timing(stdout: str) -> tuple[int, float, float] | None:
     return int(m.group(1)), float(m.group(2)), float(m.group(3))
 
 
+def time_artifact(prefix: str | os.PathLike, inputs: Mapping[str, str | os.PathLike], out_dir: str | os.PathLike,
+                  repeat: int, warmup: int, threads: int | None = None, timeout: float = 1800) -> float:
+    """Median milliseconds of `qcc-run --repeat --warmup` on the artifact at `prefix`; a failed run
+    raises RuntimeError with qcc-run's first error line."""
+    r = run_artifact(prefix, inputs, out_dir, repeat=repeat, warmup=warmup, threads=threads, timeout=timeout)
+    tm = parse_timing(r.stdout) if r.ok else None
+    if tm is None:
+        raise RuntimeError(f"qcc-run {prefix}: {r.first_error_line()}")
+    return tm[1]
+
+
 def save_inputs(feeds: Mapping[str, np.ndarray], folder: str | os.PathLike) -> dict[str, Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
