@@ -6,7 +6,9 @@
 // the error), then captures them into a CUDA graph that later runs replay.
 // Device runs key their graph on the caller's buffer addresses: a run on the
 // same buffers as the slot's previous eager run is captured, and further
-// runs on those buffers replay it.
+// runs on those buffers replay it. A plan of one kernel launch is launched
+// directly on device runs, and a plan that never touches the arena issues
+// no ordering event: such a device run is one cuLaunchKernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -235,6 +237,22 @@ qcc_status GpuModel::create(Source source, std::unique_ptr<GpuModel> &out) {
     model->outputBytes.push_back(spec.byteSize);
   const char *graphs = std::getenv("QCC_CUDA_GRAPHS");
   model->useGraphs = !(graphs && std::strcmp(graphs, "0") == 0);
+  model->usesArena = false;
+  auto inArena = [](const PlanPointer &pointer) {
+    return pointer.region == PlanPointer::Region::Arena;
+  };
+  for (const PlanCommand &command : plan.commands) {
+    if (command.op == PlanCommand::Op::Launch) {
+      for (const PlanArg &arg : command.args)
+        if (arg.kind == PlanArg::Kind::Pointer && inArena(arg.pointer))
+          model->usesArena = true;
+    } else if (inArena(command.dst) ||
+               (command.op == PlanCommand::Op::Copy && inArena(command.src))) {
+      model->usesArena = true;
+    }
+  }
+  model->singleLaunch = plan.commands.size() == 1 &&
+                        plan.commands[0].op == PlanCommand::Op::Launch;
 
   std::unique_ptr<Slot> slot;
   if (qcc_status status = model->createSlot(slot))
@@ -529,12 +547,15 @@ qcc_status GpuModel::runDevice(const void *const *inputs, void *const *outputs,
 
   // The plan runs on the caller's stream (no fork/join through another
   // stream: cross-stream waits cost microseconds per call). The slot's last
-  // device run may have been on another stream and still use its arena.
+  // device run may have been on another stream and still use its arena; a
+  // plan without arena commands needs no ordering (runPending stays false).
   if (slot->runPending &&
       (result = api.cuStreamWaitEvent(caller, slot->doneEvent, 0)) !=
           CUDA_SUCCESS)
     return failure("ordering after the slot's last run", result);
-  if (useGraphs && key == slot->lastEagerKey && key != slot->deviceKey) {
+  // A one-launch plan goes out directly: no graph, no capture.
+  bool graphs = useGraphs && !singleLaunch;
+  if (graphs && key == slot->lastEagerKey && key != slot->deviceKey) {
     if (slot->deviceGraph)
       api.cuGraphExecDestroy(slot->deviceGraph);
     slot->deviceGraph = nullptr;
@@ -546,7 +567,7 @@ qcc_status GpuModel::runDevice(const void *const *inputs, void *const *outputs,
   }
   // Graphs are captured on the slot's stream (capture records, it does not
   // run; the caller's stream may be the legacy one, which cannot capture).
-  if (useGraphs && slot->deviceGraph && key == slot->deviceKey) {
+  if (graphs && slot->deviceGraph && key == slot->deviceKey) {
     if ((result = api.cuGraphLaunch(slot->deviceGraph, caller)) !=
         CUDA_SUCCESS)
       return failure("cuGraphLaunch", result);
@@ -555,6 +576,8 @@ qcc_status GpuModel::runDevice(const void *const *inputs, void *const *outputs,
       return status;
     slot->lastEagerKey = key;
   }
+  if (!usesArena)
+    return nullptr;
   if ((result = api.cuEventRecord(slot->doneEvent, caller)) != CUDA_SUCCESS)
     return failure("cuEventRecord", result);
   slot->runPending = true;

@@ -93,6 +93,13 @@ private:
   std::vector<uint64_t> inputBytes, outputBytes;
   std::string description;
   bool useGraphs = true;
+  /// Some command reads or writes the arena: a slot's runs must be ordered
+  /// (doneEvent). Plans without one share nothing between runs but the
+  /// caller's buffers, which the caller's stream orders.
+  bool usesArena = true;
+  /// The plan is one kernel launch: device runs launch it directly (a graph
+  /// of one node saves nothing and costs its own launch).
+  bool singleLaunch = false;
 
   std::mutex slotMutex;
   std::vector<std::unique_ptr<Slot>> slots;

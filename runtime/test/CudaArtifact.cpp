@@ -156,6 +156,24 @@ CudaArtifactDesc cudaTestDesc() {
   return desc;
 }
 
+CudaArtifactDesc cudaOneLaunchDesc() {
+  CudaArtifactDesc desc = cudaTestDesc();
+  desc.plan =
+      "{\n  \"plan_version\": 1,\n  \"arena_bytes\": 0,\n"
+      "  \"kernels\": [\"qcc_test_axpb\"],\n"
+      "  \"commands\": [\n"
+      "    {\"op\": \"launch\", \"kernel\": 0, \"grid\": [4, 1, 1],"
+      " \"block\": [256, 1, 1], \"shared_bytes\": 0,\n"
+      "     \"args\": [{\"ptr\": \"input\", \"index\": 0, \"offset\": 0},"
+      " {\"ptr\": \"input\", \"index\": 1, \"offset\": 0},"
+      " {\"ptr\": \"weights\", \"offset\": 0},"
+      " {\"ptr\": \"output\", \"index\": 0, \"offset\": 0},"
+      " {\"f32\": 0.5}, {\"i32\": 1000}]}\n"
+      "  ]\n}\n";
+  desc.outputs = {{"y", "float32", {cudaTestElements}}};
+  return desc;
+}
+
 namespace {
 
 std::string dims(const std::vector<int64_t> &shape) {

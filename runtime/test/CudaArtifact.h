@@ -50,6 +50,9 @@ std::string cudaTestPlan(uint64_t arenaBytes = 8192);
 std::vector<float> cudaTestWeights();
 /// The whole test model.
 CudaArtifactDesc cudaTestDesc();
+/// A plan of one launch and no arena (the runtime's direct path): y =
+/// fma(a + b, 0.5, w) written straight into the output; outputs {y}.
+CudaArtifactDesc cudaOneLaunchDesc();
 
 /// The manifest text of `desc` for files named `<name>.{ptx,plan.json,
 /// weights}`.

@@ -415,6 +415,76 @@ TEST_F(GpuModelTest, GpuRunsOnDeviceBuffers) {
   api.cuDevicePrimaryCtxRelease(device);
 }
 
+TEST_F(GpuModelTest, GpuRunsAOneLaunchPlanDirectly) {
+  // One launch, no arena: device runs are a bare cuLaunchKernel on the
+  // caller's stream (no graph, no ordering event). Runs alternate streams
+  // and output buffers, with host runs in between; every output is poisoned
+  // with NaN first and compared exactly.
+  REQUIRE_GPU();
+  ModelPtr model;
+  Outcome outcome = load(write(cudaOneLaunchDesc(), "one"), model);
+  ASSERT_EQ(outcome.code, QCC_STATUS_OK) << outcome.message;
+  std::string error;
+  const cuda::Driver &driver = *cuda::Driver::get("libcuda.so.1", error);
+  const cuda::DriverApi &api = driver.api();
+  cuda::CUdevice device = 0;
+  cuda::CUcontext context = nullptr;
+  ASSERT_EQ(api.cuDeviceGet(&device, 0), cuda::CUDA_SUCCESS);
+  ASSERT_EQ(api.cuDevicePrimaryCtxRetain(&context, device), cuda::CUDA_SUCCESS);
+  const std::vector<float> w = cudaTestWeights();
+  auto expectY = [&](const TestRun &data, const std::vector<float> &y,
+                     const std::string &context) {
+    for (int64_t i = 0; i < cudaTestElements; ++i)
+      ASSERT_EQ(y[i], std::fma(data.a[i] + data.b[i], 0.5f, w[i]))
+          << context << ": y[" << i << "]";
+  };
+  {
+    cuda::ContextGuard guard(driver, context);
+    const size_t bytes = cudaTestElements * 4;
+    cuda::CUdeviceptr a, b, y[2];
+    for (cuda::CUdeviceptr *pointer : {&a, &b, &y[0], &y[1]})
+      ASSERT_EQ(api.cuMemAlloc(pointer, bytes), cuda::CUDA_SUCCESS);
+    cuda::CUstream stream = nullptr;
+    ASSERT_EQ(api.cuStreamCreate(&stream, cuda::CU_STREAM_NON_BLOCKING),
+              cuda::CUDA_SUCCESS);
+    for (unsigned i = 0; i < 8; ++i) {
+      TestRun data(500 + i);
+      std::string what = "run " + std::to_string(i);
+      if (i == 3 || i == 6) { // a host run between device runs
+        std::vector<qcc_tensor> inputs = data.inputs();
+        qcc_tensor output = data.outputs()[0];
+        outcome = take(qcc_model_run(model.get(), inputs.data(), 2, &output,
+                                     1));
+        ASSERT_EQ(outcome.code, QCC_STATUS_OK) << what << ": "
+                                               << outcome.message;
+        expectY(data, data.y, what + " (host)");
+        continue;
+      }
+      int set = i == 5 ? 1 : 0;
+      ASSERT_EQ(api.cuMemcpyHtoD(a, data.a.data(), bytes), cuda::CUDA_SUCCESS);
+      ASSERT_EQ(api.cuMemcpyHtoD(b, data.b.data(), bytes), cuda::CUDA_SUCCESS);
+      ASSERT_EQ(api.cuMemcpyHtoD(y[set], data.y.data(), bytes),
+                cuda::CUDA_SUCCESS); // NaN poison
+      const void *inputs[2] = {reinterpret_cast<const void *>(a),
+                               reinterpret_cast<const void *>(b)};
+      void *outputs[1] = {reinterpret_cast<void *>(y[set])};
+      cuda::CUstream use = i % 2 ? nullptr : stream;
+      outcome =
+          take(qcc_model_run_device(model.get(), inputs, 2, outputs, 1, use));
+      ASSERT_EQ(outcome.code, QCC_STATUS_OK) << what << ": "
+                                             << outcome.message;
+      ASSERT_EQ(api.cuStreamSynchronize(use), cuda::CUDA_SUCCESS);
+      ASSERT_EQ(api.cuMemcpyDtoH(data.y.data(), y[set], bytes),
+                cuda::CUDA_SUCCESS);
+      expectY(data, data.y, what + " (device)");
+    }
+    api.cuStreamDestroy(stream);
+    for (cuda::CUdeviceptr pointer : {a, b, y[0], y[1]})
+      api.cuMemFree(pointer);
+  }
+  api.cuDevicePrimaryCtxRelease(device);
+}
+
 TEST_F(GpuModelTest, GpuRefusals) {
   REQUIRE_GPU();
   ModelPtr model;
