@@ -158,9 +158,9 @@ cl::opt<double> calibMinSqnr(
     "calib-min-sqnr",
     cl::desc("With --act=static, layers whose calibrated per-tensor int8 "
              "activations would have a signal-to-noise ratio below DB "
-             "quantize per token at run time instead (default 25; 0 keeps "
+             "quantize per token at run time instead (default 30; 0 keeps "
              "all static)"),
-    cl::value_desc("dB"), cl::init(25.0), cl::cat(qccCategory));
+    cl::value_desc("dB"), cl::init(30.0), cl::cat(qccCategory));
 cl::opt<std::string> calibTokenMask(
     "calib-token-mask",
     cl::desc("Integer input whose zero entries mark padding positions that "

@@ -48,7 +48,7 @@ struct CalibrationOptions {
   /// Layers whose static int8 activations would have a signal-to-noise
   /// ratio below this (dB) quantize per token at run time instead; 0 keeps
   /// every layer static.
-  double minSqnrDb = 25.0;
+  double minSqnrDb = 30.0;
   /// When set, also accumulate X^T X per observed activation (what GPTQ and
   /// AWQ need) and write every layer's statistics to this folder as .npy
   /// files with an index.json.
