@@ -18,7 +18,9 @@
         (median, L2 flushed before each call) against the device durations of
         its kernels read by the PyTorch profiler (CUPTI) over the same kind of
         calls; the same for tinygemm and F.linear fp16 of the artifact's
-        matmul shape, and a read-only probe of the weight bytes (f32 sum).
+        matmul shape, and a read-only probe of the weight bytes (f32 sum);
+        for qcc and tinygemm also the host time to enqueue one call and the
+        wall time per call of 200 calls back to back (no flush).
         Writes profile.json to --out and prints a table.
 """
 import argparse
@@ -194,6 +196,7 @@ def profile(args):
     import ctypes
     import statistics
     import math
+    import time
     import torch
     import torch.nn.functional as F
     from torch.profiler import ProfilerActivity, profile as torch_profile
@@ -221,6 +224,23 @@ def profile(args):
         return {name: statistics.median(v) for name, v in per.items()
                 if len(v) >= args.reps // 2}
 
+    def back_to_back(fn, calls=200, rounds=5):
+        """Host time to enqueue one call (Python + API; the runtime's share
+        of a decode loop) and wall time per call of `calls` queued back to
+        back (no flush: weights of up to 50 MB stay in L2), medians in us."""
+        host, wall = [], []
+        for _ in range(rounds):
+            torch.cuda.synchronize()
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            queued = time.perf_counter()
+            torch.cuda.synchronize()
+            done = time.perf_counter()
+            host.append((queued - start) / calls * 1e6)
+            wall.append((done - start) / calls * 1e6)
+        return statistics.median(host), statistics.median(wall)
+
     flush_names = set(kernel_times(lambda: None))
     rows = []
     for folder in args.dirs:
@@ -235,10 +255,14 @@ def profile(args):
                 ins = (ctypes.c_void_p * len(t_in))(*[t.data_ptr() for t in t_in])
                 outs = (ctypes.c_void_p * len(t_out))(*[t.data_ptr() for t in t_out])
 
+                # Everything but the call itself is bound once, so that the
+                # enqueue time is the runtime's (plus one ctypes call).
+                run, check = rt.lib.qcc_model_run_device, rt.check
+                n_in, n_out = len(t_in), len(t_out)
+                stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
+
                 def qcc_call():
-                    rt.check(rt.lib.qcc_model_run_device(
-                        model, ins, len(t_in), outs, len(t_out),
-                        ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)))
+                    check(run(model, ins, n_in, outs, n_out, stream))
                 M, K, N = (meta["matmul"][k] for k in ("M", "K", "N"))
                 group = meta.get("group_size", 128)
                 w = torch.randn(N, K, device="cuda", dtype=torch.float16) / math.sqrt(K)
@@ -265,6 +289,9 @@ def profile(args):
                 for name, fn in fns.items():
                     kt = {k: v for k, v in kernel_times(fn).items() if k not in flush_names}
                     row["kernels_us"][name] = kt
+                row["enqueue_us"], row["b2b_us"] = {}, {}
+                for name in ("qcc", "tinygemm"):
+                    row["enqueue_us"][name], row["b2b_us"][name] = back_to_back(fns[name])
                 rows.append(row)
                 print(json.dumps(row), flush=True)
             finally:
@@ -275,20 +302,24 @@ def profile(args):
         {"device": torch.cuda.get_device_name(0), "torch": torch.__version__,
          "reps": args.reps, "rows": rows}, indent=1))
     print("\n| case | qcc call ms | qcc kernels us (sum) | fixed us | tinygemm call / kernel us |"
-          " F.linear call / kernel us | read probe us (GB/s) | qcc kernel GB/s |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
+          " F.linear call / kernel us | read probe us (GB/s) | qcc kernel GB/s |"
+          " enqueue us qcc / tinygemm | back-to-back us qcc / tinygemm |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         k = r["kernels_us"]
         qsum = sum(k["qcc"].values())
         probe = sum(k["read probe"].values())
-        print("| %s | %.4f | %s (%.1f) | %.1f | %.1f / %.1f | %.1f / %.1f | %.1f (%.0f) | %.0f |" % (
+        print("| %s | %.4f | %s (%.1f) | %.1f | %.1f / %.1f | %.1f / %.1f | %.1f (%.0f) | %.0f "
+              "| %.1f / %.1f | %.1f / %.1f |" % (
             r["name"], r["call_ms"]["qcc"],
             ", ".join("%s %.1f" % (n[-24:], v) for n, v in k["qcc"].items()), qsum,
             r["call_ms"]["qcc"] * 1e3 - qsum,
             r["call_ms"]["tinygemm"] * 1e3, sum(k["tinygemm"].values()),
             r["call_ms"]["F.linear"] * 1e3, sum(k["F.linear"].values()),
             probe, r["bytes"] / (probe * 1e-6) / 1e9 if probe else 0,
-            r["bytes"] / (qsum * 1e-6) / 1e9 if qsum else 0))
+            r["bytes"] / (qsum * 1e-6) / 1e9 if qsum else 0,
+            r["enqueue_us"]["qcc"], r["enqueue_us"]["tinygemm"],
+            r["b2b_us"]["qcc"], r["b2b_us"]["tinygemm"]))
     return 0
 
 

@@ -227,7 +227,17 @@ std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
   // H100, 4096x11008 (kernel us, --gpu-gemv=T,W,U): 4 rows 1,4,4 14.1,
   // 2,8,2 12.1, 2,8,4 12.4, 2,4,4 13.1; 8 rows 1,4,4 16.2, 2,8,2 12.2,
   // 2,8,4 13.7, 2,4,4 19.3.
-  s.tiles = config.tiles > 0 ? config.tiles : (rows > 2 ? 2 : 1);
+  // 1-2 rows: one column tile per warp, or two when blocks of one tile and
+  // 8 warps would not all be resident at once but blocks of two would
+  // (528 < column tiles <= 1056 on 132 SMs). H100 (kernel us, 3 rounds):
+  // 1x4096x11008 (688 tiles) 1,4,4 11.6-11.8, 2,8,2 11.3-11.4, 2,4,4 14.3-
+  // 14.5, 2,8,4 11.6-11.7; 2 rows 1,4,4 12.1-12.2, 2,8,2 11.4-11.5; 8192x
+  // 8192 (512 tiles, one wave with 8 warps) 1,8,4 15.3-15.4, 2,8,2 16.0.
+  const int64_t waveWarps = kSMs * 32;
+  bool pairTiles = rows <= 2 && config.tiles <= 0 && s.colTiles % 2 == 0 &&
+                   s.colTiles * 8 > waveWarps &&
+                   s.colTiles / 2 * 8 <= waveWarps;
+  s.tiles = config.tiles > 0 ? config.tiles : (rows > 2 || pairTiles ? 2 : 1);
   while (s.tiles > 1 && s.colTiles % s.tiles != 0)
     s.tiles /= 2;
   s.tiles = std::max<int64_t>(s.tiles, 1);
@@ -236,7 +246,8 @@ std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
   // Measured on the H100 (bench/gpu_gemv.py): 8192x8192, 1 row: 4 loads
   // per step 0.0279 ms, 2 loads 0.0295 ms; 4096x11008, 16 rows: 2 column
   // tiles and 2 loads 0.0311 ms, 4 loads 0.0325 ms (and 4-8 rows above).
-  s.loads = config.unroll > 0 ? config.unroll : (rows > 2 ? 2 : 4);
+  s.loads = config.unroll > 0 ? config.unroll
+                              : (rows > 2 || pairTiles ? 2 : 4);
   for (;; s.loads /= 2) {
     s.stepK = std::lcm(64 * s.loads, group);
     if (k % s.stepK == 0 || s.loads == 1)

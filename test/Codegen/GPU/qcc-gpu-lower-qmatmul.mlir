@@ -197,6 +197,22 @@ memref.global "private" constant @fits_scales : memref<8x8448xf32> = dense<0.5>
 
 // -----
 
+// One row and 8480 columns (530 tiles): blocks of one tile and 8 warps would
+// not all be resident (4240 > 4224 warps) but blocks of two tiles would, so
+// by default each warp takes two column tiles (2 code loads per step):
+// 265 blocks, of 4 warps here since K = 512 is 4 steps of 128.
+// CHECK-LABEL: func @gemv_tile_pairs
+// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c265{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c128{{.*}}, {{.+}})
+func.func @gemv_tile_pairs(%x: memref<1x512xf32>, %out: memref<1x8480xf32>) {
+  %s = memref.get_global @pairs_scales : memref<8x8480xf32>
+  %w = q.weight_constant dense<-7> : tensor<2170880xi8> -> !q.weight<512x8480xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 64, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<1x512xf32>, !q.weight<512x8480xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 64, symmetric = true>, packed_k>, memref<8x8480xf32>, memref<1x8480xf32>) -> ()
+  return
+}
+memref.global "private" constant @pairs_scales : memref<8x8480xf32> = dense<0.5>
+
+// -----
+
 // Four rows: by default two column tiles per warp (32 columns: one block)
 // and 2 code loads per tile and step (128 K: 2 steps, one per warp).
 // CHECK-LABEL: func @gemv_four_rows
