@@ -685,8 +685,16 @@ qcc_status qcc_model_run(qcc_model *model, const qcc_tensor *inputs,
   context.num_threads = model->pool->getNumThreads();
   context.pool = model->pool.get();
   context.parallel_for = &ThreadPool::parallelForThunk;
+  Trace *trace = model->pool->getTrace();
+  int64_t start = trace ? trace->now() : 0;
+  // Workers spin between the run's regions instead of sleeping.
+  model->pool->beginRun();
   model->mainFn(&context, inputPointers.data(), outputPointers.data(),
                 static_cast<const uint8_t *>(model->weights));
+  model->pool->endRun();
+  if (trace)
+    trace->record(Trace::Kind::Run, ThreadPool::currentSlot(), nullptr, 0,
+                  start, trace->now());
 
   for (size_t i = 0; i < numOutputs; ++i)
     if (outputPointers[i] != outputs[i].data && outputs[i].byte_size)

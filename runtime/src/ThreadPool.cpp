@@ -20,7 +20,15 @@ unsigned ThreadPool::hardwareThreads() {
   return count ? count : 1;
 }
 
-ThreadPool::ThreadPool(unsigned requested) { setNumThreads(requested); }
+/// The trace slot of this thread (ThreadPool::currentSlot).
+static thread_local unsigned traceSlot = 0;
+
+unsigned ThreadPool::currentSlot() { return traceSlot; }
+
+ThreadPool::ThreadPool(unsigned requested)
+    : trace(Trace::fromEnvironment(maxThreads + 1)) {
+  setNumThreads(requested);
+}
 
 ThreadPool::~ThreadPool() {
   // No region may be in flight when the pool dies (the model's last
@@ -31,16 +39,17 @@ ThreadPool::~ThreadPool() {
 bool ThreadPool::startWorkers(unsigned count) {
   std::lock_guard<std::mutex> lock(mutex);
   stopping = false;
+  stopRequested.store(false, std::memory_order_relaxed);
   for (unsigned i = 0; i < count; ++i) {
 #if defined(__cpp_exceptions)
     // std::thread reports failure by throwing; keep the threads we got.
     try {
-      workers.emplace_back(&ThreadPool::workerLoop, this, generation);
+      workers.emplace_back(&ThreadPool::workerLoop, this, i + 1, generation);
     } catch (const std::system_error &) {
       return false;
     }
 #else
-    workers.emplace_back(&ThreadPool::workerLoop, this, generation);
+    workers.emplace_back(&ThreadPool::workerLoop, this, i + 1, generation);
 #endif
   }
   return true;
@@ -50,6 +59,7 @@ void ThreadPool::stopWorkers() {
   {
     std::lock_guard<std::mutex> lock(mutex);
     stopping = true;
+    stopRequested.store(true, std::memory_order_relaxed);
   }
   wakeWorkers.notify_all();
   for (std::thread &worker : workers)
@@ -71,6 +81,10 @@ bool ThreadPool::setNumThreads(unsigned requested) {
   bool started = startWorkers(count - 1);
   numThreads.store(static_cast<unsigned>(workers.size()) + 1,
                    std::memory_order_relaxed);
+  if (trace) {
+    int64_t now = trace->now();
+    trace->record(Trace::Kind::Pool, 0, nullptr, workers.size() + 1, now, now);
+  }
   busy.store(false, std::memory_order_release);
   return started;
 }
@@ -91,7 +105,16 @@ void ThreadPool::runIndices(uint32_t serial) {
                                     std::memory_order_acquire))
       continue;
     // The index is ours: the region cannot end, so its task stays valid.
-    regionFn(regionData, regionBase + static_cast<int64_t>(index));
+    int64_t i = regionBase + static_cast<int64_t>(index);
+    if (Trace *t = trace.get()) {
+      TaskFn fn = regionFn;
+      int64_t start = t->now();
+      fn(regionData, i);
+      t->record(Trace::Kind::Index, traceSlot, reinterpret_cast<void *>(fn),
+                i, start, t->now());
+    } else {
+      regionFn(regionData, i);
+    }
     if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard<std::mutex> lock(mutex);
       regionDone.notify_one();
@@ -100,15 +123,29 @@ void ThreadPool::runIndices(uint32_t serial) {
   }
 }
 
-void ThreadPool::workerLoop(uint64_t seenGeneration) {
+void ThreadPool::workerLoop(unsigned slot, uint64_t seenGeneration) {
+  traceSlot = slot;
   for (;;) {
-    // Models run regions back to back: watch for the next one for a few
-    // tens of microseconds before sleeping, so that it does not pay a wake.
-    for (int spin = 0; spin < 2048; ++spin) {
+    // Models run regions back to back: watch for the next one before
+    // sleeping, so that it does not pay a wake-up. For a few tens of
+    // microseconds, or while a run is in flight up to kHotSpins pauses (a
+    // few milliseconds: a long serial stretch, or a caller that forgot
+    // endRun, still lets the worker sleep).
+    constexpr int kIdleSpins = 2048, kHotSpins = 2048 * 64;
+    for (int spin = 0; spin < kHotSpins; ++spin) {
       uint64_t word = work.load(std::memory_order_relaxed);
       if (word >> 32 != static_cast<uint32_t>(seenGeneration) &&
           (word & kClosed) != kClosed)
         break;
+      if ((spin >= kIdleSpins &&
+           activeRuns.load(std::memory_order_relaxed) <= 0) ||
+          stopRequested.load(std::memory_order_relaxed))
+        break;
+      // Past the idle spin, offer the core now and then: when the machine
+      // has more runnable threads than cores, the caller (or another
+      // process) runs instead of a worker that has nothing to do.
+      if (spin >= kIdleSpins && spin % 256 == 0)
+        std::this_thread::yield();
       pause();
     }
     {
@@ -136,14 +173,22 @@ void ThreadPool::parallelFor(int64_t n, TaskFn fn, void *data) {
   if (!owned) {
     // Single item, no workers, or the pool is in use by another run or by
     // the region this call is nested in: run here.
+    int64_t start = trace ? trace->now() : 0;
     for (int64_t i = 0; i < n; ++i)
       fn(data, i);
+    if (trace)
+      trace->record(Trace::Kind::Inline, traceSlot,
+                    reinterpret_cast<void *>(fn), n, start, trace->now());
     return;
   }
+  int64_t start = trace ? trace->now() : 0;
   // Regions of fewer than 2^32 - 1 indices (the claim word's index field).
   constexpr int64_t maxRegion = int64_t(1) << 31;
   for (int64_t base = 0; base < n; base += maxRegion)
     runRegion(base, std::min(maxRegion, n - base), fn, data);
+  if (trace)
+    trace->record(Trace::Kind::Region, traceSlot, reinterpret_cast<void *>(fn),
+                  n, start, trace->now());
   busy.store(false, std::memory_order_release);
 }
 

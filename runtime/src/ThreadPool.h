@@ -1,7 +1,12 @@
 //===- ThreadPool.h - Persistent thread pool for compiled code --*- C++ -*-===//
 //
 // The pool behind `qcc_exec_context.parallel_for`. Workers persist for the
-// life of the pool and sleep on a condition variable between regions. One
+// life of the pool. Between regions a worker spins (with the CPU's pause
+// hint) watching for the next one: for a few tens of microseconds, or, while
+// a model run is in flight (beginRun/endRun), for as long as the run lasts
+// (at most a few milliseconds without a region), since a forward pass opens
+// hundreds of regions back to back and a sleeping worker joins each one late
+// by a wake-up. Otherwise it sleeps on a condition variable. One
 // parallel region runs at a time; a region requested while another is in
 // flight (a concurrent qcc_model_run, or a nested parallel_for) runs on the
 // calling thread, so the pool can never deadlock on itself.
@@ -22,9 +27,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "Trace.h"
 
 namespace qcc {
 namespace runtime {
@@ -58,6 +66,12 @@ public:
   /// the caller only).
   bool setNumThreads(unsigned numThreads);
 
+  /// Marks a model run in flight: until the matching endRun, idle workers
+  /// keep spinning for the next region instead of sleeping. Runs may nest
+  /// and overlap (a count).
+  void beginRun() { activeRuns.fetch_add(1, std::memory_order_relaxed); }
+  void endRun() { activeRuns.fetch_sub(1, std::memory_order_relaxed); }
+
   /// C entry point stored in qcc_exec_context.parallel_for.
   static void parallelForThunk(void *pool, int64_t n,
                                void (*fn)(void *data, int64_t index),
@@ -66,13 +80,18 @@ public:
   /// Hardware threads of this machine (>= 1).
   static unsigned hardwareThreads();
 
+  /// The QCC_TRACE recorder (Trace.h), or null when tracing is off.
+  Trace *getTrace() const { return trace.get(); }
+  /// The trace slot of the calling thread: 1 + w on worker w, else 0.
+  static unsigned currentSlot();
+
 private:
   bool startWorkers(unsigned count);
   void stopWorkers();
   /// Serves regions newer than `seenGeneration` (the generation when the
   /// worker was created, so a region started before the thread first runs
   /// is not missed).
-  void workerLoop(uint64_t seenGeneration);
+  void workerLoop(unsigned slot, uint64_t seenGeneration);
   /// Runs indices of region `serial` until none are left (or another
   /// region is current).
   void runIndices(uint32_t serial);
@@ -80,7 +99,13 @@ private:
   /// workers; the caller owns the pool.
   void runRegion(int64_t base, int64_t size, TaskFn fn, void *data);
 
+  /// Created before the workers, destroyed after them.
+  std::unique_ptr<Trace> trace;
   std::atomic<unsigned> numThreads{1};
+  /// Model runs in flight (beginRun/endRun).
+  std::atomic<int> activeRuns{0};
+  /// Mirrors `stopping` for spinning workers, which do not hold the mutex.
+  std::atomic<bool> stopRequested{false};
   /// Set while a region (or a resize) owns the workers.
   std::atomic<bool> busy{false};
 
