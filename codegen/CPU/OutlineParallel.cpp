@@ -21,6 +21,16 @@
 // storable type, loops outside the entry function, which has no context)
 // stay serial, which is always correct.
 //
+// Two rules keep small loops cheap. A loop whose static work estimate (its
+// iterations times the operations of its body, nested loops counted with
+// their static trip counts, calls as unbounded) is below `min-work` stays
+// serial: a region costs a pool wake-up and a join, more than a small
+// elementwise kernel saves. And only the leading dimensions whose static
+// iteration count first reaches `min-units` are shared out; the inner ones
+// run as a serial scf.parallel inside each unit, so that an elementwise row
+// stays one innermost loop that LLVM vectorizes instead of one unit (with
+// its index division) per element.
+//
 //===----------------------------------------------------------------------===//
 
 #include "qcc/Codegen/CPU/Passes.h"
@@ -31,6 +41,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace qcc::cpu {
@@ -65,6 +76,81 @@ struct OutlinePlan {
   /// Values from above stored in the captures struct, in field order.
   SmallVector<Capture> captures;
 };
+
+/// Saturating a * b and a + b for the work estimate.
+uint64_t mulSat(uint64_t a, uint64_t b) {
+  return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+uint64_t addSat(uint64_t a, uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/// Iterations of `loop` when its bounds are constant.
+std::optional<uint64_t> staticTrips(Value lb, Value ub, Value step) {
+  std::optional<int64_t> l = getConstantIntValue(lb);
+  std::optional<int64_t> u = getConstantIntValue(ub);
+  std::optional<int64_t> s = getConstantIntValue(step);
+  if (!l || !u || !s || *s <= 0)
+    return std::nullopt;
+  return *u > *l ? static_cast<uint64_t>(llvm::divideCeil(*u - *l, *s)) : 0;
+}
+
+/// Trip count assumed for a loop with dynamic bounds inside a body.
+constexpr uint64_t kDynamicTrips = 16;
+
+/// Operations executed by one run of `block`: one per operation, nested
+/// loops times their trip counts, calls unbounded (their callee's work is
+/// unknown, so a loop that calls is always worth sharing out).
+uint64_t blockWork(Block &block) {
+  uint64_t work = 0;
+  for (Operation &op : block) {
+    uint64_t opWork = 1;
+    if (isa<CallOpInterface>(op))
+      return UINT64_MAX;
+    uint64_t trips = 1;
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      trips = staticTrips(loop.getLowerBound(), loop.getUpperBound(),
+                          loop.getStep())
+                  .value_or(kDynamicTrips);
+    } else if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+      for (auto [lb, ub, step] :
+           llvm::zip_equal(loop.getLowerBound(), loop.getUpperBound(),
+                           loop.getStep()))
+        trips = mulSat(trips, staticTrips(lb, ub, step).value_or(kDynamicTrips));
+    }
+    uint64_t inner = 0;
+    for (Region &region : op.getRegions())
+      for (Block &nested : region)
+        inner = addSat(inner, blockWork(nested));
+    opWork = addSat(opWork, mulSat(trips, inner));
+    work = addSat(work, opWork);
+  }
+  return work;
+}
+
+/// Moves dimensions [k, n) of `loop` into a serial scf.parallel nested in
+/// its body; returns the outer loop over dimensions [0, k).
+scf::ParallelOp splitInnerDims(scf::ParallelOp loop, unsigned k) {
+  OpBuilder b(loop);
+  Location loc = loop.getLoc();
+  auto outer = scf::ParallelOp::create(
+      b, loc, loop.getLowerBound().take_front(k),
+      loop.getUpperBound().take_front(k), loop.getStep().take_front(k));
+  b.setInsertionPointToStart(outer.getBody());
+  auto inner = scf::ParallelOp::create(
+      b, loc, loop.getLowerBound().drop_front(k),
+      loop.getUpperBound().drop_front(k), loop.getStep().drop_front(k));
+  Block *from = loop.getBody();
+  Block *to = inner.getBody();
+  to->getOperations().splice(Block::iterator(to->getTerminator()),
+                             from->getOperations(), from->begin(),
+                             std::prev(from->end()));
+  for (auto [i, iv] : llvm::enumerate(loop.getInductionVars()))
+    iv.replaceAllUsesWith(i < k ? outer.getInductionVars()[i]
+                                : inner.getInductionVars()[i - k]);
+  loop.erase();
+  return outer;
+}
 
 class ParallelOutliner {
 public:
@@ -362,8 +448,9 @@ struct CpuOutlineParallelPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *context = module.getContext();
-    if (chunksPerThread <= 0) {
-      module.emitError("qcc-cpu-outline-parallel options must be positive");
+    if (chunksPerThread <= 0 || minUnits < 0 || minWork < 0) {
+      module.emitError("qcc-cpu-outline-parallel options must be positive "
+                       "(min-work and min-units non-negative)");
       return signalPassFailure();
     }
     auto entryFn = module.lookupSymbol<func::FuncOp>(entry);
@@ -405,9 +492,39 @@ struct CpuOutlineParallelPass
     });
     ParallelOutliner outliner(module, entryFn, entryFn.getArgument(0),
                               chunksPerThread);
-    for (scf::ParallelOp loop : loops)
+    for (scf::ParallelOp loop : loops) {
+      if (!loop.getInitVals().empty())
+        continue;
+      // Static trip counts of the leading dimensions, up to the first
+      // dynamic one.
+      SmallVector<uint64_t> trips;
+      for (auto [lb, ub, step] : llvm::zip_equal(
+               loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+        std::optional<uint64_t> trip = staticTrips(lb, ub, step);
+        if (!trip)
+          break;
+        trips.push_back(*trip);
+      }
+      bool allStatic = trips.size() == loop.getNumLoops();
+      if (allStatic) {
+        uint64_t units = 1;
+        for (uint64_t trip : trips)
+          units = mulSat(units, trip);
+        if (mulSat(units, blockWork(*loop.getBody())) <
+            static_cast<uint64_t>(minWork))
+          continue;
+      }
+      uint64_t prefix = 1;
+      for (unsigned k = 0; minUnits > 0 && k + 1 < trips.size(); ++k) {
+        prefix = mulSat(prefix, trips[k]);
+        if (prefix >= static_cast<uint64_t>(minUnits)) {
+          loop = splitInnerDims(loop, k + 1);
+          break;
+        }
+      }
       if (std::optional<OutlinePlan> plan = outliner.plan(loop))
         outliner.outline(*plan);
+    }
   }
 };
 

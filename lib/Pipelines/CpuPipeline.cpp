@@ -150,7 +150,9 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(cpu::createCpuMatmulMicrokernel(kernelOptions));
   pm.addNestedPass<func::FuncOp>(cpu::createCpuLowerStridedCopies());
   pm.addNestedPass<func::FuncOp>(cpu::createCpuReassociateReductions());
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // Parallel dimensions become scf.parallel, which qcc-cpu-outline-parallel
+  // shares out over the pool when the loop is big enough.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(cpu::createCpuApproximateMath());
   // After the last producer of scf.parallel, before anything lowers it.
   pm.addPass(cpu::createCpuOutlineParallel());

@@ -1,4 +1,5 @@
-// RUN: qcc-opt %s -split-input-file -qcc-cpu-outline-parallel -verify-diagnostics | FileCheck %s
+// RUN: qcc-opt %s -split-input-file -qcc-cpu-outline-parallel="min-work=0 min-units=0" -verify-diagnostics | FileCheck %s
+// RUN: qcc-opt %s -split-input-file -qcc-cpu-outline-parallel -verify-diagnostics | FileCheck %s --check-prefix=DEF
 
 // A 1-D loop: the entry function takes the context first, the body moves to
 // @main_parallel, which runs one chunk of units; the memref travels as its
@@ -188,4 +189,78 @@ module {
     %c = arith.constant 0 : i32
     return %c : i32
   }
+}
+
+// -----
+
+// Default options: 256 stores are less work than min-work (131072): the loop
+// stays serial in the entry function.
+// DEF-LABEL: func.func @main(%{{.+}}: !llvm.ptr, %{{.+}}: memref<16x16xf32>)
+// DEF-NEXT: arith.constant
+// DEF: scf.parallel
+// DEF-NOT: llvm.call
+// DEF: return
+func.func @main(%m: memref<16x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c16, %c16) step (%c1, %c1) {
+    memref.store %f, %m[%i, %j] : memref<16x16xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Default options: a 1x64x1024 elementwise loop is shared out over its
+// leading 1x64 rows (the first prefix with >= min-units = 16 iterations);
+// the 1024 columns stay one serial loop inside each unit.
+// DEF-LABEL: func.func private @main_parallel
+// DEF: %[[TOTAL:.+]] = arith.constant 64 : index
+// DEF: scf.for %[[U:.+]] =
+// DEF:   %[[R:.+]] = arith.remui %[[U]], %{{.+}}
+// DEF:   scf.parallel (%[[K:.+]]) = (%{{.+}}) to (%{{.+}}) step
+// DEF:     memref.load %{{.+}}[%{{.+}}, %{{.+}}, %[[K]]] : memref<1x64x1024xf32>
+// DEF:     arith.addf
+// DEF:     memref.store
+// DEF-LABEL: func.func @main(%{{.+}}: !llvm.ptr, %{{.+}}: memref<1x64x1024xf32>)
+// DEF: llvm.call
+// DEF-NOT: scf.parallel
+// DEF: return
+func.func @main(%m: memref<1x64x1024xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c1024 = arith.constant 1024 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%b, %i, %j) = (%c0, %c0, %c0) to (%c1, %c64, %c1024) step (%c1, %c1, %c1) {
+    %v = memref.load %m[%b, %i, %j] : memref<1x64x1024xf32>
+    %w = arith.addf %v, %f : f32
+    memref.store %w, %m[%b, %i, %j] : memref<1x64x1024xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Default options: a body that calls out has unknown work; the loop is
+// shared out however few its iterations.
+// DEF-LABEL: func.func private @main_parallel
+// DEF: func.call @kernel
+// DEF-LABEL: func.func @main(%{{.+}}: !llvm.ptr, %{{.+}}: memref<4xf32>)
+// DEF: llvm.call
+// DEF-NOT: scf.parallel
+func.func private @kernel(%m: memref<4xf32>, %i: index)
+func.func @main(%m: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    func.call @kernel(%m, %i) : (memref<4xf32>, index) -> ()
+    scf.reduce
+  }
+  return
 }

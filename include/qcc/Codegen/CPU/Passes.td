@@ -170,14 +170,27 @@ def CpuOutlineParallel : Pass<"qcc-cpu-outline-parallel", "mlir::ModuleOp"> {
     ```
 
     Loops with reductions, loops whose captured values have no LLVM
-    storage type, and loops outside the entry function stay serial.
+    storage type, and loops outside the entry function stay serial. So do
+    loops with static bounds whose work estimate (iterations times the
+    operations of the body, nested loops times their static trip counts,
+    calls unbounded) is below `min-work`: a region's wake-up and join cost
+    more than they save. Only the leading dimensions whose iteration count
+    first reaches `min-units` are shared out; the others move to a serial
+    `scf.parallel` inside the body, so that rows stay vectorizable loops.
   }];
   let options = [
     Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
            "Name of the entry function">,
     Option<"chunksPerThread", "chunks-per-thread", "int64_t",
            /*default=*/"4",
-           "Chunks of a parallel loop per thread when several threads run">
+           "Chunks of a parallel loop per thread when several threads run">,
+    Option<"minWork", "min-work", "int64_t", /*default=*/"131072",
+           "Loops with static bounds and less estimated work stay serial "
+           "(0: outline every loop)">,
+    Option<"minUnits", "min-units", "int64_t", /*default=*/"16",
+           "Share out the leading dimensions with at least this many "
+           "iterations; inner dimensions run serially in each unit "
+           "(0: share every dimension)">
   ];
   let dependentDialects = ["mlir::LLVM::LLVMDialect",
                            "mlir::arith::ArithDialect",
