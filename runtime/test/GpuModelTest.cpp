@@ -71,6 +71,36 @@ std::string gpuUnavailable() {
       GTEST_SKIP() << "GPU test skipped, no usable GPU: " << reason;           \
   } while (0)
 
+/// GPU 0's primary context, retained and current while this lives.
+class PrimaryContext {
+public:
+  PrimaryContext() {
+    std::string error;
+    driver = cuda::Driver::get("libcuda.so.1", error);
+    if (!driver ||
+        driver->api().cuDeviceGet(&device, 0) != cuda::CUDA_SUCCESS ||
+        driver->api().cuDevicePrimaryCtxRetain(&context, device) !=
+            cuda::CUDA_SUCCESS)
+      return;
+    guard.reset(new cuda::ContextGuard(*driver, context));
+  }
+  ~PrimaryContext() {
+    guard.reset();
+    if (context)
+      driver->api().cuDevicePrimaryCtxRelease(device);
+  }
+  bool current() const {
+    return guard && guard->result() == cuda::CUDA_SUCCESS;
+  }
+  const cuda::DriverApi &api() const { return driver->api(); }
+
+private:
+  const cuda::Driver *driver = nullptr;
+  cuda::CUdevice device = 0;
+  cuda::CUcontext context = nullptr;
+  std::unique_ptr<cuda::ContextGuard> guard;
+};
+
 /// Host data of one run of the test model and its expected outputs.
 struct TestRun {
   std::vector<float> a, b, y, z;
@@ -354,15 +384,10 @@ TEST_F(GpuModelTest, GpuRunsOnDeviceBuffers) {
   ModelPtr model;
   Outcome outcome = load(write(cudaTestDesc(), "m"), model);
   ASSERT_EQ(outcome.code, QCC_STATUS_OK) << outcome.message;
-  std::string error;
-  const cuda::Driver &driver = *cuda::Driver::get("libcuda.so.1", error);
-  const cuda::DriverApi &api = driver.api();
-  cuda::CUdevice device = 0;
-  cuda::CUcontext context = nullptr;
-  ASSERT_EQ(api.cuDeviceGet(&device, 0), cuda::CUDA_SUCCESS);
-  ASSERT_EQ(api.cuDevicePrimaryCtxRetain(&context, device), cuda::CUDA_SUCCESS);
+  PrimaryContext primary;
+  ASSERT_TRUE(primary.current());
+  const cuda::DriverApi &api = primary.api();
   {
-    cuda::ContextGuard guard(driver, context);
     const size_t bytes = cudaTestElements * 4;
     // Two sets of outputs so that a run on other buffers is checked too.
     cuda::CUdeviceptr a, b, y[2], z[2], flag[2];
@@ -412,7 +437,6 @@ TEST_F(GpuModelTest, GpuRunsOnDeviceBuffers) {
                                       flag[1]})
       api.cuMemFree(pointer);
   }
-  api.cuDevicePrimaryCtxRelease(device);
 }
 
 TEST_F(GpuModelTest, GpuRunsAOneLaunchPlanDirectly) {
@@ -424,13 +448,9 @@ TEST_F(GpuModelTest, GpuRunsAOneLaunchPlanDirectly) {
   ModelPtr model;
   Outcome outcome = load(write(cudaOneLaunchDesc(), "one"), model);
   ASSERT_EQ(outcome.code, QCC_STATUS_OK) << outcome.message;
-  std::string error;
-  const cuda::Driver &driver = *cuda::Driver::get("libcuda.so.1", error);
-  const cuda::DriverApi &api = driver.api();
-  cuda::CUdevice device = 0;
-  cuda::CUcontext context = nullptr;
-  ASSERT_EQ(api.cuDeviceGet(&device, 0), cuda::CUDA_SUCCESS);
-  ASSERT_EQ(api.cuDevicePrimaryCtxRetain(&context, device), cuda::CUDA_SUCCESS);
+  PrimaryContext primary;
+  ASSERT_TRUE(primary.current());
+  const cuda::DriverApi &api = primary.api();
   const std::vector<float> w = cudaTestWeights();
   auto expectY = [&](const TestRun &data, const std::vector<float> &y,
                      const std::string &context) {
@@ -439,7 +459,6 @@ TEST_F(GpuModelTest, GpuRunsAOneLaunchPlanDirectly) {
           << context << ": y[" << i << "]";
   };
   {
-    cuda::ContextGuard guard(driver, context);
     const size_t bytes = cudaTestElements * 4;
     cuda::CUdeviceptr a, b, y[2];
     for (cuda::CUdeviceptr *pointer : {&a, &b, &y[0], &y[1]})
@@ -482,7 +501,6 @@ TEST_F(GpuModelTest, GpuRunsAOneLaunchPlanDirectly) {
     for (cuda::CUdeviceptr pointer : {a, b, y[0], y[1]})
       api.cuMemFree(pointer);
   }
-  api.cuDevicePrimaryCtxRelease(device);
 }
 
 TEST_F(GpuModelTest, GpuRefusals) {
