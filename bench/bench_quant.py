@@ -37,7 +37,8 @@ Limits: bench/machine_limits.c (built with clang here) measures DRAM read bandwi
 buffer), L3-resident read bandwidth (16 MiB) and the vpdpbusd peak, for 1..T threads; M=1 rows
 show achieved weight-read GB/s next to them, M=128 rows int8 GOP/s next to the peak.
 
-  .venv/bin/python bench/bench_quant.py [--rounds 5] [--repeat 20] [--threads 1,2] [-k k384] [--quick] [--update]
+  .venv/bin/python bench/bench_quant.py [--rounds 5] [--repeat 20] [--threads 1,2] [-k k384] [--prec int4,int4a]
+                                        [--quick] [--update]
 
 Writes build/bench_quant.md; --update also replaces the block between <!-- bench-quant:begin -->
 and <!-- bench-quant:end --> in BENCHMARKS.md (adding the section after the fp32 block if needed).
@@ -159,6 +160,8 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=3, help="warm-up runs per round per method")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("-k", default="", help="only rows whose key (e.g. k4096_n4096_m1) contains this")
+    ap.add_argument("--prec", default=",".join(PRECS),
+                    help=f"comma list of the methods to compile and time (default all: {','.join(PRECS)})")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 2 rounds x 10 runs, shapes 4096x4096 and 384x1536, M in {1,128}")
     ap.add_argument("--update", action="store_true", help="replace the block in BENCHMARKS.md")
@@ -166,6 +169,14 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", type=Path, default=None, help="keep models/artifacts in this folder")
     a = ap.parse_args(argv)
     rounds = a.rounds if a.rounds is not None else (2 if a.quick else 5)
+    precs = [p for p in PRECS if p in a.prec.split(",")]
+    unknown = sorted(set(a.prec.split(",")) - set(PRECS))
+    if unknown or not precs:
+        print(f"bench_quant: error: --prec takes a comma list of {','.join(PRECS)}, got {a.prec!r}", file=sys.stderr)
+        return 1
+    if a.update and precs != PRECS:
+        print("bench_quant: error: --update needs every method (no --prec)", file=sys.stderr)
+        return 1
     repeat = a.repeat if a.repeat is not None else (10 if a.quick else 20)
     if not H.tools_present():
         print(f"bench_quant: error: {H.QCC} / {H.QCC_RUN} not built (run scripts/setup.sh)", file=sys.stderr)
@@ -199,12 +210,13 @@ def main(argv=None) -> int:
         # ---- build everything
         ort_paths = {p: d / f"ort_{p}.onnx" for p in PRECS}
         ort_paths["fp32"] = mpath
-        ort_int8(mpath, ort_paths["int8"])
-        ort_int4(mpath, ort_paths["int4"], 4)
-        ort_int4(mpath, ort_paths["int4w"], None)
-        ort_int4(mpath, ort_paths["int4a"], 4, symmetric=False)
+        if "int8" in precs:
+            ort_int8(mpath, ort_paths["int8"])
+        for p, level, sym in (("int4", 4, True), ("int4w", None, True), ("int4a", 4, False)):
+            if p in precs:
+                ort_int4(mpath, ort_paths[p], level, symmetric=sym)
         prefixes, compile_s, bad = {}, {}, []
-        for p in PRECS:
+        for p in precs:
             bits, extra = QCC_FLAGS[p]
             prefix = d / f"qcc_{p}" / "model"
             r = H.compile_model(mpath, prefix, target="x86-64-vnni", bits=bits, extra=extra, timeout=1800)
@@ -233,10 +245,12 @@ def main(argv=None) -> int:
                     bad.append(f"qcc fp32 rel-L2 {rel:.2e} > {FP32_REL_L2:.0e}")
             elif not cos[p] > COS_MIN[p]:
                 bad.append(f"qcc {p} cosine {cos[p]:.5f} <= {COS_MIN[p]}")
-        for p in PRECS[1:]:
+        for p in precs:
+            if p == "fp32":
+                continue
             ort_cos[p] = cosine(H.ort_run(str(ort_paths[p]), cx, optimize=True)["y"], ref)
         print(f"{key}: check qcc fp32 rel-L2 {rel:.1e}; cosine qcc (ort) " +
-              ", ".join(f"{p} {cos.get(p, math.nan):.5f} ({ort_cos[p]:.5f})" for p in PRECS[1:]) +
+              ", ".join(f"{p} {cos.get(p, math.nan):.5f} ({ort_cos[p]:.5f})" for p in precs if p != "fp32") +
               "; compile s " + ", ".join(f"{p} {s_:.2f}" for p, s_ in compile_s.items()), flush=True)
         if bad:
             msg = f"{key}: FAILED: " + "; ".join(bad)
@@ -249,12 +263,12 @@ def main(argv=None) -> int:
         out_dir = d / "out"
         out_dir.mkdir(exist_ok=True)
         for t in threads:
-            sess = {p: H.ort_session(str(ort_paths[p]), threads=t, optimize=True) for p in PRECS}
-            meds = {(s_, p): [] for s_ in ("qcc", "ort") for p in PRECS}
+            sess = {p: H.ort_session(str(ort_paths[p]), threads=t, optimize=True) for p in precs}
+            meds = {(s_, p): [] for s_ in ("qcc", "ort") for p in precs}
             settles = []
             err = None
             for rd in range(rounds):
-                order = [(s_, p) for p in PRECS for s_ in (("qcc", "ort") if rd % 2 == 0 else ("ort", "qcc"))]
+                order = [(s_, p) for p in precs for s_ in (("qcc", "ort") if rd % 2 == 0 else ("ort", "qcc"))]
                 if rd % 2:
                     order.reverse()
                 for s_, p in order:
@@ -278,13 +292,13 @@ def main(argv=None) -> int:
                 continue
             med = {sp: statistics.median(v) for sp, v in meds.items()}
             spread = {p: (min(q / o for q, o in zip(meds["qcc", p], meds["ort", p])),
-                          max(q / o for q, o in zip(meds["qcc", p], meds["ort", p]))) for p in PRECS}
+                          max(q / o for q, o in zip(meds["qcc", p], meds["ort", p]))) for p in precs}
             row = dict(key=key, k=k, n=n * copies, copies=copies, m=m, threads=t, med=med, spread=spread, cos=cos,
                        ort_cos=ort_cos, compile=compile_s, limits=limits)
             rows.append(row)
             print(f"{key:18s} T={t}: " + "  ".join(
                 f"{p} {med['qcc', p]:.3f}/{med['ort', p]:.3f} ({med['qcc', p] / med['ort', p]:4.2f})"
-                for p in PRECS) + "  " + limit_cell(row) +
+                for p in precs) + "  " + limit_cell(row) +
                 f"  settle after ort max {max(settles, default=0) * 1e3:.0f} ms", flush=True)
 
     cmd = "bench/bench_quant.py " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))
@@ -327,14 +341,15 @@ def main(argv=None) -> int:
              "|---|---:|---:|" + "---:|" * len(PRECS) + "---|---|---|"]
     for r in rows:
         md_ = r["med"]
-        cells = [f"{md_['qcc', p]:.3f} / {md_['ort', p]:.3f} ({md_['qcc', p] / md_['ort', p]:.2f})" for p in PRECS]
+        cells = [f"{md_['qcc', p]:.3f} / {md_['ort', p]:.3f} ({md_['qcc', p] / md_['ort', p]:.2f})"
+                 if p in precs else "-" for p in PRECS]
         c, oc = r["cos"], r["ort_cos"]
-        sp = r["spread"]["int8"]
+        sp = r["spread"].get("int8", (math.nan, math.nan))
         shape = (f"{r['k']} x {r['n'] // r['copies']} x {r['copies']} (cold)" if r["copies"] > 1
                  else f"{r['k']} x {r['n']}")
         lines.append(f"| {shape} | {r['m']} | {r['threads']} | " + " | ".join(cells) +
                      f" | {sp[0]:.2f}-{sp[1]:.2f} | {limit_cell(r)} | " +
-                     ", ".join(f"{c[p]:.4f} ({oc[p]:.4f})" for p in PRECS[1:]) + " |")
+                     ", ".join(f"{c[p]:.4f} ({oc[p]:.4f})" if p in precs else "-" for p in PRECS[1:]) + " |")
     if failures:
         lines += ["", "FAILED / not measured: " + "; ".join(failures)]
     md = "\n".join(lines) + "\n"
@@ -403,8 +418,9 @@ def limit_cell(r) -> str:
         dram = lim["dram_read_gbs", t]
         def gbs(p):
             return weight_bytes(p, k, n) / (med["qcc", p] * 1e-3) / 1e9
-        return ", ".join(f"{p} {gbs(p):.1f} GB/s ({100 * gbs(p) / dram:.0f}%)" for p in PRECS[1:])
-    if m == 128:
+        return ", ".join(f"{p} {gbs(p):.1f} GB/s ({100 * gbs(p) / dram:.0f}%)" for p in PRECS[1:]
+                         if ("qcc", p) in med)
+    if m == 128 and ("qcc", "int8") in med:
         peak = lim["vnni_gops", t]
         def gops(s_):
             return 2.0 * m * k * n / (med[s_, "int8"] * 1e-3) / 1e9

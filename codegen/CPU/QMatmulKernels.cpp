@@ -13,7 +13,10 @@
 // the int8 activations (4 consecutive K values broadcast to 16 lanes) are
 // the s8 one. With int32 accumulators acc = sum_k (w + o) x, the exact
 // product is acc - o * sum_k x (o = 128, 8, or the zero point), formed in
-// int32 per group before the fp32 scales.
+// int32 per group before the fp32 scales. Constant group scales and zero
+// points are stored per column block too, [N / 16, groups, 16], the zero
+// points as bytes (packGroupConstants): a GEMV then streams them in order
+// next to the weights instead of one 64-byte piece per 4N-byte row.
 //
 // For f32 activations (int4 weight-only), one dword lane of a 64-byte block
 // holds a column's 8 nibbles (K values 0,4,1,5,2,6,3,7 at bits 0,4,...,28):
@@ -128,6 +131,8 @@ void QMatmulLowering::emitKernel(KernelKind kind) {
   group = kind == KernelKind::W8A8 ? numK : type.getScheme().getGroupSize();
   groups = numK / group;
   std::vector<int8_t> packed = packKernelWeights(kind);
+  if (kind == KernelKind::W4A8)
+    packGroupConstants();
   kernelWeights = getGlobal(
       "__qcc_kweight",
       byteBlob("qcc_kweight", {static_cast<int64_t>(packed.size())}, packed));
@@ -255,13 +260,16 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
     return arith::ConstantOp::create(
         b, loc, v64i8, DenseElementsAttr::get(v64i8, APInt(8, c, true)));
   };
-  SmallVector<Value> rowIdx, colIdx, colBase;
+  SmallVector<Value> rowIdx, colIdx, colBase, groupBase;
   for (int64_t r = 0; r < rows; ++r)
     rowIdx.push_back(r == 0 ? row0 : arith::AddIOp::create(b, loc, row0, index(r)));
   for (int64_t c = 0; c < blocks; ++c) {
     Value blk = c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
     colIdx.push_back(arith::MulIOp::create(b, loc, blk, index(16)));
     colBase.push_back(arith::MulIOp::create(b, loc, blk, index(blockBytes)));
+    // The block's run of packed group constants (packGroupConstants).
+    if (packedScales && kind == KernelKind::W4A8)
+      groupBase.push_back(arith::MulIOp::create(b, loc, blk, index(groups * 16)));
   }
   auto at = [&](SmallVectorImpl<Value> &v, int64_t r, int64_t c) -> Value & {
     return v[r * blocks + c];
@@ -330,7 +338,22 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
 
     // Group epilogue: remove the weight offset, scale, accumulate in fp32.
     SmallVector<Value> scale, zeroPoint;
+    Value groupOffset = groupBase.empty()
+                            ? Value()
+                            : arith::MulIOp::create(b, loc, gi, index(16));
     for (int64_t c = 0; c < blocks; ++c) {
+      if (!groupBase.empty()) {
+        Value first = arith::AddIOp::create(b, loc, groupBase[c], groupOffset);
+        scale.push_back(
+            vector::LoadOp::create(b, loc, vf, packedScales, ValueRange{first}));
+        if (packedZeros)
+          zeroPoint.push_back(arith::ExtUIOp::create(
+              b, loc, vi32,
+              vector::LoadOp::create(b, loc,
+                                     VectorType::get({16}, b.getI8Type()),
+                                     packedZeros, ValueRange{first})));
+        continue;
+      }
       SmallVector<Value> idx{colIdx[c]};
       if (kind != KernelKind::W8A8)
         idx.insert(idx.begin(), gi);

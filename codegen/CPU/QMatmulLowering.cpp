@@ -22,13 +22,18 @@
 #include "QMatmulLowering.h"
 
 #include "qcc/Codegen/CPU/Passes.h"
+#include "qcc/Passes/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <cstring>
+#include <type_traits>
 
 namespace qcc::cpu {
 #define GEN_PASS_DEF_CPULOWERQMATMUL
@@ -224,6 +229,119 @@ ElementsAttr QMatmulLowering::byteBlob(StringRef name, ArrayRef<int64_t> shape,
       tensorType, name,
       HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<char>(
           reinterpret_cast<const char *>(data.data()), data.size())));
+}
+
+ElementsAttr QMatmulLowering::weightFileConstant(Value v) {
+  auto arg = dyn_cast<BlockArgument>(v);
+  if (!arg)
+    return {};
+  auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+  if (!func || arg.getOwner() != &func.getBody().front() ||
+      !func.getArgAttr(arg.getArgNumber(), "qcc.weight"))
+    return {};
+  auto module = func->getParentOfType<ModuleOp>();
+  auto records =
+      module ? module->getAttrOfType<ArrayAttr>(qcc::kWeightsAttrName)
+             : ArrayAttr();
+  if (!records || arg.getArgNumber() >= records.size())
+    return {};
+  auto record = dyn_cast<DictionaryAttr>(records[arg.getArgNumber()]);
+  auto value = record ? record.getAs<ElementsAttr>("value") : ElementsAttr();
+  auto memrefType = cast<MemRefType>(v.getType());
+  if (!value || value.getShapedType().getShape() != memrefType.getShape() ||
+      value.getElementType() != memrefType.getElementType())
+    return {};
+  return value;
+}
+
+/// The elements of a constant as int64 (integers, sign-extended) or float,
+/// row-major; nullopt for other element types or an unreadable payload.
+template <typename T>
+static std::optional<std::vector<T>> constantValues(ElementsAttr attr) {
+  Type element = attr.getElementType();
+  int64_t count = attr.getNumElements();
+  std::vector<T> values;
+  values.reserve(count);
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (!element.isF32())
+        return std::nullopt;
+      for (float f : dense.getValues<float>())
+        values.push_back(f);
+    } else {
+      if (!isa<IntegerType>(element))
+        return std::nullopt;
+      for (APInt v : dense.getValues<APInt>())
+        values.push_back(v.getSExtValue());
+    }
+    return values;
+  }
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  AsmResourceBlob *blob = resource ? resource.getRawHandle().getBlob() : nullptr;
+  if (!blob)
+    return std::nullopt;
+  ArrayRef<char> data = blob->getData();
+  unsigned width = element.getIntOrFloatBitWidth();
+  if (width % 8 != 0 || static_cast<int64_t>(data.size()) != count * (width / 8))
+    return std::nullopt;
+  for (int64_t i = 0; i < count; ++i) {
+    const char *p = data.data() + i * (width / 8);
+    if constexpr (std::is_same_v<T, float>) {
+      if (!element.isF32())
+        return std::nullopt;
+      float f;
+      std::memcpy(&f, p, 4);
+      values.push_back(f);
+    } else {
+      if (!isa<IntegerType>(element) || width > 64)
+        return std::nullopt;
+      uint64_t raw = 0;
+      std::memcpy(&raw, p, width / 8); // little-endian host and target
+      values.push_back(APInt(width, raw).getSExtValue());
+    }
+  }
+  return values;
+}
+
+void QMatmulLowering::packGroupConstants() {
+  packedScales = packedZeros = Value();
+  Value zeros = op.getZeroPoints();
+  ElementsAttr scaleAttr = weightFileConstant(op.getScales());
+  ElementsAttr zeroAttr = zeros ? weightFileConstant(zeros) : ElementsAttr();
+  if (!scaleAttr || (zeros && !zeroAttr))
+    return;
+  std::optional<std::vector<float>> scales = constantValues<float>(scaleAttr);
+  std::optional<std::vector<int64_t>> zeroValues;
+  if (zeros)
+    zeroValues = constantValues<int64_t>(zeroAttr);
+  if (!scales || static_cast<int64_t>(scales->size()) != groups * numN ||
+      (zeros && (!zeroValues ||
+                 static_cast<int64_t>(zeroValues->size()) != groups * numN)))
+    return;
+  if (zeroValues && llvm::any_of(*zeroValues,
+                                 [](int64_t z) { return z < 0 || z > 255; }))
+    return;
+  int64_t numBlocks = numN / 16;
+  std::vector<float> s(static_cast<size_t>(groups * numN));
+  std::vector<int8_t> z(zeroValues ? s.size() : 0);
+  for (int64_t blk = 0; blk < numBlocks; ++blk)
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t j = 0; j < 16; ++j) {
+        size_t to = (blk * groups + g) * 16 + j;
+        size_t from = g * numN + blk * 16 + j;
+        s[to] = (*scales)[from];
+        if (zeroValues)
+          z[to] = static_cast<int8_t>(static_cast<uint8_t>((*zeroValues)[from]));
+      }
+  auto scaleType = RankedTensorType::get({groups * numN}, b.getF32Type());
+  packedScales = getGlobal(
+      "__qcc_kscale",
+      DenseResourceElementsAttr::get(
+          scaleType, "qcc_kscale",
+          HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<float>(s))));
+  if (zeroValues)
+    packedZeros = getGlobal(
+        "__qcc_kzero", byteBlob("qcc_kzero", {groups * numN}, z));
 }
 
 void QMatmulLowering::emitPortable() {

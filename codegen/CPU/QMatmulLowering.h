@@ -91,6 +91,18 @@ private:
   /// scalar), or `v` when there are no kept channels.
   mlir::Value applyOutlierMask(mlir::Value v, mlir::Value k);
 
+  /// The payload of `v` when it is an entry argument that
+  /// qcc-externalize-weights made of a constant (its `qcc.weights` record),
+  /// else null.
+  mlir::ElementsAttr weightFileConstant(mlir::Value v);
+  /// W4A8 with constant scales (and zero points within 0..255): copies them
+  /// into `packedScales` (f32) and `packedZeros` (u8, when the op has zero
+  /// points), both [N / 16, groups, 16], so a column block reads its
+  /// group constants as one sequential run (a GEMV streams them next to its
+  /// weights) and zero points take a byte instead of 4-8. Leaves both null
+  /// when the constants are not known at compile time.
+  void packGroupConstants();
+
   // ---- QMatmulKernels.cpp
   void emitKernel(KernelKind kind);
   std::vector<int8_t> packKernelWeights(KernelKind kind);
@@ -130,6 +142,7 @@ private:
   // Kernel state (emitKernel).
   int64_t group = 0, groups = 0, kStep = 0;
   mlir::Value kernelWeights, qx, rowScale, sums, lut;
+  mlir::Value packedScales, packedZeros;
 };
 
 } // namespace qcc::cpu::detail

@@ -233,3 +233,45 @@ func.func @w4f32_gemv(%x: memref<1x16xf32>, %s: memref<2x64xf32>, %out: memref<1
   q.matmul %x, %w scales(%s) outs(%out) : (memref<1x16xf32>, !q.weight<16x64xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, vnni_k8n16>, memref<2x64xf32>, memref<1x64xf32>) -> ()
   return
 }
+
+// -----
+
+// Constant group scales and zero points (entry arguments that
+// qcc-externalize-weights recorded in qcc.weights) are copied column block
+// by column block, [N / 16, groups, 16], the zero points as bytes: block 0
+// reads its scales 1, 3 and zero points 5, 7 of groups 0 and 1 as one run,
+// then block 1 its 2, 4 and 6, 8. The original arguments are no longer read.
+// VNNI-LABEL: func @w4a8_asym_packed_constants
+// VNNI-DAG: %[[PS:.+]] = memref.get_global @__qcc_kscale : memref<64xf32>
+// VNNI-DAG: %[[PZ:.+]] = memref.get_global @__qcc_kzero : memref<64xi8>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: vector.load %[[PS]][%{{.+}}] : memref<64xf32>, vector<16xf32>
+// VNNI: %[[ZB:.+]] = vector.load %[[PZ]][%{{.+}}] : memref<64xi8>, vector<16xi8>
+// VNNI: arith.extui %[[ZB]] : vector<16xi8> to vector<16xi32>
+// VNNI-NOT: memref<2x32xi32>, vector<16xi32>
+// VNNI: return
+// VNNI-DAG: qcc_kscale: "0x040000000000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F000040400000404000004040000040400000404000004040000040400000404000004040000040400000404000004040000040400000404000004040000040400000004000000040000000400000004000000040000000400000004000000040000000400000004000000040000000400000004000000040000000400000004000008040000080400000804000008040000080400000804000008040000080400000804000008040000080400000804000008040000080400000804000008040"
+// VNNI-DAG: qcc_kzero: "0x0100000005050505050505050505050505050505070707070707070707070707070707070606060606060606060606060606060608080808080808080808080808080808"
+module attributes {qcc.weights = [{offset = 0 : i64, size = 256 : i64, value = dense<[[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0], [3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]]> : tensor<2x32xf32>}, {offset = 256 : i64, size = 256 : i64, value = dense<[[5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6], [7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]]> : tensor<2x32xi32>}]} {
+func.func @w4a8_asym_packed_constants(%s: memref<2x32xf32> {qcc.weight}, %z: memref<2x32xi32> {qcc.weight}, %x: memref<1x16xf32>, %out: memref<1x32xf32>) {
+  %w = q.weight_constant dense<35> : tensor<256xi8> -> !q.weight<16x32xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 8, symmetric = false>, packed_k>
+  q.matmul %x, %w scales(%s) zero_points(%z) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<1x16xf32>, !q.weight<16x32xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 8, symmetric = false>, packed_k>, memref<2x32xf32>, memref<2x32xi32>, memref<1x32xf32>) -> ()
+  return
+}
+}
+
+// -----
+
+// A zero point outside 0..255 does not fit a byte: the kernel reads the
+// argument as before.
+// VNNI-LABEL: func @w4a8_asym_wide_zero_points
+// VNNI-SAME: %[[Z:[a-z0-9]+]]: memref<2x16xi32>
+// VNNI-NOT: memref.get_global @__qcc_kscale
+// VNNI: vector.load %[[Z]][%{{.+}}, %{{.+}}] : memref<2x16xi32>, vector<16xi32>
+module attributes {qcc.weights = [{offset = 0 : i64, size = 128 : i64, value = dense<1.0> : tensor<2x16xf32>}, {offset = 128 : i64, size = 128 : i64, value = dense<300> : tensor<2x16xi32>}]} {
+func.func @w4a8_asym_wide_zero_points(%s: memref<2x16xf32> {qcc.weight}, %z: memref<2x16xi32> {qcc.weight}, %x: memref<1x16xf32>, %out: memref<1x16xf32>) {
+  %w = q.weight_constant dense<35> : tensor<128xi8> -> !q.weight<16x16xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 8, symmetric = false>, packed_k>
+  q.matmul %x, %w scales(%s) zero_points(%z) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<1x16xf32>, !q.weight<16x16xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 8, symmetric = false>, packed_k>, memref<2x16xf32>, memref<2x16xi32>, memref<1x16xf32>) -> ()
+  return
+}
+}
