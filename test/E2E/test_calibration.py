@@ -104,6 +104,24 @@ def test_low_sqnr_layers_fall_back_to_per_token(mlp, base_seed, tmp_path):
                for layer in report["layers"])
 
 
+def test_default_min_sqnr_is_30_db(mlp, base_seed, tmp_path):
+    """The default --calib-min-sqnr is 30 dB: a layer calibrated at 25-30 dB goes per token unless
+    the bar is lowered. fc1's input: unit Gaussians and one value 18.6x their deviation, so the
+    per-tensor scale 18.6 / 127 leaves about 52.9 - 20 log10(18.6) = 27.5 dB."""
+    calib = np.random.default_rng(base_seed + 9).standard_normal((4, ROWS, 256)).astype(np.float32)
+    calib[0, 3, 17] = 18.6
+    np.savez(tmp_path / "calib.npz", x=calib)
+    fallback = {}
+    for name, flags in (("default", []), ("25", ["--calib-min-sqnr=25"])):
+        r = qcc(mlp, tmp_path / name / "model", "-bits=8", "--calib", str(tmp_path / "calib.npz"), *flags,
+                f"--report={tmp_path / (name + '.json')}")
+        assert r.ok, r.first_error_line()
+        acts = {a["name"]: a for a in json.loads((tmp_path / (name + ".json")).read_text())["calibration"]["activations"]}
+        assert 25 < acts["fc1"]["static_sqnr_db"] < 30, acts["fc1"]["static_sqnr_db"]
+        fallback[name] = acts["fc1"]["per_token_fallback"]
+    assert fallback == {"default": True, "25": False}
+
+
 @pytest.mark.parametrize("method", ["percentile", "entropy", "mse"])
 def test_calibration_methods_stay_close_to_float(mlp, mlp_model, method, base_seed, tmp_path):
     np.savez(tmp_path / "calib.npz", x=calib_samples(base_seed + 3, 8))
