@@ -140,20 +140,21 @@ func.func @very_long_rows(%x: memref<2x32832xf32>, %s: memref<16xf32>, %out: mem
 
 // wgmma (sm_90a), 2048 x 64 x 1024: 128x128 tiles (16 x 8 = 128 blocks; two
 // warpgroups of 128 threads, each m64n128), the weights packed for 128
-// columns per tile (64 K x 1024 = 65536 bytes), the ring of 6 stages in
-// 1024-byte-aligned dynamic shared memory: 6 x (128 + 128) x 64 + 1024 =
-// 99328 bytes. Each stage: cp.async wait, the async-proxy fence, the
+// columns per tile (64 K x 1024 = 65536 bytes), the ring of 12 stages (a
+// tile of at most 128 columns takes up to 16 in 192 KB) in 1024-byte-aligned
+// dynamic shared memory: 12 x (128 + 128) x 64 + 1024 = 197632 bytes, 10 K
+// tiles in flight. Each stage: cp.async wait, the async-proxy fence, the
 // barrier, then two m64n128k32 s8 wgmma on matrix descriptors; one wgmma
 // group stays in flight.
 // WG: memref.global "private" constant @__qcc_gpu_mma_weight : memref<65536xi8>
 // WG-LABEL: func @w8a8_wgmma
 // WG: gpu.launch
 // WG: math.roundeven
-// WG: gpu.launch blocks({{.+}}) in ({{.+}} = %c8{{.*}}, {{.+}} = %c16{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c256{{.*}}) dynamic_shared_memory_size %c99328_i32
+// WG: gpu.launch blocks({{.+}}) in ({{.+}} = %c8{{.*}}, {{.+}} = %c16{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c256{{.*}}) dynamic_shared_memory_size %c197632_i32
 // WG: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
 // WG: nvvm.cp.async.shared.global %{{.+}}, %{{.+}}, 16, cache =  cg
 // WG: scf.for
-// WG: nvvm.cp.async.wait.group 3
+// WG: nvvm.cp.async.wait.group 9
 // WG-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // WG-NEXT: gpu.barrier
 // WG: nvvm.wgmma.fence.aligned
