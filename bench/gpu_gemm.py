@@ -51,10 +51,14 @@ CHECKS = [("check", 200, 1000, 600), ("check", 24, 384, 1536), ("check", 256, 10
 SETS = {
     "issue": CHECKS + [("time", m, 4096, n) for n in (4096, 11008)
                        for m in (256, 512, 1024, 2048)],
-    # Each wgmma tile meets a check case: 128x64 (256 x 4096), 128x128 (512 x 4096), 128x256
-    # (2048 x 2048); M = 24, 64, 200 fill too few blocks and stay on mma.sync.
-    "square": CHECKS + [("check", 2048, 256, 2048)] +
+    # Each wgmma tile meets a check case: 128x64 (256 x 1024 x 4096), 128x128 (512 x 1024 x
+    # 4096), 128x256 (2048 x 1024 x 2048); M = 24, 64, 200 fill too few blocks and K < 1024
+    # (512 x 512 x 4096) has too few K tiles: they stay on mma.sync.
+    "square": CHECKS + [("check", 512, 1024, 4096), ("check", 2048, 1024, 2048)] +
     [("time", m, k, k) for k in (4096, 8192) for m in (256, 512, 1024, 2048, 4096)],
+    # SmolLM2-135M's LM head at sequence 128, its one GEMM that fills the H100 (192 blocks
+    # of 128x256 on sm_90a; every other W8A8 GEMM of the model stays on mma.sync there).
+    "lmhead": [("time", 128, 576, 49152)],
 }
 CASES = SETS["issue"]
 TAGS = {"bench-gpu-gemm": "GPU kernels: tensor-core GEMM",
@@ -84,8 +88,10 @@ def prepare(args):
     failed = []
     extra = ["--act=dynamic"]
     for kind, m, k, n in SETS[args.set]:
-        # sm_90a: wgmma when 128x64 tiles give >= 128 blocks (chooseWgmmaTile), else mma.sync.
-        wgmma = args.target == "sm_90a" and -(-m // 128) * -(-n // 64) >= 128
+        # sm_90a: wgmma when 128x64 tiles give >= 128 blocks and K has >= 16 tiles of 64
+        # (chooseWgmmaTile), else mma.sync.
+        wgmma = (args.target == "sm_90a" and -(-m // 128) * -(-n // 64) >= 128
+                 and -(-k // 64) >= 16)
         needle = ("wgmma.mma_async.sync.aligned.m64n" if wgmma else
                   "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32")
         name = case_name(kind, m, k, n)

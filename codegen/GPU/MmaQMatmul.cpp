@@ -132,7 +132,8 @@ public:
     numM = cast<MemRefType>(x.getType()).getShape()[0];
     std::optional<qcc::gpu::WgmmaTile> tile;
     if (wgmma)
-      tile = qcc::gpu::chooseWgmmaTile(numM, numN);
+      tile = qcc::gpu::chooseWgmmaTile(numM, numN,
+                                       (numK + kTileK - 1) / kTileK);
     wgmma = tile.has_value();
     if (wgmma) {
       // A warp per 16 rows (warpgroups of 64 rows), each over all bn columns.

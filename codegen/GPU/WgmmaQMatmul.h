@@ -51,8 +51,9 @@ Tile firstFillingTile(llvm::ArrayRef<Tile> tiles, int64_t m, int64_t n) {
 
 /// The largest tile whose grid still has about one block per SM of an H100
 /// (132 SMs): 128x256, 128x128 or 128x64; none (std::nullopt) when even
-/// 128x64 gives fewer blocks: such small GEMMs stay on mma.sync.
-std::optional<WgmmaTile> chooseWgmmaTile(int64_t m, int64_t n);
+/// 128x64 gives fewer blocks or K has fewer than 16 `kTiles` of 64 bytes:
+/// such GEMMs stay on mma.sync.
+std::optional<WgmmaTile> chooseWgmmaTile(int64_t m, int64_t n, int64_t kTiles);
 
 /// The cp.async ring of both GEMM K loops (mma.sync and wgmma). Before the
 /// loop: K tiles 0 .. ahead - 1 in flight, one commit group each (empty

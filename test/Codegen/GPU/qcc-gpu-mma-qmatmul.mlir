@@ -138,19 +138,19 @@ func.func @very_long_rows(%x: memref<2x32832xf32>, %s: memref<16xf32>, %out: mem
 
 // -----
 
-// wgmma (sm_90a), 2048 x 64 x 1024: 128x128 tiles (16 x 8 = 128 blocks; two
+// wgmma (sm_90a), 4096 x 1024 x 512: 128x128 tiles (32 x 4 = 128 blocks; two
 // warpgroups of 128 threads, each m64n128), the weights packed for 128
-// columns per tile (64 K x 1024 = 65536 bytes), the ring of 12 stages (a
+// columns per tile (1024 K x 512 = 524288 bytes), the ring of 12 stages (a
 // tile of at most 128 columns takes up to 16 in 192 KB) in 1024-byte-aligned
 // dynamic shared memory: 12 x (128 + 128) x 64 + 1024 = 197632 bytes, 10 K
 // tiles in flight. Each stage: cp.async wait, the async-proxy fence, the
 // barrier, then two m64n128k32 s8 wgmma on matrix descriptors; one wgmma
 // group stays in flight.
-// WG: memref.global "private" constant @__qcc_gpu_mma_weight : memref<65536xi8>
+// WG: memref.global "private" constant @__qcc_gpu_mma_weight : memref<524288xi8>
 // WG-LABEL: func @w8a8_wgmma
 // WG: gpu.launch
 // WG: math.roundeven
-// WG: gpu.launch blocks({{.+}}) in ({{.+}} = %c8{{.*}}, {{.+}} = %c16{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c256{{.*}}) dynamic_shared_memory_size %c197632_i32
+// WG: gpu.launch blocks({{.+}}) in ({{.+}} = %c4{{.*}}, {{.+}} = %c32{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c256{{.*}}) dynamic_shared_memory_size %c197632_i32
 // WG: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
 // WG: nvvm.cp.async.shared.global %{{.+}}, %{{.+}}, 16, cache =  cg
 // WG: scf.for
@@ -166,7 +166,20 @@ func.func @very_long_rows(%x: memref<2x32832xf32>, %s: memref<16xf32>, %out: mem
 // WG-NOT: nvvm.mma.sync
 // WG: arith.sitofp
 // WG: llvm.store {{.+}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>
-func.func @w8a8_wgmma(%x: memref<2048x64xf32>, %s: memref<1024xf32>, %out: memref<2048x1024xf32>) {
+func.func @w8a8_wgmma(%x: memref<4096x1024xf32>, %s: memref<512xf32>, %out: memref<4096x512xf32>) {
+  %w = q.weight_constant dense<5> : tensor<524288xi8> -> !q.weight<1024x512xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<4096x1024xf32>, !q.weight<1024x512xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<512xf32>, memref<4096x512xf32>) -> ()
+  return
+}
+
+// -----
+
+// 2048 x 64 x 1024 fills 128 blocks of 128x128 too, but its K loop has one
+// K tile (fewer than 16): it stays on mma.sync.
+// WG-LABEL: func @w8a8_short_k
+// WG-NOT: nvvm.wgmma
+// WG: nvvm.mma.sync
+func.func @w8a8_short_k(%x: memref<2048x64xf32>, %s: memref<1024xf32>, %out: memref<2048x1024xf32>) {
   %w = q.weight_constant dense<5> : tensor<65536xi8> -> !q.weight<64x1024xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
   q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2048x64xf32>, !q.weight<64x1024xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<1024xf32>, memref<2048x1024xf32>) -> ()
   return
