@@ -220,7 +220,8 @@ def test_w8a8_uses_int8_tensor_cores(sm, tmp_path, base_seed):
 
 def test_w8a8_sm90a_uses_wgmma(tmp_path, base_seed):
     # -target=sm_90a: a W8A8 GEMM big enough to fill the GPU with 128x64..128x256 tiles, with
-    # at least 16 K tiles of 64 (shorter ones stay on mma.sync), runs on Hopper's warpgroup MMA (descriptors on the 64-byte-swizzled cp.async ring in dynamic
+    # at least 16 K tiles of 64 (shorter ones stay on mma.sync), runs on Hopper's warpgroup
+    # MMA (descriptors on the 64-byte-swizzled cp.async ring in dynamic
     # shared memory); the manifest asks for a GPU of compute capability exactly 9.0; the PTX
     # assembles for sm_90a.
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
