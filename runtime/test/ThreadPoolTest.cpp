@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <set>
 #include <string>
 #include <chrono>
@@ -95,26 +96,38 @@ TEST(ThreadPoolTest, NestedRegionsRunOnTheCaller) {
   EXPECT_TRUE(nested.inner.eachOnce());
 }
 
+/// Runs `body` on `callers` threads while the pool is resized to each of
+/// `sizes`; `body` returns false when a region missed or repeated an index.
+template <typename Body>
+void resizeUnderCallers(ThreadPool &pool, int callers,
+                        std::initializer_list<unsigned> sizes, Body body) {
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < callers; ++t)
+    threads.emplace_back([&] {
+      if (!body())
+        failed = true;
+    });
+  for (unsigned n : sizes) {
+    EXPECT_TRUE(pool.setNumThreads(n));
+    EXPECT_EQ(pool.getNumThreads(), n);
+  }
+  for (std::thread &t : threads)
+    t.join();
+  EXPECT_FALSE(failed.load());
+}
+
 TEST(ThreadPoolTest, ConcurrentCallersAndResize) {
   ThreadPool pool(3);
-  std::atomic<bool> failed{false};
-  std::vector<std::thread> callers;
-  for (int t = 0; t < 3; ++t)
-    callers.emplace_back([&] {
-      for (int round = 0; round < 300; ++round) {
-        Counts counts(50);
-        pool.parallelFor(50, &Counts::task, &counts);
-        if (!counts.eachOnce())
-          failed = true;
-      }
-    });
-  for (unsigned threads : {1u, 4u, 2u}) {
-    EXPECT_TRUE(pool.setNumThreads(threads));
-    EXPECT_EQ(pool.getNumThreads(), threads);
-  }
-  for (std::thread &c : callers)
-    c.join();
-  EXPECT_FALSE(failed.load());
+  resizeUnderCallers(pool, 3, {1u, 4u, 2u}, [&] {
+    bool ok = true;
+    for (int round = 0; round < 300; ++round) {
+      Counts counts(50);
+      pool.parallelFor(50, &Counts::task, &counts);
+      ok &= counts.eachOnce();
+    }
+    return ok;
+  });
 }
 
 /// Records which threads ran a region's indices.
@@ -155,29 +168,20 @@ TEST(ThreadPoolTest, RegionsInsideARunWithLongSerialGaps) {
 
 TEST(ThreadPoolTest, OverlappingRunsAndResizeWhileHot) {
   ThreadPool pool(3);
-  std::atomic<bool> failed{false};
-  std::vector<std::thread> callers;
-  for (int t = 0; t < 2; ++t)
-    callers.emplace_back([&] {
-      for (int run = 0; run < 50; ++run) {
-        pool.beginRun();
-        for (int region = 0; region < 10; ++region) {
-          Counts counts(1 + region * 7);
-          pool.parallelFor(1 + region * 7, &Counts::task, &counts);
-          if (!counts.eachOnce())
-            failed = true;
-        }
-        pool.endRun();
-      }
-    });
   // Workers that spin in a run's hot window stop for a resize.
-  for (unsigned threads : {2u, 4u, 1u, 3u}) {
-    EXPECT_TRUE(pool.setNumThreads(threads));
-    EXPECT_EQ(pool.getNumThreads(), threads);
-  }
-  for (std::thread &c : callers)
-    c.join();
-  EXPECT_FALSE(failed.load());
+  resizeUnderCallers(pool, 2, {2u, 4u, 1u, 3u}, [&] {
+    bool ok = true;
+    for (int run = 0; run < 50; ++run) {
+      pool.beginRun();
+      for (int region = 0; region < 10; ++region) {
+        Counts counts(1 + region * 7);
+        pool.parallelFor(1 + region * 7, &Counts::task, &counts);
+        ok &= counts.eachOnce();
+      }
+      pool.endRun();
+    }
+    return ok;
+  });
 }
 
 TEST(ThreadPoolTest, DestroyedWhileARunIsMarked) {
