@@ -32,6 +32,9 @@ import qcc_harness as H  # noqa: E402
 # QCC_EVAL_CACHE moves the artifact / model / result cache (tests use a fresh one); the shared
 # runtime build stays in build/eval-cache/runtime-so.
 CACHE = Path(os.environ.get("QCC_EVAL_CACHE", ROOT / "build" / "eval-cache"))
+# Cached CPU artifacts of another artifact ABI do not load: they are recompiled.
+ABI_VERSION = int(re.search(r"#define QCC_ARTIFACT_ABI_VERSION (\d+)",
+                            (ROOT / "runtime" / "include" / "qcc" / "qcc_runtime.h").read_text()).group(1))
 RUNTIME_SO_DIR = ROOT / "build" / "eval-cache" / "runtime-so"
 WIKITEXT = ROOT.parent / "shared" / "data" / "wikitext-2"
 
@@ -96,10 +99,13 @@ def qcc_artifact(model: Path, label: str, flags: list[str], target: str = "x86-6
     prefix, meta_path = d / "model", d / "meta.json"
     if not fresh and meta_path.is_file() and Path(str(prefix) + ".json").is_file():
         meta = json.loads(meta_path.read_text())
-        if meta.get("qcc_mtime", 0) < os.path.getmtime(H.QCC):
-            log(f"  note: cached {d.name} was compiled by an older qcc build ({meta.get('date')}); "
-                "--fresh recompiles")
-        return prefix, meta
+        if meta.get("abi", 1) == ABI_VERSION:
+            if meta.get("qcc_mtime", 0) < os.path.getmtime(H.QCC):
+                log(f"  note: cached {d.name} was compiled by an older qcc build ({meta.get('date')}); "
+                    "--fresh recompiles")
+            return prefix, meta
+        log(f"  note: cached {d.name} has artifact ABI {meta.get('abi', 1)}, the runtime {ABI_VERSION}: "
+            "recompiling")
     if d.exists():
         shutil.rmtree(d)
     d.mkdir(parents=True)
@@ -109,7 +115,8 @@ def qcc_artifact(model: Path, label: str, flags: list[str], target: str = "x86-6
     if not r.ok:
         raise RuntimeError(f"qcc failed on {model.name} [{label}]: {r.first_error_line()}")
     meta = {"label": label, "flags": flags, "target": target, "compile_s": round(r.seconds, 2),
-            "qcc": str(H.QCC), "qcc_mtime": os.path.getmtime(H.QCC), "date": time.strftime("%Y-%m-%d %H:%M")}
+            "qcc": str(H.QCC), "qcc_mtime": os.path.getmtime(H.QCC), "date": time.strftime("%Y-%m-%d %H:%M"),
+            "abi": ABI_VERSION}
     meta_path.write_text(json.dumps(meta, indent=1))
     log(f"  compiled in {r.seconds:.1f} s")
     return prefix, meta

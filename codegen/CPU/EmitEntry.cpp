@@ -22,6 +22,12 @@ using namespace mlir;
 
 namespace {
 
+/// QCC_ARTIFACT_ABI_VERSION of runtime/include/qcc/qcc_runtime.h.
+constexpr int32_t kArtifactAbiVersion = 2;
+/// Byte offset of `arena` in qcc_exec_context on a 64-bit target: after
+/// abi_version and num_threads (4 bytes each), pool and parallel_for.
+constexpr int64_t kExecContextArenaOffset = 24;
+
 struct CpuEmitEntryPass
     : public qcc::cpu::impl::CpuEmitEntryBase<CpuEmitEntryPass> {
   using Base::Base;
@@ -34,7 +40,8 @@ struct CpuEmitEntryPass
       module.emitError("lowered entry function '") << entry << "' not found";
       return signalPassFailure();
     }
-    for (StringRef name : {"qcc_artifact_main", "qcc_artifact_abi_version"})
+    for (StringRef name : {"qcc_artifact_main", "qcc_artifact_abi_version",
+                           "qcc_artifact_arena_bytes"})
       if (module.lookupSymbol(name)) {
         module.emitError("symbol '") << name << "' is already defined";
         return signalPassFailure();
@@ -60,14 +67,28 @@ struct CpuEmitEntryPass
     // qcc-cpu-outline-parallel passes the execution context first.
     int64_t contextParams =
         module->hasAttr(qcc::cpu::kExecContextAttrName) ? 1 : 0;
+    // qcc-cpu-plan-buffers with arena-argument passes the arena last.
+    int64_t arenaBytes = 0, arenaParams = 0;
+    if (Attribute attr = module->getAttr(qcc::cpu::kArenaBytesAttrName)) {
+      auto bytes = dyn_cast<IntegerAttr>(attr);
+      if (!bytes || bytes.getInt() < 0) {
+        module.emitError(qcc::cpu::kArenaBytesAttrName)
+            << " must be a non-negative integer";
+        return signalPassFailure();
+      }
+      arenaBytes = bytes.getInt();
+      arenaParams = 1;
+    }
     int64_t numParams = mainType.getNumParams();
-    int64_t outputs = numParams - contextParams - inputs -
+    int64_t outputs = numParams - contextParams - arenaParams - inputs -
                       int64_t(weightOffsets.size());
     if (outputs < 0 || mainType.getReturnType() !=
                            LLVM::LLVMVoidType::get(ctx)) {
       mainFn.emitError("entry function does not take ")
           << (contextParams ? "the context, " : "")
-          << "weights, inputs and output buffers as its only parameters";
+          << "weights, inputs and output buffers"
+          << (arenaParams ? " and the arena" : "")
+          << " as its only parameters";
       return signalPassFailure();
     }
     auto ptrType = LLVM::LLVMPointerType::get(ctx);
@@ -92,9 +113,20 @@ struct CpuEmitEntryPass
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(versionFn.addEntryBlock(b));
-      Value one = LLVM::ConstantOp::create(b, loc, i32Type,
-                                           b.getI32IntegerAttr(1));
-      LLVM::ReturnOp::create(b, loc, one);
+      Value version = LLVM::ConstantOp::create(
+          b, loc, i32Type, b.getI32IntegerAttr(kArtifactAbiVersion));
+      LLVM::ReturnOp::create(b, loc, version);
+    }
+    auto i64Type = IntegerType::get(ctx, 64);
+    auto arenaFn = LLVM::LLVMFuncOp::create(
+        b, loc, "qcc_artifact_arena_bytes",
+        LLVM::LLVMFunctionType::get(i64Type, {}));
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(arenaFn.addEntryBlock(b));
+      Value bytes = LLVM::ConstantOp::create(b, loc, i64Type,
+                                             b.getI64IntegerAttr(arenaBytes));
+      LLVM::ReturnOp::create(b, loc, bytes);
     }
 
     auto entryFn = LLVM::LLVMFuncOp::create(
@@ -112,7 +144,6 @@ struct CpuEmitEntryPass
       args.push_back(body->getArgument(0));
     // Offsets go in as i64 values: GEPArg's inline constants hold only 29
     // bits, and weight files pass 512 MiB.
-    auto i64Type = IntegerType::get(ctx, 64);
     for (int64_t offset : weightOffsets) {
       Value offsetValue = LLVM::ConstantOp::create(
           b, loc, i64Type, b.getI64IntegerAttr(offset));
@@ -128,6 +159,15 @@ struct CpuEmitEntryPass
       args.push_back(loadSlot(inputArray, i));
     for (int64_t i = 0; i < outputs; ++i)
       args.push_back(loadSlot(outputArray, i));
+    if (arenaParams) {
+      // ctx->arena: the field after abi_version, num_threads, pool and
+      // parallel_for (docs/ARTIFACT.md).
+      Value context = body->getArgument(0);
+      Value field = LLVM::GEPOp::create(
+          b, loc, ptrType, i8Type, context,
+          ArrayRef<LLVM::GEPArg>{kExecContextArenaOffset});
+      args.push_back(LLVM::LoadOp::create(b, loc, ptrType, field));
+    }
     LLVM::CallOp::create(b, loc, mainFn, args);
     LLVM::ReturnOp::create(b, loc, ValueRange());
   }

@@ -134,20 +134,33 @@ struct CpuPlanBuffersPass
       placed.push_back(b);
     }
 
-    // One allocation at the top of the entry block, freed before it returns.
+    // One allocation at the top of the entry block, freed before it returns,
+    // or the runtime's arena as a trailing parameter.
     OpBuilder builder(&block, block.begin());
     Location loc = entryFn.getLoc();
     auto arenaType = MemRefType::get({arenaBytes}, builder.getI8Type());
-    auto arena = memref::AllocOp::create(builder, loc, arenaType,
-                                         builder.getI64IntegerAttr(alignment));
+    Value arena;
+    if (arenaArgument) {
+      unsigned index = entryFn.getNumArguments();
+      if (failed(entryFn.insertArgument(index, arenaType, {}, loc)))
+        return signalPassFailure();
+      arena = entryFn.getArgument(index);
+      module->setAttr(qcc::cpu::kArenaBytesAttrName,
+                      builder.getI64IntegerAttr(arenaBytes));
+    } else {
+      arena = memref::AllocOp::create(builder, loc, arenaType,
+                                      builder.getI64IntegerAttr(alignment));
+    }
     // The offsets, once each, right after it.
     DenseMap<int64_t, Value> offsets;
     for (Buffer &b : buffers)
       if (!offsets.count(b.offset))
         offsets[b.offset] = arith::ConstantIndexOp::create(builder, loc,
                                                            b.offset);
-    builder.setInsertionPoint(block.getTerminator());
-    memref::DeallocOp::create(builder, loc, arena);
+    if (!arenaArgument) {
+      builder.setInsertionPoint(block.getTerminator());
+      memref::DeallocOp::create(builder, loc, arena);
+    }
     for (Buffer &b : buffers) {
       builder.setInsertionPoint(b.alloc);
       Value offset = offsets[b.offset];

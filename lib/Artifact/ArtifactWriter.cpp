@@ -188,9 +188,11 @@ static std::string headerText(const ArtifactSpec &spec, StringRef base) {
   list("output", spec.outputs);
   os << "\n/* Prefer the runtime (qcc_runtime.h), which verifies the artifact"
         " and\n   the CPU. Calling directly: ctx is a qcc_exec_context (see"
-        " docs/ARTIFACT.md),\n   weights the contents of "
+        " docs/ARTIFACT.md)\n   whose arena holds qcc_artifact_arena_bytes() bytes,"
+        " weights the contents of "
      << base << ".weights, 64-byte aligned buffers. */\n"
      << "uint32_t qcc_artifact_abi_version(void);\n"
+     << "uint64_t qcc_artifact_arena_bytes(void);\n"
      << "void qcc_artifact_main(const void *ctx, void *const *inputs,\n"
      << "                       void *const *outputs, const uint8_t "
         "*weights);\n\n"

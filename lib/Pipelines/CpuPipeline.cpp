@@ -162,8 +162,11 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
   // Every layer's copy of a kernel is now the same function of its buffers.
   pm.addPass(cpu::createCpuMergeFunctions());
   // After outlining, so kernels still receive distinct allocations (and
-  // their noalias arguments); buffers then share one arena per call.
-  pm.addPass(cpu::createCpuPlanBuffers());
+  // their noalias arguments); buffers then share one arena, which the
+  // runtime passes in and keeps from call to call.
+  cpu::CpuPlanBuffersOptions planOptions;
+  planOptions.arenaArgument = true;
+  pm.addPass(cpu::createCpuPlanBuffers(planOptions));
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createSCFToControlFlowPass());

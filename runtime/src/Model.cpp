@@ -38,6 +38,7 @@ using namespace qcc::runtime;
 namespace {
 
 using AbiVersionFn = uint32_t (*)(void);
+using ArenaBytesFn = uint64_t (*)(void);
 using MainFn = void (*)(const void *ctx, void *const *inputs,
                         void *const *outputs, const uint8_t *weights);
 
@@ -128,6 +129,12 @@ struct qcc_model_t {
   MainFn mainFn = nullptr;
   void *weights = nullptr;
   size_t weightsSize = 0;
+  /// qcc_artifact_arena_bytes(): scratch bytes each run needs.
+  uint64_t arenaBytes = 0;
+  /// An arena kept from one run to the next (null while a run holds it). A
+  /// run that finds it taken (a concurrent run) allocates its own and frees
+  /// it unless the slot is empty again by then.
+  std::atomic<void *> idleArena{nullptr};
   std::unique_ptr<ThreadPool> pool;
   /// Set for `kind: cuda` artifacts.
   std::unique_ptr<GpuModel> gpu;
@@ -135,6 +142,7 @@ struct qcc_model_t {
   ~qcc_model_t() {
     gpu.reset();
     pool.reset();
+    std::free(idleArena.load());
     if (library)
       ::dlclose(library);
     if (weights)
@@ -263,8 +271,20 @@ qcc_status openLibrary(qcc_model &model, const std::string &path) {
   if (version != QCC_ARTIFACT_ABI_VERSION)
     return makeStatusF(QCC_STATUS_UNIMPLEMENTED,
                        "library '%s' has artifact ABI version %u; this "
-                       "runtime calls ABI version %d",
+                       "runtime calls ABI version %d (recompile the model "
+                       "with a matching qcc)",
                        path.c_str(), version, QCC_ARTIFACT_ABI_VERSION);
+  ::dlerror();
+  auto arenaBytes = reinterpret_cast<ArenaBytesFn>(
+      ::dlsym(model.library, "qcc_artifact_arena_bytes"));
+  if (!arenaBytes) {
+    const char *error = ::dlerror();
+    return makeStatus(QCC_STATUS_INVALID_ARGUMENT,
+                      "library '" + path +
+                          "' does not export qcc_artifact_arena_bytes: " +
+                          (error ? error : "symbol is NULL"));
+  }
+  model.arenaBytes = arenaBytes();
   ::dlerror();
   model.mainFn =
       reinterpret_cast<MainFn>(::dlsym(model.library, "qcc_artifact_main"));
@@ -680,11 +700,26 @@ qcc_status qcc_model_run(qcc_model *model, const qcc_tensor *inputs,
     outputPointers[i] = data;
   }
 
+  // The kept arena, or a fresh one when it is absent or another run holds it.
+  void *arena = nullptr;
+  if (model->arenaBytes) {
+    arena = model->idleArena.exchange(nullptr);
+    if (!arena)
+      arena = alignedAlloc(model->arenaBytes);
+    if (!arena)
+      return makeStatusF(QCC_STATUS_RESOURCE_EXHAUSTED,
+                         "out of memory allocating the %llu-byte arena of "
+                         "intermediate tensors",
+                         static_cast<unsigned long long>(model->arenaBytes));
+  }
+
   qcc_exec_context context;
   context.abi_version = QCC_ARTIFACT_ABI_VERSION;
   context.num_threads = model->pool->getNumThreads();
   context.pool = model->pool.get();
   context.parallel_for = &ThreadPool::parallelForThunk;
+  context.arena = arena;
+  context.arena_bytes = model->arenaBytes;
   Trace *trace = model->pool->getTrace();
   int64_t start = trace ? trace->now() : 0;
   // Workers spin between the run's regions instead of sleeping.
@@ -692,6 +727,9 @@ qcc_status qcc_model_run(qcc_model *model, const qcc_tensor *inputs,
   model->mainFn(&context, inputPointers.data(), outputPointers.data(),
                 static_cast<const uint8_t *>(model->weights));
   model->pool->endRun();
+  void *empty = nullptr;
+  if (arena && !model->idleArena.compare_exchange_strong(empty, arena))
+    std::free(arena);
   if (trace)
     trace->record(Trace::Kind::Run, ThreadPool::currentSlot(), nullptr, 0,
                   start, trace->now());

@@ -40,7 +40,7 @@ extern "C" {
 /// The artifact format version this runtime reads (docs/ARTIFACT.md).
 #define QCC_ARTIFACT_FORMAT_VERSION 1
 /// The ABI version of `qcc_artifact_main` and `qcc_exec_context`.
-#define QCC_ARTIFACT_ABI_VERSION 1
+#define QCC_ARTIFACT_ABI_VERSION 2
 
 /// Returns the runtime version, e.g. "0.1.0". Thread safe; static storage.
 QCC_RUNTIME_API const char *qcc_runtime_version(void);
@@ -149,17 +149,22 @@ typedef struct qcc_tensor_info {
 } qcc_tensor_info;
 
 /*===----------------------------------------------------------------------===*
- * Execution context passed to compiled code (docs/ARTIFACT.md, version 1)
+ * Execution context passed to compiled code (docs/ARTIFACT.md, version 2)
  *===----------------------------------------------------------------------===*/
 
 /// The layout `qcc_artifact_main` receives as its first argument.
 typedef struct qcc_exec_context {
-  uint32_t abi_version; /* 1 */
+  uint32_t abi_version; /* 2 */
   uint32_t num_threads; /* threads the pool may use for this call (>= 1) */
   void *pool;           /* opaque runtime thread pool */
   /* Runs fn(data, i) for i in [0, n) on the pool, returns when all are done. */
   void (*parallel_for)(void *pool, int64_t n, void (*fn)(void *data, int64_t i),
                        void *data);
+  /* Scratch memory for the call's intermediate tensors: at least
+     qcc_artifact_arena_bytes() bytes, 64-byte aligned, used by this call
+     only (NULL when that is 0). The runtime keeps it between calls. */
+  void *arena;
+  uint64_t arena_bytes;
 } qcc_exec_context;
 
 /*===----------------------------------------------------------------------===*

@@ -3,8 +3,12 @@
 // One weight at offset 64, one input, one output.
 // CHECK-LABEL: llvm.func internal @main
 // CHECK-LABEL: llvm.func @qcc_artifact_abi_version() -> i32
-// CHECK: %[[ONE:.+]] = llvm.mlir.constant(1 : i32) : i32
-// CHECK: llvm.return %[[ONE]]
+// CHECK: %[[VERSION:.+]] = llvm.mlir.constant(2 : i32) : i32
+// CHECK: llvm.return %[[VERSION]]
+// Without qcc.arena_bytes the model needs no arena.
+// CHECK-LABEL: llvm.func @qcc_artifact_arena_bytes() -> i64
+// CHECK: %[[ZERO:.+]] = llvm.mlir.constant(0 : i64) : i64
+// CHECK: llvm.return %[[ZERO]]
 // CHECK-LABEL: llvm.func @qcc_artifact_main
 // CHECK-SAME: (%[[CTX:.+]]: !llvm.ptr, %[[INS:.+]]: !llvm.ptr, %[[OUTS:.+]]: !llvm.ptr, %[[WTS:.+]]: !llvm.ptr)
 // CHECK: %[[OFF:.+]] = llvm.mlir.constant(64 : i64) : i64
@@ -32,6 +36,45 @@ module attributes {qcc.num_inputs = 1 : i64, qcc.weights = [{offset = 64 : i64, 
 // CHECK: llvm.call @main(%[[CTX]], %[[IN]], %[[OUT0]], %[[OUT1]])
 module attributes {qcc.exec_context, qcc.num_inputs = 1 : i64} {
   llvm.func @main(%ctx: !llvm.ptr, %x: !llvm.ptr, %y: !llvm.ptr, %z: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
+// With qcc.arena_bytes the entry function takes the arena last, loaded from
+// ctx->arena (byte 24 of qcc_exec_context), and the size is exported.
+// CHECK-LABEL: llvm.func internal @main
+// CHECK-LABEL: llvm.func @qcc_artifact_arena_bytes() -> i64
+// CHECK: %[[BYTES:.+]] = llvm.mlir.constant(4096 : i64) : i64
+// CHECK: llvm.return %[[BYTES]]
+// CHECK-LABEL: llvm.func @qcc_artifact_main
+// CHECK-SAME: (%[[CTX:.+]]: !llvm.ptr, %[[INS:.+]]: !llvm.ptr, %[[OUTS:.+]]: !llvm.ptr, %[[WTS:.+]]: !llvm.ptr)
+// CHECK: %[[IN:.+]] = llvm.load
+// CHECK: %[[OUT:.+]] = llvm.load
+// CHECK: %[[FIELD:.+]] = llvm.getelementptr %[[CTX]][24] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK: %[[ARENA:.+]] = llvm.load %[[FIELD]] : !llvm.ptr -> !llvm.ptr
+// CHECK: llvm.call @main(%[[CTX]], %[[IN]], %[[OUT]], %[[ARENA]])
+module attributes {qcc.arena_bytes = 4096 : i64, qcc.exec_context, qcc.num_inputs = 1 : i64} {
+  llvm.func @main(%ctx: !llvm.ptr, %x: !llvm.ptr, %y: !llvm.ptr, %arena: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
+// expected-error @+1 {{qcc.arena_bytes must be a non-negative integer}}
+module attributes {qcc.arena_bytes = -1 : i64, qcc.num_inputs = 1 : i64} {
+  llvm.func @main(%x: !llvm.ptr, %arena: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
+module attributes {qcc.arena_bytes = 64 : i64, qcc.num_inputs = 1 : i64} {
+  // expected-error @+1 {{entry function does not take weights, inputs and output buffers and the arena as its only parameters}}
+  llvm.func @main(%arena: !llvm.ptr) {
     llvm.return
   }
 }

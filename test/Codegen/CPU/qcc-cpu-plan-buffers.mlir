@@ -1,4 +1,5 @@
 // RUN: qcc-opt %s -split-input-file -qcc-cpu-plan-buffers | FileCheck %s
+// RUN: qcc-opt %s -split-input-file -qcc-cpu-plan-buffers="arena-argument=1" | FileCheck %s --check-prefix=ARG
 
 // Three buffers: %a and %b live at the same time and get disjoint bytes;
 // %c is allocated after %a's dealloc and reuses its bytes. One arena
@@ -71,5 +72,30 @@ func.func @main() {
   %a = memref.alloc() : memref<4xf32>
   call @use1(%a) : (memref<4xf32>) -> ()
   memref.dealloc %a : memref<4xf32>
+  return
+}
+
+// -----
+
+// With arena-argument the arena is the entry function's last parameter and
+// its size a module attribute: no allocation and no free left in the entry.
+// CHECK-LABEL: func @main
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<2048xi8>
+// ARG-LABEL: module attributes {qcc.arena_bytes = 2048 : i64}
+// ARG: func @main
+// ARG-SAME: (%[[OUT:.+]]: memref<256xf32>, %[[ARENA:.+]]: memref<2048xi8>)
+// ARG-NOT: memref.alloc
+// ARG: memref.view %[[ARENA]]{{.+}} to memref<16x16xf32>
+// ARG: memref.view %[[ARENA]]{{.+}} to memref<16x16xf32>
+// ARG-NOT: memref.alloc
+// ARG-NOT: memref.dealloc
+// ARG: return
+func.func private @k3(memref<16x16xf32>, memref<16x16xf32>)
+func.func @main(%out: memref<256xf32>) {
+  %a = memref.alloc() {alignment = 64 : i64} : memref<16x16xf32>
+  %b = memref.alloc() {alignment = 64 : i64} : memref<16x16xf32>
+  call @k3(%a, %b) : (memref<16x16xf32>, memref<16x16xf32>) -> ()
+  memref.dealloc %a : memref<16x16xf32>
+  memref.dealloc %b : memref<16x16xf32>
   return
 }

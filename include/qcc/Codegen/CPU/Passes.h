@@ -20,6 +20,11 @@ namespace qcc::cpu {
 /// qcc-cpu-emit-entry).
 inline constexpr llvm::StringLiteral kExecContextAttrName = "qcc.exec_context";
 
+/// Integer module attribute: the entry function's last parameter is an
+/// arena of this many bytes that the runtime passes in `ctx->arena` (set by
+/// qcc-cpu-plan-buffers with arena-argument, read by qcc-cpu-emit-entry).
+inline constexpr llvm::StringLiteral kArenaBytesAttrName = "qcc.arena_bytes";
+
 #define GEN_PASS_DECL
 #include "qcc/Codegen/CPU/Passes.h.inc"
 

@@ -299,12 +299,22 @@ def CpuPlanBuffers : Pass<"qcc-cpu-plan-buffers", "mlir::ModuleOp"> {
     %arena = memref.alloc() {alignment = 64 : i64} : memref<786432xi8>
     %a = memref.view %arena[%c0][] : memref<786432xi8> to memref<128x384xf32>
     ```
+
+    With `arena-argument`, the arena is not allocated per call: it becomes
+    a trailing `memref<Nxi8>` parameter of the entry function and the
+    module gets `qcc.arena_bytes = N`. `qcc-cpu-emit-entry` then passes the
+    runtime's `ctx->arena`, which the runtime keeps from one run to the
+    next, so arenas above the C library's mmap threshold (SmolLM2: 173 MB)
+    no longer fault in and zero every page on each call.
   }];
   let options = [
     Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
            "Name of the entry function">,
     Option<"alignment", "alignment", "int64_t", /*default=*/"64",
-           "Byte alignment of every buffer in the arena (a power of two)">
+           "Byte alignment of every buffer in the arena (a power of two)">,
+    Option<"arenaArgument", "arena-argument", "bool", /*default=*/"false",
+           "Take the arena as a trailing entry parameter (qcc.arena_bytes) "
+           "instead of allocating it in every call">
   ];
   let statistics = [
     Statistic<"numPlanned", "planned-buffers",
@@ -324,7 +334,10 @@ def CpuEmitEntry : Pass<"qcc-cpu-emit-entry", "mlir::ModuleOp"> {
     which loads each pointer, offsets the weights base by the offsets in
     `qcc.weights`, and calls the entry function, which becomes private.
     When the module has the `qcc.exec_context` attribute, the entry
-    function takes `ctx` as an extra first parameter.
+    function takes `ctx` as an extra first parameter. When it has
+    `qcc.arena_bytes` (`qcc-cpu-plan-buffers` with `arena-argument`), the
+    entry function's last parameter is the arena, loaded from `ctx->arena`;
+    `qcc_artifact_arena_bytes()` exports its size (0 without the attribute).
   }];
   let options = [
     Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
