@@ -248,6 +248,20 @@ qcc_status checkCpuFeatures(const qcc_model &model) {
                     message + " (manifest '" + model.manifestPath + "')");
 }
 
+/// Looks up the exported function `name` of the artifact library at `path`.
+template <typename Fn>
+qcc_status findSymbol(void *library, const std::string &path, const char *name,
+                      Fn &fn) {
+  ::dlerror();
+  fn = reinterpret_cast<Fn>(::dlsym(library, name));
+  if (fn)
+    return nullptr;
+  const char *error = ::dlerror();
+  return makeStatus(QCC_STATUS_INVALID_ARGUMENT,
+                    "library '" + path + "' does not export " + name + ": " +
+                        (error ? error : "symbol is NULL"));
+}
+
 qcc_status openLibrary(qcc_model &model, const std::string &path) {
   ::dlerror();
   model.library = ::dlopen(path.c_str(), RTLD_LOCAL | RTLD_NOW);
@@ -257,16 +271,10 @@ qcc_status openLibrary(qcc_model &model, const std::string &path) {
                       "cannot load library '" + path +
                           "': " + (error ? error : "unknown dlopen error"));
   }
-  ::dlerror();
-  auto abiVersion = reinterpret_cast<AbiVersionFn>(
-      ::dlsym(model.library, "qcc_artifact_abi_version"));
-  if (!abiVersion) {
-    const char *error = ::dlerror();
-    return makeStatus(QCC_STATUS_INVALID_ARGUMENT,
-                      "library '" + path +
-                          "' does not export qcc_artifact_abi_version: " +
-                          (error ? error : "symbol is NULL"));
-  }
+  AbiVersionFn abiVersion;
+  if (qcc_status st = findSymbol(model.library, path,
+                                 "qcc_artifact_abi_version", abiVersion))
+    return st;
   uint32_t version = abiVersion();
   if (version != QCC_ARTIFACT_ABI_VERSION)
     return makeStatusF(QCC_STATUS_UNIMPLEMENTED,
@@ -274,28 +282,12 @@ qcc_status openLibrary(qcc_model &model, const std::string &path) {
                        "runtime calls ABI version %d (recompile the model "
                        "with a matching qcc)",
                        path.c_str(), version, QCC_ARTIFACT_ABI_VERSION);
-  ::dlerror();
-  auto arenaBytes = reinterpret_cast<ArenaBytesFn>(
-      ::dlsym(model.library, "qcc_artifact_arena_bytes"));
-  if (!arenaBytes) {
-    const char *error = ::dlerror();
-    return makeStatus(QCC_STATUS_INVALID_ARGUMENT,
-                      "library '" + path +
-                          "' does not export qcc_artifact_arena_bytes: " +
-                          (error ? error : "symbol is NULL"));
-  }
+  ArenaBytesFn arenaBytes;
+  if (qcc_status st = findSymbol(model.library, path,
+                                 "qcc_artifact_arena_bytes", arenaBytes))
+    return st;
   model.arenaBytes = arenaBytes();
-  ::dlerror();
-  model.mainFn =
-      reinterpret_cast<MainFn>(::dlsym(model.library, "qcc_artifact_main"));
-  if (!model.mainFn) {
-    const char *error = ::dlerror();
-    return makeStatus(QCC_STATUS_INVALID_ARGUMENT,
-                      "library '" + path +
-                          "' does not export qcc_artifact_main: " +
-                          (error ? error : "symbol is NULL"));
-  }
-  return nullptr;
+  return findSymbol(model.library, path, "qcc_artifact_main", model.mainFn);
 }
 
 /// Checks a file's digest against the manifest.
