@@ -98,15 +98,22 @@ std::optional<uint64_t> staticTrips(Value lb, Value ub, Value step) {
 /// Trip count assumed for a loop with dynamic bounds inside a body.
 constexpr uint64_t kDynamicTrips = 16;
 
-/// Operations executed by one run of `block`: one per operation, nested
-/// loops times their trip counts, calls unbounded (their callee's work is
-/// unknown, so a loop that calls is always worth sharing out).
+/// Operations executed by one run of `block`: one per scalar operation, one
+/// per element for an operation with a vector result (the matmul kernels'
+/// vector loops do as much work per operation as the scalar loops LLVM
+/// vectorizes later do per element), nested loops times their trip counts,
+/// calls unbounded (their callee's work is unknown, so a loop that calls is
+/// always worth sharing out).
 uint64_t blockWork(Block &block) {
   uint64_t work = 0;
   for (Operation &op : block) {
     uint64_t opWork = 1;
     if (isa<CallOpInterface>(op))
       return UINT64_MAX;
+    for (Type type : op.getResultTypes())
+      if (auto vector = dyn_cast<VectorType>(type))
+        if (vector.hasStaticShape())
+          opWork = std::max<uint64_t>(opWork, vector.getNumElements());
     uint64_t trips = 1;
     if (auto loop = dyn_cast<scf::ForOp>(op)) {
       trips = staticTrips(loop.getLowerBound(), loop.getUpperBound(),

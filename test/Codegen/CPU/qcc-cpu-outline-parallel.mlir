@@ -214,6 +214,35 @@ func.func @main(%m: memref<16x16xf32>) {
 
 // -----
 
+// Default options: an operation with a vector result counts one per element,
+// so 16 rows of a 256-step loop of vector<16xf32> operations (139,296 with
+// vector results weighted, above min-work; 16,416 counted one each) are
+// shared out, as the matmul kernels' vector loops must be.
+// DEF-LABEL: func.func private @main_parallel
+// DEF: vector.load
+// DEF-LABEL: func.func @main(%{{.+}}: !llvm.ptr, %{{.+}}: memref<16x4096xf32>)
+// DEF: llvm.call
+// DEF-NOT: scf.parallel
+// DEF: return
+func.func @main(%m: memref<16x4096xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c4096 = arith.constant 4096 : index
+  %one = arith.constant dense<1.0> : vector<16xf32>
+  scf.parallel (%i) = (%c0) to (%c16) step (%c1) {
+    scf.for %k = %c0 to %c4096 step %c16 {
+      %v = vector.load %m[%i, %k] : memref<16x4096xf32>, vector<16xf32>
+      %w = arith.addf %v, %one : vector<16xf32>
+      vector.store %w, %m[%i, %k] : memref<16x4096xf32>, vector<16xf32>
+    }
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
 // Default options: a 1x64x1024 elementwise loop is shared out over its
 // leading 1x64 rows (the first prefix with >= min-units = 16 iterations);
 // the 1024 columns stay one serial loop inside each unit.

@@ -172,8 +172,9 @@ def CpuOutlineParallel : Pass<"qcc-cpu-outline-parallel", "mlir::ModuleOp"> {
     Loops with reductions, loops whose captured values have no LLVM
     storage type, and loops outside the entry function stay serial. So do
     loops with static bounds whose work estimate (iterations times the
-    operations of the body, nested loops times their static trip counts,
-    calls unbounded) is below `min-work`: a region's wake-up and join cost
+    operations of the body, an operation with a vector result counting one
+    per element, nested loops times their static trip counts, calls
+    unbounded) is below `min-work`: a region's wake-up and join cost
     more than they save. Only the leading dimensions whose iteration count
     first reaches `min-units` are shared out; the others move to a serial
     `scf.parallel` inside the body, so that rows stay vectorizable loops.
