@@ -415,7 +415,12 @@ qcc_status loadModel(qcc_model &model, const std::string &prefix,
     return status;
   if (qcc_status status = openLibrary(model, libraryPath))
     return status;
-  model.pool.reset(new (std::nothrow) ThreadPool(options.num_threads));
+  int64_t spinWindowUs = 0;
+  std::string spinError;
+  if (!ThreadPool::spinWindowFromEnvironment(spinWindowUs, spinError))
+    return makeStatus(QCC_STATUS_INVALID_ARGUMENT, spinError);
+  model.pool.reset(new (std::nothrow)
+                       ThreadPool(options.num_threads, spinWindowUs));
   if (!model.pool)
     return makeStatus(QCC_STATUS_RESOURCE_EXHAUSTED,
                       "out of memory creating the thread pool");

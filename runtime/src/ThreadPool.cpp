@@ -3,6 +3,9 @@
 #include "ThreadPool.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <system_error>
 
 namespace qcc {
@@ -25,8 +28,32 @@ static thread_local unsigned traceSlot = 0;
 
 unsigned ThreadPool::currentSlot() { return traceSlot; }
 
-ThreadPool::ThreadPool(unsigned requested)
-    : trace(Trace::fromEnvironment(maxThreads + 1)) {
+int64_t ThreadPool::clockNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool ThreadPool::spinWindowFromEnvironment(int64_t &us, std::string &error) {
+  us = kDefaultSpinWindowUs;
+  const char *text = std::getenv("QCC_SPIN_US");
+  if (!text || !*text)
+    return true;
+  char *end = nullptr;
+  errno = 0;
+  long long value = std::strtoll(text, &end, 10);
+  if (*text < '0' || *text > '9' || *end || errno || value > kMaxSpinWindowUs) {
+    error = "QCC_SPIN_US must be a whole number of microseconds from 0 to " +
+            std::to_string(kMaxSpinWindowUs) + ", got '" + text + "'";
+    return false;
+  }
+  us = value;
+  return true;
+}
+
+ThreadPool::ThreadPool(unsigned requested, int64_t spinWindowUs)
+    : trace(Trace::fromEnvironment(maxThreads + 1)),
+      spinWindowNs(std::max<int64_t>(0, spinWindowUs) * 1000) {
   setNumThreads(requested);
 }
 
@@ -123,31 +150,47 @@ void ThreadPool::runIndices(uint32_t serial) {
   }
 }
 
+bool ThreadPool::spinForRegion(uint64_t seenGeneration) {
+  // Models run regions back to back: watch for the next one before
+  // sleeping, so that it does not pay a wake-up. For kIdleNs at least; while
+  // a run is in flight up to kHotNs (a long serial stretch, or a caller that
+  // forgot endRun, still lets the worker sleep); after a run until the spin
+  // window since its end is over.
+  constexpr int64_t kIdleNs = 50000, kHotNs = 5000000;
+  int64_t start = clockNs();
+  for (unsigned spin = 1;; ++spin) {
+    uint64_t word = work.load(std::memory_order_relaxed);
+    if (word >> 32 != static_cast<uint32_t>(seenGeneration) &&
+        (word & kClosed) != kClosed)
+      return true;
+    if (stopRequested.load(std::memory_order_relaxed))
+      return false;
+    pause();
+    // Read the clock every 16 pauses (0.1-2 us).
+    if (spin % 16)
+      continue;
+    int64_t now = clockNs();
+    if (now - start < kIdleNs)
+      continue;
+    if (activeRuns.load(std::memory_order_acquire) > 0) {
+      if (now - start > kHotNs)
+        return false;
+    } else if (now - lastRunEnd.load(std::memory_order_relaxed) >
+               spinWindowNs) {
+      return false;
+    }
+    // Past the idle spin, offer the core now and then: when the machine
+    // has more runnable threads than cores, the caller (or another
+    // process) runs instead of a worker that has nothing to do.
+    if (spin % 256 == 0)
+      std::this_thread::yield();
+  }
+}
+
 void ThreadPool::workerLoop(unsigned slot, uint64_t seenGeneration) {
   traceSlot = slot;
   for (;;) {
-    // Models run regions back to back: watch for the next one before
-    // sleeping, so that it does not pay a wake-up. For a few tens of
-    // microseconds, or while a run is in flight up to kHotSpins pauses (a
-    // few milliseconds: a long serial stretch, or a caller that forgot
-    // endRun, still lets the worker sleep).
-    constexpr int kIdleSpins = 2048, kHotSpins = 2048 * 64;
-    for (int spin = 0; spin < kHotSpins; ++spin) {
-      uint64_t word = work.load(std::memory_order_relaxed);
-      if (word >> 32 != static_cast<uint32_t>(seenGeneration) &&
-          (word & kClosed) != kClosed)
-        break;
-      if ((spin >= kIdleSpins &&
-           activeRuns.load(std::memory_order_relaxed) <= 0) ||
-          stopRequested.load(std::memory_order_relaxed))
-        break;
-      // Past the idle spin, offer the core now and then: when the machine
-      // has more runnable threads than cores, the caller (or another
-      // process) runs instead of a worker that has nothing to do.
-      if (spin >= kIdleSpins && spin % 256 == 0)
-        std::this_thread::yield();
-      pause();
-    }
+    spinForRegion(seenGeneration);
     {
       std::unique_lock<std::mutex> lock(mutex);
       wakeWorkers.wait(

@@ -2,11 +2,15 @@
 //
 // The pool behind `qcc_exec_context.parallel_for`. Workers persist for the
 // life of the pool. Between regions a worker spins (with the CPU's pause
-// hint) watching for the next one: for a few tens of microseconds, or, while
-// a model run is in flight (beginRun/endRun), for as long as the run lasts
-// (at most a few milliseconds without a region), since a forward pass opens
+// hint) watching for the next one: for a few tens of microseconds, while a
+// model run is in flight (beginRun/endRun) for as long as the run lasts (at
+// most a few milliseconds without a region), since a forward pass opens
 // hundreds of regions back to back and a sleeping worker joins each one late
-// by a wake-up. Otherwise it sleeps on a condition variable. One
+// by a wake-up, and after a run for the spin window (QCC_SPIN_US, default
+// kDefaultSpinWindowUs), so that back-to-back runs find it awake too. Spin
+// times are read from a clock, not counted in pauses (a pause takes 5 to
+// 150 cycles depending on the CPU). Otherwise it sleeps on a condition
+// variable, using no CPU. One
 // parallel region runs at a time; a region requested while another is in
 // flight (a concurrent qcc_model_run, or a nested parallel_for) runs on the
 // calling thread, so the pool can never deadlock on itself.
@@ -29,6 +33,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -45,9 +50,21 @@ public:
   /// Requests above this many threads are clamped to it.
   static constexpr unsigned maxThreads = 1024;
 
+  /// The default post-run spin window, in microseconds.
+  static constexpr int64_t kDefaultSpinWindowUs = 300;
+  /// Largest accepted spin window (0.1 s).
+  static constexpr int64_t kMaxSpinWindowUs = 100000;
+
   /// Creates a pool using `numThreads` threads including the caller
-  /// (0 = all hardware threads, at most maxThreads).
-  explicit ThreadPool(unsigned numThreads);
+  /// (0 = all hardware threads, at most maxThreads). After each run the
+  /// workers spin for `spinWindowUs` microseconds before sleeping.
+  explicit ThreadPool(unsigned numThreads,
+                      int64_t spinWindowUs = kDefaultSpinWindowUs);
+
+  /// Reads QCC_SPIN_US (decimal microseconds, 0..kMaxSpinWindowUs) into
+  /// `us`, or kDefaultSpinWindowUs when it is unset or empty. Returns false,
+  /// with a one-line message in `error`, when it is malformed.
+  static bool spinWindowFromEnvironment(int64_t &us, std::string &error);
   ~ThreadPool();
 
   ThreadPool(const ThreadPool &) = delete;
@@ -70,7 +87,14 @@ public:
   /// keep spinning for the next region instead of sleeping. Runs may nest
   /// and overlap (a count).
   void beginRun() { activeRuns.fetch_add(1, std::memory_order_relaxed); }
-  void endRun() { activeRuns.fetch_sub(1, std::memory_order_relaxed); }
+  /// Ends a run; idle workers keep spinning for the spin window after it.
+  void endRun() {
+    lastRunEnd.store(clockNs(), std::memory_order_relaxed);
+    activeRuns.fetch_sub(1, std::memory_order_release);
+  }
+
+  /// The post-run spin window in nanoseconds.
+  int64_t getSpinWindowNs() const { return spinWindowNs; }
 
   /// C entry point stored in qcc_exec_context.parallel_for.
   static void parallelForThunk(void *pool, int64_t n,
@@ -86,6 +110,11 @@ public:
   static unsigned currentSlot();
 
 private:
+  /// A monotonic clock in nanoseconds (cheap: the vDSO).
+  static int64_t clockNs();
+  /// Spins until a region newer than `seenGeneration` opens (true) or the
+  /// spin is over (false: the worker should sleep).
+  bool spinForRegion(uint64_t seenGeneration);
   bool startWorkers(unsigned count);
   void stopWorkers();
   /// Serves regions newer than `seenGeneration` (the generation when the
@@ -104,6 +133,10 @@ private:
   std::atomic<unsigned> numThreads{1};
   /// Model runs in flight (beginRun/endRun).
   std::atomic<int> activeRuns{0};
+  /// clockNs() when the last run ended (endRun).
+  std::atomic<int64_t> lastRunEnd{INT64_MIN / 2};
+  /// How long idle workers spin after a run.
+  const int64_t spinWindowNs;
   /// Mirrors `stopping` for spinning workers, which do not hold the mutex.
   std::atomic<bool> stopRequested{false};
   /// Set while a region (or a resize) owns the workers.

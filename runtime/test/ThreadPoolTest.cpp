@@ -2,7 +2,12 @@
 
 #include "ThreadPool.h"
 
+#include "ArtifactWriter.h"
+#include "qcc/qcc_runtime.h"
+
 #include <gtest/gtest.h>
+
+#include <ctime>
 
 #include <atomic>
 #include <cstdio>
@@ -246,6 +251,140 @@ TEST(ThreadPoolTest, NoTraceWithoutTheVariable) {
   ::unsetenv("QCC_TRACE");
   ThreadPool pool(2);
   EXPECT_EQ(pool.getTrace(), nullptr);
+}
+
+/// Milliseconds of CPU this process uses while the calling thread sleeps
+/// `ms` (what the pool's workers burn meanwhile).
+double cpuMsWhileSleeping(int ms) {
+  timespec a, b;
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+  return (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+}
+
+/// One marked run of two regions.
+void oneRun(ThreadPool &pool) {
+  pool.beginRun();
+  for (int region = 0; region < 2; ++region) {
+    Counts counts(16);
+    pool.parallelFor(16, &Counts::task, &counts);
+    ASSERT_TRUE(counts.eachOnce());
+  }
+  pool.endRun();
+}
+
+// Bounds (30 runs of these tests at a load of 6 on 2 CPUs): the spinning
+// worker got 8.5 ms or more of CPU in 40 ms, an idle pool 0.07 ms or less in
+// 100 ms. A worker that never went to sleep would fail the idle bound, one
+// that did not spin the window the other.
+TEST(ThreadPoolTest, WorkersSpinForTheWindowAfterARunThenSleep) {
+  ThreadPool pool(2, 75000); // 75 ms
+  oneRun(pool);
+  // Inside the window the worker spins, waiting for the next run.
+  EXPECT_GT(cpuMsWhileSleeping(40), 2.0);
+  // Past it (and past the idle spin) it sleeps: no CPU.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_LT(cpuMsWhileSleeping(100), 5.0);
+}
+
+TEST(ThreadPoolTest, NoSpinWindowSleepsRightAfterARun) {
+  ThreadPool pool(2, 0);
+  oneRun(pool);
+  // Only the idle spin (tens of microseconds) follows the run.
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_LT(cpuMsWhileSleeping(100), 5.0);
+}
+
+TEST(ThreadPoolTest, DefaultWindowGoesIdleAndRunsStayCorrect) {
+  ThreadPool pool(3);
+  EXPECT_EQ(pool.getSpinWindowNs(), ThreadPool::kDefaultSpinWindowUs * 1000);
+  // Back-to-back runs, runs a little apart and resizes: every index once.
+  for (int run = 0; run < 200; ++run) {
+    oneRun(pool);
+    if (run % 50 == 49)
+      EXPECT_TRUE(pool.setNumThreads(2 + run % 3));
+    if (run % 7 == 0)
+      std::this_thread::sleep_for(std::chrono::microseconds(400));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_LT(cpuMsWhileSleeping(100), 5.0);
+}
+
+TEST(ThreadPoolTest, DestroyedInsideTheSpinWindow) {
+  auto pool = std::make_unique<ThreadPool>(4, ThreadPool::kMaxSpinWindowUs);
+  oneRun(*pool);
+  auto start = std::chrono::steady_clock::now();
+  pool.reset(); // stops the spinning workers at once
+  EXPECT_LT(std::chrono::steady_clock::now() - start,
+            std::chrono::milliseconds(50));
+}
+
+/// Sets QCC_SPIN_US (or unsets it for null) for one scope.
+struct SpinEnv {
+  explicit SpinEnv(const char *value) {
+    if (value)
+      ::setenv("QCC_SPIN_US", value, 1);
+    else
+      ::unsetenv("QCC_SPIN_US");
+  }
+  ~SpinEnv() { ::unsetenv("QCC_SPIN_US"); }
+};
+
+TEST(ThreadPoolTest, SpinWindowFromTheEnvironment) {
+  int64_t us = -1;
+  std::string error;
+  for (const char *unset : {static_cast<const char *>(nullptr), ""}) {
+    SpinEnv env(unset);
+    EXPECT_TRUE(ThreadPool::spinWindowFromEnvironment(us, error));
+    EXPECT_EQ(us, ThreadPool::kDefaultSpinWindowUs);
+  }
+  for (auto [text, value] : {std::pair<const char *, int64_t>{"0", 0},
+                             {"250", 250},
+                             {"100000", ThreadPool::kMaxSpinWindowUs}}) {
+    SpinEnv env(text);
+    EXPECT_TRUE(ThreadPool::spinWindowFromEnvironment(us, error)) << text;
+    EXPECT_EQ(us, value);
+  }
+  for (const char *bad : {"abc", "-1", "12us", " 5", "100001",
+                          "99999999999999999999999"}) {
+    SpinEnv env(bad);
+    error.clear();
+    EXPECT_FALSE(ThreadPool::spinWindowFromEnvironment(us, error)) << bad;
+    EXPECT_NE(error.find("QCC_SPIN_US"), std::string::npos);
+    EXPECT_NE(error.find(bad), std::string::npos);
+  }
+}
+
+TEST(ThreadPoolTest, ModelLoadRejectsABadSpinWindow) {
+  std::string error;
+  std::string prefix = qcc::test::writeArtifact(
+      qcc::test::parallelModelDesc(QCC_FIXTURE_PARALLEL), ::testing::TempDir(),
+      "qcc_threadpool_spin", error);
+  ASSERT_FALSE(prefix.empty()) << error;
+  qcc_load_options options;
+  qcc_load_options_init(&options);
+  options.num_threads = 2;
+  {
+    SpinEnv env("fast");
+    qcc_model *model = nullptr;
+    qcc_status status = qcc_model_load(prefix.c_str(), &options, &model);
+    ASSERT_NE(status, nullptr);
+    EXPECT_EQ(qcc_status_code(status), QCC_STATUS_INVALID_ARGUMENT);
+    std::string message = qcc_status_message(status);
+    qcc_status_free(status);
+    EXPECT_NE(message.find("QCC_SPIN_US"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos);
+    EXPECT_EQ(model, nullptr);
+  }
+  SpinEnv env("0");
+  qcc_model *model = nullptr;
+  qcc_status status = qcc_model_load(prefix.c_str(), &options, &model);
+  EXPECT_EQ(status, nullptr) << qcc_status_message(status);
+  qcc_status_free(status);
+  qcc_model_release(model);
+  for (const char *ext : {".json", ".so", ".weights"})
+    std::remove((prefix + ext).c_str());
 }
 
 } // namespace
