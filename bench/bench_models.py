@@ -13,19 +13,24 @@ accuracy_level unset (fp32 compute) and 4 ("a4": int8 activations, W4A8 like qcc
 head": the same after rewriting Gemm(transB=1) as MatMul so that SmolLM2's LM head is int4 too
 (MatMulNBits leaves Gemm nodes in float; qcc quantizes them).
 
-Timing: for each thread count T, --rounds rounds; a round times every method once, in an order
-that alternates qcc/onnxruntime and is reversed every other round: qcc = the median printed by
-one `qcc-run --repeat N --warmup W --threads T` (its own timer around the model call),
-onnxruntime = median of N session.run calls after W warm-ups (timed in Python; intra_op T,
-inter_op 1, graph optimizations on; then the script waits until onnxruntime's spinning workers
-are idle, H.settle(), so they do not share the next qcc-run's CPUs). A cell is the median over
-rounds; speedup = onnxruntime /
+Timing: both runtimes in this one Python process, timed the same way. For each thread count T
+every qcc artifact is loaded once through the runtime's C API (eval_common.QccModel, T threads)
+next to the onnxruntime sessions (intra_op T, inter_op 1, graph optimizations on); --rounds
+rounds, a round times every method once, in an order that alternates qcc/onnxruntime and is
+reversed every other round: W warm-up calls then N calls back to back, each timed in Python
+around the one call with inputs and outputs bound once (qcc_model_run through ctypes,
+eval_common.time_qcc; onnxruntime run_with_iobinding, eval_common.time_ort_bound); the value is
+the median of the N calls. After every method the script waits until this process is idle
+(H.settle(): onnxruntime's workers, and qcc's for QCC_SPIN_US, spin after a run). --qcc-run
+times qcc by one `qcc-run --repeat N --warmup W --threads T` process per round instead (its own
+timer) and onnxruntime by plain session.run, the method before session 8. A cell is the median
+over rounds; speedup = onnxruntime /
 qcc (> 1: qcc faster). Before timing, each output is compared with onnxruntime fp32 on the same
 input (fp32: rel-L2; quantized: cosine). Measured only when the 1-minute load average is below
 --max-load (other agents share the machine); each row records the load before and after.
 
   .venv/bin/python bench/bench_models.py [--models minilm,smol128,smol1] [--threads 1,2]
-        [--rounds 5] [--repeat 10] [--quick] [--update]
+        [--rounds 5] [--repeat 10] [--quick] [--update] [--qcc-run]
 
 Artifacts are cached under build/eval-cache (keyed by model + options). Writes
 build/bench_models.md; --update replaces the block between <!-- bench-models:begin --> and
@@ -63,6 +68,9 @@ ORT = {"fp32": "fp32", "int8": "int8dyn", "int8-def": "int8dyn_all", "int4": "in
        "int4-a4h": "int4g128a4h"}
 ORT_LABEL = {"fp32": "fp32", "int8": "int8", "int8-def": "int8 defaults", "int4": "int4", "int4-a4": "int4 a4",
              "int4-a4h": "int4 a4+head"}
+TIMING = {"in-process": "both runtimes in the script's one process, each call timed around it with inputs and "
+                         "outputs bound once (qcc_model_run via ctypes, onnxruntime run_with_iobinding)",
+          "qcc-run": "qcc by one qcc-run process per round (its own timer), onnxruntime by session.run in Python"}
 MODELS = {
     "minilm": "all-MiniLM-L6-v2, seq 128, batch 1",
     "smol128": "SmolLM2-135M, forward over 128 tokens",
@@ -131,6 +139,7 @@ def bench_model(name, a, log):
     for t in a.threads:
         la0 = E.wait_quiet(a.max_load, max_wait=a.max_wait, log=log)
         sess = {k: H.ort_session(str(ort_paths[k]), threads=t, optimize=True) for k in ort_kinds}
+        qm = {} if a.qcc_run else {p: E.QccModel(prefixes[p], threads=t) for p in prefixes}
         times = {m: [] for m in methods}
         for rd in range(a.rounds):
             order = [m for p in a.precisions for m in ([("qcc", p)] + [("ort", k) for k in ort_kinds
@@ -139,15 +148,23 @@ def bench_model(name, a, log):
             if rd % 2:
                 order.reverse()
             for s, p in order:
-                if s == "qcc":
+                if s == "qcc" and a.qcc_run:
                     times[s, p].append(H.time_artifact(prefixes[p], inputs, work / "out", a.repeat, a.warmup,
                                                        threads=t))
-                else:
+                elif s == "qcc":
+                    times[s, p].append(E.time_qcc(qm[p], feeds, a.repeat, a.warmup))
+                elif a.qcc_run:
                     times[s, p].append(H.time_ort(sess[p], feeds, a.repeat, a.warmup))
-                    H.settle()  # onnxruntime's spinning workers must not share the next qcc-run's CPUs
+                else:
+                    times[s, p].append(E.time_ort_bound(sess[p], feeds, a.repeat, a.warmup))
+                # Spinning workers (onnxruntime's, qcc's spin window) must not share the next method's CPUs.
+                H.settle()
+        for m_ in qm.values():
+            m_.close()
         la1 = E.load_avg()
         med = {m: statistics.median(v) for m, v in times.items()}
-        row = dict(model=name, threads=t, rounds=a.rounds, repeat=a.repeat, warmup=a.warmup, med={f"{s}:{p}": v for (s, p), v in med.items()},
+        row = dict(model=name, threads=t, rounds=a.rounds, repeat=a.repeat, warmup=a.warmup,
+                   timing="qcc-run" if a.qcc_run else "in-process", med={f"{s}:{p}": v for (s, p), v in med.items()},
                    load=(round(la0, 2), round(la1, 2)), compile_s=compile_s,
                    check={f"{s}:{p}": v for (s, p), v in check.items()})
         rows.append(row)
@@ -160,7 +177,8 @@ def render(res: dict) -> str:
     lines = [f"Machine: {res['machine']}; date: {res['date']}; command: `{res['command']}`; onnxruntime "
              f"{res['ort']} (CPU, graph optimizations on); rounds: {res['rounds']}, {res['repeat']} timed runs "
              f"per method per round after {res['warmup']} warm-ups.", "",
-             "Methods and timing: see the docstring of bench/bench_models.py. Cells: median latency in ms; "
+             "Methods and timing: see the docstring of bench/bench_models.py. Timing: "
+             f"{res['timing']}. Cells: median latency in ms; "
              "speedup = onnxruntime / qcc at the same precision (> 1: qcc faster; int4 against the "
              "onnxruntime int4 variants: default, a4 = accuracy_level 4 (int8 activations, the like-for-like "
              "W4A8 peer), a4+head = also the LM head in int4). load: the 1-minute load average before / after "
@@ -216,6 +234,9 @@ def main(argv=None) -> int:
     ap.add_argument("--render", action="store_true",
                     help="measure nothing: write the table from the stored results (build/eval-cache/results)")
     ap.add_argument("--update", action="store_true", help="replace the block in BENCHMARKS.md")
+    ap.add_argument("--qcc-run", action="store_true",
+                    help="time qcc by one qcc-run process per round, onnxruntime by plain session.run "
+                         "(the method before session 8)")
     ap.add_argument("--md", type=Path, default=E.ROOT / "build" / "bench_models.md")
     a = ap.parse_args(argv)
     if a.quick and "--models" not in " ".join(argv if argv is not None else sys.argv[1:]):
@@ -261,6 +282,7 @@ def main(argv=None) -> int:
 
     res = dict(machine=E.machine_line(), date=max(dates) if dates else "", command="`, `".join(cmds),
                ort=ort.__version__, rounds=span("rounds"), repeat=span("repeat"), warmup=span("warmup"),
+               timing="; ".join(TIMING[v] for v in sorted({r.get("timing", "qcc-run") for r in all_rows})) or "?",
                max_load=a.max_load,
                precisions=a.precisions, rows=all_rows, checks=checks)
     text = render(res)

@@ -22,23 +22,28 @@ Correctness first (a fast wrong answer is not a result): each qcc artifact's out
 random input vs the float64 reference x @ W: fp32 needs rel-L2 <= 1e-5, int8 cosine > 0.999, the
 int4 ones cosine > 0.99; a row below that is reported as FAILED and not timed.
 
-Timing: for each thread count T, --rounds rounds; one round times every method one after the
-other (qcc/ort pairs, the order alternating qcc/ort and reversed every other round): qcc = one
-`qcc-run --repeat N --warmup W --threads T` (its printed median), onnxruntime = N session.run calls
-after W warm-up calls (median, timed in Python, intra_op_num_threads=T, inter_op 1, graph
-optimizations on). A cell is the median over rounds of the per-round medians; ratio = qcc /
-onnxruntime (< 1: qcc faster); the spread of the qcc/ort ratio over the rounds is reported too.
-After each onnxruntime timing the script waits until this process is idle again (H.settle()):
-onnxruntime's intra-op workers keep spinning after session.run returns (allow_spinning, its
-default), and a qcc-run started right away shares the CPUs with them; with 2 threads on 2 CPUs
-that took the second thread away from qcc for the whole of a short row.
+Timing: both runtimes in this one Python process. For each row and thread count T, each qcc
+artifact is loaded once through the runtime's C API (eval_common.QccModel, T threads) next to its
+onnxruntime session (intra_op_num_threads=T, inter_op 1, graph optimizations on); --rounds rounds,
+one round times every method one after the other (qcc/ort blocks, the order alternating qcc/ort
+and reversed every other round). A block is W warm-up calls then N timed calls back to back, each
+timed in Python (perf_counter) around the one call, inputs and outputs bound once on both sides:
+qcc_model_run through ctypes (eval_common.time_qcc), onnxruntime's run_with_iobinding
+(eval_common.time_ort_bound); the block's value is the median of its N calls. A cell is the median
+over rounds of the block medians; ratio = qcc / onnxruntime (< 1: qcc faster); the spread of the
+qcc/ort ratio over the rounds is reported too. After every block the script waits until this
+process is idle again (H.settle()): onnxruntime's intra-op workers keep spinning after a run
+returns (allow_spinning, its default), and so do qcc's for QCC_SPIN_US; a block started right away
+would share the CPUs with them. --qcc-run restores the older method: qcc = the median printed by
+one `qcc-run --repeat N --warmup W --threads T` process per block, onnxruntime = plain session.run
+(feeds converted and outputs allocated per call).
 
 Limits: bench/machine_limits.c (built with clang here) measures DRAM read bandwidth (512 MiB
 buffer), L3-resident read bandwidth (16 MiB) and the vpdpbusd peak, for 1..T threads; M=1 rows
 show achieved weight-read GB/s next to them, M=128 rows int8 GOP/s next to the peak.
 
   .venv/bin/python bench/bench_quant.py [--rounds 5] [--repeat 20] [--threads 1,2] [-k k384] [--prec int4,int4a]
-                                        [--quick] [--update]
+                                        [--quick] [--update] [--qcc-run]
 
 Writes build/bench_quant.md; --update also replaces the block between <!-- bench-quant:begin -->
 and <!-- bench-quant:end --> in BENCHMARKS.md (adding the section after the fp32 block if needed).
@@ -62,6 +67,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "test" / "E2E"))
 import qcc_harness as H  # noqa: E402
 from models import G, normal  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+import eval_common as E  # noqa: E402
 
 GROUP = 128
 COS_MIN = {"int8": 0.999, "int4": 0.99, "int4w": 0.99, "int4a": 0.99}
@@ -165,6 +173,9 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 2 rounds x 10 runs, shapes 4096x4096 and 384x1536, M in {1,128}")
     ap.add_argument("--update", action="store_true", help="replace the block in BENCHMARKS.md")
+    ap.add_argument("--qcc-run", action="store_true",
+                    help="time qcc by one qcc-run process per block and onnxruntime by plain session.run "
+                         "(the method of the tables before session 8)")
     ap.add_argument("--md", type=Path, default=H.BUILD_DIR / "bench_quant.md")
     ap.add_argument("--keep", type=Path, default=None, help="keep models/artifacts in this folder")
     a = ap.parse_args(argv)
@@ -264,6 +275,7 @@ def main(argv=None) -> int:
         out_dir.mkdir(exist_ok=True)
         for t in threads:
             sess = {p: H.ort_session(str(ort_paths[p]), threads=t, optimize=True) for p in precs}
+            qm = {} if a.qcc_run else {p: E.QccModel(prefixes[p], threads=t) for p in precs}
             meds = {(s_, p): [] for s_ in ("qcc", "ort") for p in precs}
             settles = []
             err = None
@@ -272,7 +284,10 @@ def main(argv=None) -> int:
                 if rd % 2:
                     order.reverse()
                 for s_, p in order:
-                    if s_ == "qcc":
+                    if s_ == "qcc" and not a.qcc_run:
+                        meds[s_, p].append(E.time_qcc(qm[p], feeds, repeat, a.warmup))
+                        H.settle()
+                    elif s_ == "qcc":
                         rq = H.run_artifact(prefixes[p], inputs, out_dir, repeat=repeat, warmup=a.warmup,
                                             threads=t, timeout=1800)
                         tq = H.parse_timing(rq.stdout) if rq.ok else None
@@ -282,10 +297,13 @@ def main(argv=None) -> int:
                             break
                         meds[s_, p].append(tq[1])
                     else:
-                        meds[s_, p].append(H.time_ort(sess[p], feeds, repeat, a.warmup))
+                        meds[s_, p].append(H.time_ort(sess[p], feeds, repeat, a.warmup) if a.qcc_run
+                                           else E.time_ort_bound(sess[p], feeds, repeat, a.warmup))
                         settles.append(H.settle())
                 if err:
                     break
+            for m_ in qm.values():
+                m_.close()
             if err:
                 failures.append(f"{key}: {err}")
                 print(f"!!!!!!!! {key}: {err}", flush=True)
@@ -317,12 +335,18 @@ def main(argv=None) -> int:
              "; ".join(f"{LABEL[p]}: qcc `-bits={QCC_FLAGS[p][0]}{''.join(' ' + f for f in QCC_FLAGS[p][1])}` vs "
                        f"ort {PEER_DESC[p]}" for p in PRECS) +
              f" (qcc int8 activations are per-token dynamic). Median over {rounds} rounds; a round times all "
-             f"methods one after the other (order alternating qcc/ort, reversed every other round); qcc = the "
-             f"median printed by one `qcc-run --repeat {repeat} --warmup {a.warmup} --threads T` (its own timer "
-             f"around the model call), onnxruntime = median of {repeat} `session.run` calls after {a.warmup} "
-             f"warm-up calls (timed in Python, so it includes ~10-50 us of binding overhead per call), "
-             f"intra_op_num_threads=T, inter_op 1. spread: the lowest and highest per-round ratio of the int8 "
-             f"pair.",
+             f"methods one after the other (order alternating qcc/ort, reversed every other round). " +
+             (f"qcc = the median printed by one `qcc-run --repeat {repeat} --warmup {a.warmup} --threads T` process "
+              f"per round (its own timer around the model call), onnxruntime = median of {repeat} `session.run` "
+              f"calls after {a.warmup} warm-up calls (timed in Python, so it includes ~10-50 us of binding overhead "
+              f"per call), intra_op_num_threads=T, inter_op 1." if a.qcc_run else
+              f"Both runtimes are timed in the one Python process of the script, the same way: each artifact is "
+              f"loaded once (runtime C API through ctypes, T threads) next to its onnxruntime session "
+              f"(intra_op_num_threads=T, inter_op 1); per round and method, {a.warmup} warm-up calls then {repeat} "
+              f"timed calls back to back, each timed with perf_counter around the one call, inputs and outputs bound "
+              f"once (qcc_model_run; onnxruntime run_with_iobinding); the round's value is the median of the "
+              f"{repeat} calls, and the script waits for its own CPU use to stop after every block.") +
+             f" spread: the lowest and highest per-round ratio of the int8 pair.",
              "",
              f"limit: for M=1, weight bytes / time (int8: K*N + 4N, int4: K*N/2 + 4 per group of {GROUP}, +4 more "
              f"for asym) in GB/s and as % of the measured DRAM read bandwidth at T threads. The runs repeat on the "

@@ -30,12 +30,13 @@ sys.path.insert(0, str(ROOT / "scripts" / "models"))
 import qcc_harness as H  # noqa: E402
 
 # QCC_EVAL_CACHE moves the artifact / model / result cache (tests use a fresh one); the shared
-# runtime build stays in build/eval-cache/runtime-so.
+# runtime build stays in <QCC_BUILD_DIR>/eval-cache/runtime-so (build/eval-cache/runtime-so by
+# default), so that a checkout's build folders each load a runtime of their own ninja state.
 CACHE = Path(os.environ.get("QCC_EVAL_CACHE", ROOT / "build" / "eval-cache"))
 # Cached CPU artifacts of another artifact ABI do not load: they are recompiled.
 ABI_VERSION = int(re.search(r"#define QCC_ARTIFACT_ABI_VERSION (\d+)",
                             (ROOT / "runtime" / "include" / "qcc" / "qcc_runtime.h").read_text()).group(1))
-RUNTIME_SO_DIR = ROOT / "build" / "eval-cache" / "runtime-so"
+RUNTIME_SO_DIR = H.BUILD_DIR / "eval-cache" / "runtime-so"
 WIKITEXT = ROOT.parent / "shared" / "data" / "wikitext-2"
 
 
@@ -256,6 +257,29 @@ class QccModel:
         _check(_lib().qcc_model_run(self._h, ins, len(self.inputs), outs, len(self.outputs)), "run")
         return res
 
+    def timed_call(self, feeds: dict):
+        """A no-argument function running the model once on `feeds`, the way run() does but with
+        the input and output tensors bound once (no per-call Python conversion): what time_qcc
+        times."""
+        lib, keep = _lib(), []
+        ins = (_Tensor * len(self.inputs))()
+        for i, (name, dt, shape, code) in enumerate(self.inputs):
+            a = np.ascontiguousarray(feeds[name], dtype=dt)
+            if a.shape != shape:
+                raise ValueError(f"input {name}: shape {a.shape} != {shape}")
+            keep.append(a)
+            ins[i] = self._tensor(a, code)
+        outs = (_Tensor * len(self.outputs))()
+        for i, (name, dt, shape, code) in enumerate(self.outputs):
+            keep.append(np.empty(shape, dt))
+            outs[i] = self._tensor(keep[-1], code)
+        h, n_in, n_out, run = self._h, len(self.inputs), len(self.outputs), lib.qcc_model_run
+
+        def call():
+            _check(run(h, ins, n_in, outs, n_out), "run")
+        call.keep = (keep, ins, outs)  # the buffers live as long as the function
+        return call
+
     def close(self):
         if self._h:
             _lib().qcc_model_release(self._h)
@@ -266,6 +290,45 @@ class QccModel:
             self.close()
         except Exception:  # noqa: BLE001 (interpreter shutdown)
             pass
+
+
+def time_qcc(model: QccModel, feeds: dict, repeat: int, warmup: int) -> float:
+    """Median milliseconds of `repeat` in-process qcc_model_run calls after `warmup` ones, timed in
+    Python around each call (perf_counter) like H.time_ort times session.run; the calls run back to
+    back, inputs and outputs bound once (QccModel.timed_call)."""
+    call = model.timed_call(feeds)
+    for _ in range(warmup):
+        call()
+    ts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        call()
+        ts.append((time.perf_counter() - t0) * 1e3)
+    return float(np.median(ts))
+
+
+def time_ort_bound(sess, feeds: dict, repeat: int, warmup: int) -> float:
+    """Median milliseconds of `repeat` session.run_with_iobinding calls after `warmup` ones, inputs
+    and outputs bound once to numpy buffers (the counterpart of time_qcc: no per-call conversion of
+    the feeds nor allocation of the outputs); timed in Python around each call."""
+    binding = sess.io_binding()
+    keep = []
+    for name, value in feeds.items():
+        keep.append(np.ascontiguousarray(value))
+        binding.bind_cpu_input(name, keep[-1])
+    # The output shapes of one plain run on these feeds.
+    names = [o.name for o in sess.get_outputs()]
+    for name, value in zip(names, sess.run(names, dict(feeds))):
+        keep.append(np.empty_like(value))
+        binding.bind_output(name, "cpu", 0, keep[-1].dtype, keep[-1].shape, keep[-1].ctypes.data)
+    for _ in range(warmup):
+        sess.run_with_iobinding(binding)
+    ts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        sess.run_with_iobinding(binding)
+        ts.append((time.perf_counter() - t0) * 1e3)
+    return float(np.median(ts))
 
 
 # ----------------------------------------------------------------------------- onnxruntime peers
