@@ -12,6 +12,7 @@ Per run (the first --skip runs are left out as warm-ups), medians over runs:
             started (regions that no worker joined count in "unjoined")
   tail      per pool region, the time from the caller's last index end to the region's end
             (the caller waiting for a worker's last index)
+  busy      per thread (0 = the caller, 1 + w = worker w), the time spent running indices
 Per function (outlined main_parallel_* names when --so names the artifact's library): regions
 per run, median region length, time per run, share of the indices the workers ran.
 """
@@ -98,10 +99,12 @@ def main() -> int:
                 regions[(fn, start)] = [e, 0, None]
     region_keys = sorted(regions, key=lambda k: (k[1], k[0]))
     region_starts = [k[1] for k in region_keys]
+    busy = collections.defaultdict(lambda: [0.0] * len(runs))  # slot -> ms per run
     for e in events:
         kind, slot, fn, n, start, end = e
         if kind != "index" or run_of(start) is None:
             continue
+        busy[slot][run_of(start)] += (end - start) / 1e6
         i = bisect.bisect_right(region_starts, start) - 1
         # The enclosing region: the latest region of this function started before the index.
         while i >= 0 and region_keys[i][0] != fn:
@@ -142,6 +145,9 @@ def main() -> int:
         if tl:
             print(f"  tail    median {median(tl) / 1e3:.1f} us, p90 {tl[int(0.9 * (len(tl) - 1))] / 1e3:.1f} us, "
                   f"sum/run {sum(tl) / n / 1e6:.3f} ms")
+    if busy:
+        print("  busy    median ms/run: " + ", ".join(
+            f"{'caller' if s == 0 else f'worker {s - 1}'} {median(v):.3f}" for s, v in sorted(busy.items())))
     print(f"  {'function':28} {'kind':8} {'per run':>8} {'median us':>10} {'ms/run':>8} {'worker share':>12}")
     rows = sorted(fn_stats.items(), key=lambda kv: -sum(kv[1]["lengths"]))
     for name, st in rows:
