@@ -51,7 +51,7 @@ public:
   static constexpr unsigned maxThreads = 1024;
 
   /// The default post-run spin window, in microseconds.
-  static constexpr int64_t kDefaultSpinWindowUs = 300;
+  static constexpr int64_t kDefaultSpinWindowUs = 1000;
   /// Largest accepted spin window (0.1 s).
   static constexpr int64_t kMaxSpinWindowUs = 100000;
 
