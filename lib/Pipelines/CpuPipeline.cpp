@@ -106,6 +106,9 @@ void buildTensorOptimizationPipeline(OpPassManager &pm,
                                      const CpuPipelineOptions &options) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Convolution chains in NHWC first, so im2col reads channel runs and
+  // matmul results need no transposes.
+  pm.addNestedPass<func::FuncOp>(createConvNhwc());
   pm.addNestedPass<func::FuncOp>(createConvToMatmul());
   if (options.fuseElementwise) {
     pm.addNestedPass<func::FuncOp>(createFuseElementwise());

@@ -2,7 +2,7 @@
 constant filter right of an im2col matmul, which qcc-quantize-weights quantizes).
 
 Checked against a float64 numpy model that applies exactly qcc's quantization to the im2col
-matmul (weights [C*KH*KW, F] rounded per output channel or per group along K; activations per
+matmul (weights [KH*KW*C, F] rounded per output channel or per group along K; activations per
 output pixel, i.e. per patch row, for --act=dynamic), and against onnxruntime's float model by
 cosine; the report must list both convolutions as quantized."""
 from __future__ import annotations
@@ -42,14 +42,15 @@ def make_cnn(rng: np.random.Generator) -> onnx.ModelProto:
 
 
 def im2col(x: np.ndarray, k: int, stride: int, pad: int) -> tuple[np.ndarray, int, int]:
-    """[1, C, H, W] -> patches [OH*OW, C*k*k] (column order c, kh, kw as ONNX's filter)."""
+    """[1, C, H, W] -> patches [OH*OW, k*k*C] (column order kh, kw, c: qcc-conv-nhwc runs convolutions in
+    NHWC, so a patch row is k*k contiguous channel runs and int4 groups run along that order)."""
     xp = np.pad(x[0], ((0, 0), (pad, pad), (pad, pad)))
     c, h, w = xp.shape
     oh, ow = (h - k) // stride + 1, (w - k) // stride + 1
     cols = np.empty((oh * ow, c * k * k), x.dtype)
     for i in range(oh):
         for j in range(ow):
-            cols[i * ow + j] = xp[:, i * stride:i * stride + k, j * stride:j * stride + k].reshape(-1)
+            cols[i * ow + j] = xp[:, i * stride:i * stride + k, j * stride:j * stride + k].transpose(1, 2, 0).reshape(-1)
     return cols, oh, ow
 
 
@@ -60,7 +61,7 @@ def simulate(model: onnx.ModelProto, x: np.ndarray, recipe: str) -> np.ndarray:
     def conv(a, filt, bias, stride):
         cols, oh, ow = im2col(a, 3, stride, 1)
         cols = fake_quant_rows(cols) if act else cols
-        wkn = filt.reshape(filt.shape[0], -1).T.copy()
+        wkn = filt.transpose(0, 2, 3, 1).reshape(filt.shape[0], -1).T.copy()
         y = cols.astype(np.float64) @ fake_quant_weight(wkn, recipe).astype(np.float64)
         if bias is not None:
             y = y + bias

@@ -147,6 +147,26 @@ def QuantizeEmbeddings : Pass<"qcc-quantize-embeddings", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def ConvNhwc : Pass<"qcc-conv-nhwc", "mlir::func::FuncOp"> {
+  let summary = "Run convolution chains in NHWC (channels innermost)";
+  let description = [{
+    Every batch-1 static f32 `linalg.conv_2d_nchw_fchw`,
+    `linalg.depthwise_conv_2d_nchw_chw` and `linalg.pooling_nchw_{max,sum}`
+    becomes its NHWC twin (`conv_2d_nhwc_hwcf`, `depthwise_conv_2d_nhwc_hwc`,
+    `pooling_nhwc_{max,sum}`) between two `linalg.transpose`s; a constant
+    filter is reordered at compile time. The NHWC -> NCHW transposes are
+    then moved down the chain: element-wise generics run in NHWC with the
+    transpose after them, `tensor.pad` pads the NHWC source, generics with
+    reductions (global pooling) read the NHWC source through their indexing
+    map, and transpose pairs cancel. What is left is one transpose at the
+    chain's input and, when an NCHW tensor leaves it, one at its output.
+    Transposes of other permutations are left alone.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def ConvToMatmul : Pass<"qcc-conv-to-matmul", "mlir::func::FuncOp"> {
   let summary = "Rewrite 2-D convolutions as im2col + linalg.matmul";
   let description = [{
@@ -158,8 +178,16 @@ def ConvToMatmul : Pass<"qcc-conv-to-matmul", "mlir::func::FuncOp"> {
     seven-deep loop nest. A constant filter is transposed at compile time
     and goes right instead: `[OH * OW, C * KH * KW] x [C * KH * KW, F]`
     between two `linalg.transpose`s, the form qcc-quantize-weights
-    quantizes (so Conv weights get int8/int4 like MatMul's). Other
-    convolutions are left alone.
+    quantizes (so Conv weights get int8/int4 like MatMul's).
+
+    The NHWC ops qcc-conv-nhwc produces lower without transposes: a batch-1
+    `linalg.conv_2d_nhwc_hwcf` gathers `[OH * OW, KH * KW * C]` patches with
+    the channel innermost (a 1x1 stride-1 convolution uses the activation
+    itself), multiplies them by the `[KH * KW * C, F]` filter (a constant
+    one becomes a weight constant) and the product is the NHWC output;
+    `linalg.depthwise_conv_2d_nhwc_hwc` and `linalg.pooling_nhwc_{max,sum}`
+    on f32 become generics over (n, oh, ow, kh, kw, c), the channel loop
+    innermost so it vectorises. Other convolutions are left alone.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",
