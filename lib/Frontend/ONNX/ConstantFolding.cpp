@@ -493,8 +493,6 @@ FailureOr<bool> tryFoldNode(NodeContext &c) {
       return false;
     std::vector<int64_t> outShape, st = stridesOf(x.shape);
     for (int64_t &p : perm) {
-      if (p < 0)
-        p += r;
       if (p < 0 || p >= r)
         return false;
       outShape.push_back(x.shape[p]);

@@ -657,8 +657,8 @@ LogicalResult handleResize(NodeContext &c) {
       if (s->size() != na)
         return c.fail("scales must have one entry per axis");
       for (size_t i = 0; i < na; ++i) {
-        if ((*s)[i] <= 0)
-          return c.fail("scales must be positive");
+        if (!((*s)[i] > 0) || (*s)[i] * xs[axes[i]] > 1e12)
+          return c.fail("scales must be positive and finite");
         scales[axes[i]] = (*s)[i];
         out[axes[i]] = (int64_t)((double)(float)(*s)[i] * xs[axes[i]]);
       }
@@ -690,6 +690,9 @@ LogicalResult handleResize(NodeContext &c) {
       }
     }
   }
+  std::string why;
+  if (failed(checkShapeSize(out, why)))
+    return c.fail("output would have shape " + shapeStr(out) + " with " + why);
   if (ctm == "tf_crop_and_resize") {
     auto roi = c.constFloats(1, "roi");
     if (failed(roi))

@@ -62,6 +62,10 @@ std::string dtypeName(int32_t dt);
 mlir::Type mlirElemType(mlir::MLIRContext *ctx, int32_t dt);
 
 int64_t numElements(llvm::ArrayRef<int64_t> shape);
+/// Fails (with the reason in `why`) on a negative dimension or more than
+/// 2^40 elements (NodeChecks.cpp).
+mlir::LogicalResult checkShapeSize(llvm::ArrayRef<int64_t> shape,
+                                   std::string &why);
 std::string shapeStr(llvm::ArrayRef<int64_t> shape);
 
 /// A small tensor known at compile time. Integer and bool data live in

@@ -46,10 +46,18 @@ public:
 private:
   mlir::LogicalResult importNode(const onnx::NodeProto &node, int64_t opset);
   mlir::LogicalResult importConstantNode(NodeContext &nc);
+  mlir::LogicalResult checkDeclaredOutput(const onnx::ValueInfoProto &vo,
+                                          const TensorInfo &t);
   mlir::LogicalResult setSignature(const onnx::GraphProto &g);
   mlir::Value funcEntryAnchor;
   std::string currentValueName;
 };
+
+/// Node checks (NodeChecks.cpp): against the ONNX schema of the node's opset
+/// before the handler runs (input/output counts, attribute names, types and
+/// required ones, names defined twice), and on the output shapes after it.
+mlir::LogicalResult checkNodeSchema(NodeContext &nc);
+mlir::LogicalResult checkNodeOutputs(NodeContext &nc);
 
 } // namespace onnximport
 } // namespace qcc

@@ -103,6 +103,9 @@ FailureOr<std::vector<int64_t>> NodeContext::constInts(size_t i,
   const HostTensor *h = requireConst(i, what);
   if (!h)
     return failure();
+  if (h->shape.size() > 1)
+    return fail("input '" + what + "' must be a scalar or 1-D, got shape " +
+                shapeStr(h->shape));
   std::vector<int64_t> r;
   for (int64_t k = 0; k < h->size(); ++k)
     r.push_back(h->getI(k));
@@ -114,6 +117,9 @@ FailureOr<std::vector<double>> NodeContext::constFloats(size_t i,
   const HostTensor *h = requireConst(i, what);
   if (!h)
     return failure();
+  if (h->shape.size() > 1)
+    return fail("input '" + what + "' must be a scalar or 1-D, got shape " +
+                shapeStr(h->shape));
   std::vector<double> r;
   for (int64_t k = 0; k < h->size(); ++k)
     r.push_back(h->getF(k));

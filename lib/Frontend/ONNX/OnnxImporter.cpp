@@ -24,6 +24,7 @@
 #include <climits>
 #include <cstring>
 #include <map>
+#include <set>
 
 using namespace mlir;
 
@@ -113,86 +114,136 @@ LogicalResult Importer::loadTensor(const onnx::TensorProto &t, StringRef what,
   }
   info.dtype = dt;
   info.shape.assign(t.dims().begin(), t.dims().end());
-  for (int64_t d : info.shape)
-    if (d < 0) {
-      error = "initializer '" + name + "' has a negative dimension";
-      return failure();
-    }
+  std::string why;
+  if (failed(checkShapeSize(info.shape, why))) {
+    error = "initializer '" + name + "' has shape " + shapeStr(info.shape) +
+            " with " + why;
+    return failure();
+  }
   int64_t n = numElements(info.shape), eb = dtypeBytes(dt);
-  auto raw = std::make_shared<RawBuffer>(n * eb);
   size_t want = n * eb;
+  // The data must be there before the buffer is allocated: a tampered
+  // shape must not ask for terabytes.
+  if (!(t.has_data_location() &&
+        t.data_location() == onnx::TensorProto::EXTERNAL) &&
+      t.has_raw_data() && t.raw_data().size() != want) {
+    error = "initializer '" + name + "' has " +
+            std::to_string(t.raw_data().size()) +
+            " bytes of data, expected " + std::to_string(want);
+    return failure();
+  }
+  if (t.data_location() == onnx::TensorProto::EXTERNAL && t.has_raw_data()) {
+    error = "initializer '" + name +
+            "' has both external data and inline raw_data";
+    return failure();
+  }
+  if (t.data_location() != onnx::TensorProto::EXTERNAL &&
+      t.data_location() != onnx::TensorProto::DEFAULT) {
+    error = "initializer '" + name + "' has unknown data_location " +
+            std::to_string((int)t.data_location());
+    return failure();
+  }
+  std::shared_ptr<RawBuffer> raw;
   if (t.has_data_location() &&
       t.data_location() == onnx::TensorProto::EXTERNAL) {
     std::string location;
     int64_t offset = 0, length = -1;
     for (const auto &kv : t.external_data()) {
+      int64_t *field = kv.key() == "offset"   ? &offset
+                       : kv.key() == "length" ? &length
+                                              : nullptr;
       if (kv.key() == "location")
         location = kv.value();
-      else if (kv.key() == "offset")
-        offset = std::strtoll(kv.value().c_str(), nullptr, 10);
-      else if (kv.key() == "length")
-        length = std::strtoll(kv.value().c_str(), nullptr, 10);
+      else if (field && (StringRef(kv.value()).getAsInteger(10, *field) ||
+                         *field < 0)) {
+        error = "initializer '" + name + "' has external data " + kv.key() +
+                " '" + kv.value() + "', expected a non-negative integer";
+        return failure();
+      }
+    }
+    // Like onnxruntime: the data file lies in the model's folder or below.
+    bool escapes = llvm::sys::path::is_absolute(location) ||
+                   llvm::sys::path::has_root_name(location);
+    for (auto it = llvm::sys::path::begin(location),
+              e = llvm::sys::path::end(location);
+         it != e; ++it)
+      escapes |= *it == "..";
+    if (escapes) {
+      error = "external data location '" + location + "' of initializer '" +
+              name + "' is outside the model's folder";
+      return failure();
     }
     SmallString<256> path(baseDir);
     llvm::sys::path::append(path, location);
-    if (location.empty() || !llvm::sys::fs::exists(path)) {
+    uint64_t fileSize = 0;
+    if (location.empty() || !llvm::sys::fs::is_regular_file(path) ||
+        llvm::sys::fs::file_size(path, fileSize)) {
       error = "external data file '" + location + "' for initializer '" + name +
               "' not found";
       return failure();
     }
-    auto buf = llvm::MemoryBuffer::getFileSlice(
-        path, length >= 0 ? length : (int64_t)want, offset,
-        /*IsVolatile=*/false);
-    if (!buf || (*buf)->getBufferSize() < want ||
-        (length >= 0 && (size_t)length != want)) {
+    if ((length >= 0 && (size_t)length != want) ||
+        (uint64_t)offset > fileSize || fileSize - offset < want) {
       error = "external data file '" + location + "' for initializer '" + name +
               "' is too short or its length does not match " +
               std::to_string(want) + " bytes";
       return failure();
     }
-    std::memcpy(raw->data, (*buf)->getBufferStart(), want);
-  } else if (t.has_raw_data()) {
-    if (t.raw_data().size() != want) {
-      error = "initializer '" + name + "' has " +
-              std::to_string(t.raw_data().size()) +
-              " bytes of data, expected " + std::to_string(want);
+    auto buf = llvm::MemoryBuffer::getFileSlice(path, (int64_t)want, offset,
+                                                /*IsVolatile=*/false);
+    if (!buf || (*buf)->getBufferSize() < want) {
+      error = "cannot read external data file '" + location +
+              "' for initializer '" + name + "'";
       return failure();
     }
+    raw = std::make_shared<RawBuffer>(want);
+    std::memcpy(raw->data, (*buf)->getBufferStart(), want);
+  } else if (t.has_raw_data()) {
+    raw = std::make_shared<RawBuffer>(want);
     std::memcpy(raw->data, t.raw_data().data(), want);
   } else {
     int64_t have = 0;
     switch (dt) {
     case kFloat:
       have = t.float_data_size();
-      if (have == n)
-        copyField(t.float_data(), dt, raw->data, n);
       break;
     case kDouble:
       have = t.double_data_size();
-      if (have == n)
-        copyField(t.double_data(), dt, raw->data, n);
       break;
     case kInt64:
       have = t.int64_data_size();
-      if (have == n)
-        copyField(t.int64_data(), dt, raw->data, n);
       break;
     case kUInt32:
     case kUInt64:
       have = t.uint64_data_size();
-      if (have == n)
-        copyField(t.uint64_data(), dt, raw->data, n);
       break;
-    default: // int32 and narrower, bool, float16/bfloat16 bits
+    default:
       have = t.int32_data_size();
-      if (have == n)
-        copyField(t.int32_data(), dt, raw->data, n);
       break;
     }
     if (have != n) {
       error = "initializer '" + name + "' has " + std::to_string(have) +
               " elements, expected " + std::to_string(n);
       return failure();
+    }
+    raw = std::make_shared<RawBuffer>(want);
+    switch (dt) {
+    case kFloat:
+      copyField(t.float_data(), dt, raw->data, n);
+      break;
+    case kDouble:
+      copyField(t.double_data(), dt, raw->data, n);
+      break;
+    case kInt64:
+      copyField(t.int64_data(), dt, raw->data, n);
+      break;
+    case kUInt32:
+    case kUInt64:
+      copyField(t.uint64_data(), dt, raw->data, n);
+      break;
+    default: // int32 and narrower, bool, float16/bfloat16 bits
+      copyField(t.int32_data(), dt, raw->data, n);
+      break;
     }
   }
   if (n <= kMaxFoldElements)
@@ -269,8 +320,10 @@ LogicalResult Importer::importNode(const onnx::NodeProto &node, int64_t opset) {
       return nc.fail("input '" + node.input(i) +
                      "' has unsupported element type " + dtypeName(dt));
   }
+  if (failed(checkNodeSchema(nc)))
+    return failure();
   if (node.op_type() == "Constant")
-    return importConstantNode(nc);
+    return failed(importConstantNode(nc)) ? failure() : checkNodeOutputs(nc);
 
   FailureOr<bool> folded = tryFoldNode(nc);
   if (failed(folded))
@@ -286,6 +339,42 @@ LogicalResult Importer::importNode(const onnx::NodeProto &node, int64_t opset) {
     if (!node.output(i).empty() && !values.count(node.output(i)))
       return nc.fail("output " + Twine(i) + " ('" + node.output(i) +
                      "') is not supported");
+  return checkNodeOutputs(nc);
+}
+
+/// A graph output's declared element type and static dims (when given)
+/// must be what the graph computes.
+LogicalResult Importer::checkDeclaredOutput(const onnx::ValueInfoProto &vo,
+                                            const TensorInfo &t) {
+  if (!vo.has_type() || !vo.type().has_tensor_type())
+    return success();
+  const auto &tt = vo.type().tensor_type();
+  if (tt.elem_type() != kUndefined && tt.elem_type() != t.dtype) {
+    error = "graph output '" + vo.name() + "' is declared " +
+            dtypeName(tt.elem_type()) + " but computed as " +
+            dtypeName(t.dtype);
+    return failure();
+  }
+  if (!tt.has_shape())
+    return success();
+  bool bad = tt.shape().dim_size() != (int)t.shape.size();
+  for (int i = 0; !bad && i < tt.shape().dim_size(); ++i) {
+    const auto &d = tt.shape().dim(i);
+    bad = d.has_dim_value() && d.dim_value() >= 0 &&
+          d.dim_value() != t.shape[i];
+  }
+  if (bad) {
+    std::string decl;
+    for (int i = 0; i < tt.shape().dim_size(); ++i) {
+      const auto &d = tt.shape().dim(i);
+      decl += (i ? "," : "") + (d.has_dim_value() && d.dim_value() >= 0
+                                    ? std::to_string(d.dim_value())
+                                    : std::string("?"));
+    }
+    error = "graph output '" + vo.name() + "' is declared with shape [" +
+            decl + "] but computed as " + shapeStr(t.shape);
+    return failure();
+  }
   return success();
 }
 
@@ -312,6 +401,11 @@ static LogicalResult readValueInfo(const onnx::ValueInfoProto &vi,
       return failure();
     }
     info.shape = ov->second;
+    std::string why;
+    if (failed(checkShapeSize(info.shape, why))) {
+      error = "-input-shape for '" + name + "' has " + why;
+      return failure();
+    }
     return success();
   }
   const auto &shape = tt.shape();
@@ -358,6 +452,12 @@ static LogicalResult readValueInfo(const onnx::ValueInfoProto &vi,
     }
     info.shape.push_back(d.dim_value());
   }
+  std::string why;
+  if (failed(checkShapeSize(info.shape, why))) {
+    error = "input '" + name + "' has shape " + shapeStr(info.shape) +
+            " with " + why;
+    return failure();
+  }
   return success();
 }
 
@@ -368,9 +468,22 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   }
   const onnx::GraphProto &g = model.graph();
   int64_t opset = -1;
-  for (const auto &o : model.opset_import())
-    if (o.domain() == "" || o.domain() == "ai.onnx")
-      opset = o.version();
+  for (const auto &o : model.opset_import()) {
+    if (o.domain() != "" && o.domain() != "ai.onnx")
+      continue;
+    if (opset >= 0) {
+      error = "model imports the default-domain opset twice (" +
+              std::to_string(opset) + " and " + std::to_string(o.version()) +
+              ")";
+      return {};
+    }
+    if (o.version() < 1) {
+      error = "model imports default-domain opset " +
+              std::to_string(o.version()) + "; opsets start at 1";
+      return {};
+    }
+    opset = o.version();
+  }
   if (opset > getMaxSupportedOpset()) {
     error = "model uses default-domain opset " + std::to_string(opset) +
             "; the importer supports up to " +
@@ -486,13 +599,24 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   SmallVector<Value> results;
   SmallVector<Type> resultTypes;
   std::vector<std::pair<std::string, int32_t>> resultInfo;
+  if (g.output_size() == 0) {
+    error = "graph has no outputs";
+    return {};
+  }
+  std::set<std::string> outputNames;
   for (const auto &vo : g.output()) {
+    if (!outputNames.insert(vo.name()).second) {
+      error = "graph output '" + vo.name() + "' is listed twice";
+      return {};
+    }
     auto it = values.find(vo.name());
     if (it == values.end()) {
       error = "graph output '" + vo.name() + "' is not produced by any node";
       return {};
     }
     TensorInfo &t = it->second;
+    if (failed(checkDeclaredOutput(vo, t)))
+      return {};
     if (!t.value)
       t.value = materialize(t, vo.name());
     results.push_back(t.value);

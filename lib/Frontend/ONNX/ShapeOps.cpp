@@ -163,8 +163,6 @@ LogicalResult handleTranspose(NodeContext &c) {
     return c.fail("perm has the wrong length");
   std::vector<bool> seen(r, false);
   for (int64_t &p : perm) {
-    if (p < 0)
-      p += r;
     if (p < 0 || p >= r || seen[p])
       return c.fail("perm is not a permutation");
     seen[p] = true;
@@ -309,6 +307,11 @@ LogicalResult handleGather(NodeContext &c) {
   int64_t dim = ds[*axis];
   if (dim == 0)
     return c.fail("cannot gather from an empty dimension");
+  if (const HostTensor *h = c.host(1))
+    for (int64_t k = 0; k < h->size(); ++k)
+      if (h->getI(k) < -dim || h->getI(k) >= dim)
+        return c.fail("index " + Twine(h->getI(k)) +
+                      " out of range for dimension " + Twine(dim));
   // A constant scalar index is a slice.
   if (const HostTensor *h = c.host(1); h && h->shape.empty()) {
     int64_t i = h->getI(0);
@@ -529,6 +532,8 @@ LogicalResult handleConstantOfShape(NodeContext &c) {
   if (const auto *a = c.attr("value")) {
     const onnx::TensorProto &t = a->t();
     dt = t.data_type();
+    if (t.dims_size() != 1 || t.dims(0) != 1)
+      return c.fail("value must be a one-element 1-D tensor");
     if (!isSupportedDType(dt))
       return c.fail("value has unsupported type " + dtypeName(dt));
     // Single element: decode through the raw or typed fields.
@@ -555,7 +560,7 @@ LogicalResult handleConstantOfShape(NodeContext &c) {
         std::memcpy(bytes.data(), &u, eb);
       }
     }
-    if ((int64_t)bytes.size() < dtypeBytes(dt))
+    if ((int64_t)bytes.size() != dtypeBytes(dt))
       return c.fail("value must hold one element");
     HostTensor one = rawToHost(bytes.data(), dt, {});
     fv = one.getF(0);
