@@ -285,8 +285,22 @@ bool readArg(Reader &reader, const json::Value &entry, const std::string &where,
           member.first != "offset")
         return reader.fail("'" + where + "' has unknown key '" + member.first +
                            "'");
-    return readPointer(reader, entry, where + ".", bounds, arenaBytes, 0,
-                       arg.pointer);
+    if (!readPointer(reader, entry, where + ".", bounds, arenaBytes, 0,
+                     arg.pointer))
+      return false;
+    // A kernel reads or writes at least one byte behind each pointer it
+    // gets; only an input or output may be empty (a tensor of zero
+    // elements, never dereferenced).
+    uint64_t size = regionBytes(arg.pointer, bounds, arenaBytes);
+    bool mayBeEmpty = size == 0 &&
+                      (arg.pointer.region == PlanPointer::Region::Input ||
+                       arg.pointer.region == PlanPointer::Region::Output);
+    if (arg.pointer.offset >= size && !mayBeEmpty)
+      return reader.fail("'" + where + "' points at " +
+                         describe(arg.pointer) + ", past the end of the " +
+                         std::to_string(size) + "-byte " +
+                         entry.find("ptr")->getString());
+    return true;
   }
   if (entry.getObject().size() != 1)
     return reader.fail("'" + where +
