@@ -151,6 +151,11 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
   cpu::CpuMatmulMicrokernelOptions kernelOptions;
   kernelOptions.vectorWidth = options.vectorWidth;
   pm.addNestedPass<func::FuncOp>(cpu::createCpuMatmulMicrokernel(kernelOptions));
+  // NHWC depthwise convolutions and pools: whole vectors over channels.
+  cpu::CpuVectorizeChannelsOptions channelOptions;
+  channelOptions.vectorWidth = options.vectorWidth;
+  pm.addNestedPass<func::FuncOp>(
+      cpu::createCpuVectorizeChannels(channelOptions));
   pm.addNestedPass<func::FuncOp>(cpu::createCpuLowerStridedCopies());
   pm.addNestedPass<func::FuncOp>(cpu::createCpuReassociateReductions());
   // Parallel dimensions become scf.parallel, which qcc-cpu-outline-parallel

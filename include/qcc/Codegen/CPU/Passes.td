@@ -87,6 +87,31 @@ def CpuPackMatmulWeights
                            "mlir::arith::ArithDialect"];
 }
 
+def CpuVectorizeChannels
+    : Pass<"qcc-cpu-vectorize-channels", "mlir::func::FuncOp"> {
+  let summary = "Vectorise window generics (depthwise conv, pooling) over channels";
+  let description = [{
+    A `linalg.generic` on static identity-layout f32 memrefs with reduction
+    loops whose innermost loop is parallel, spans a multiple of
+    `vector-width` and indexes the last dimension of every operand it reads
+    (or none of it: a broadcast), with an element-wise float body, becomes
+    an `scf.parallel` over its other parallel loops, `scf.for`s over its
+    reductions in order, and an innermost loop over the channels in steps
+    of `vector-width` that loads, computes and stores whole vectors. These
+    are the NHWC depthwise convolutions and pools of qcc-conv-to-matmul,
+    whose 32-channel loops LLVM unrolls into scalar code. Other generics
+    are left alone.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes per vector">
+  ];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def CpuLowerStridedCopies
     : Pass<"qcc-cpu-lower-strided-copies", "mlir::func::FuncOp"> {
   let summary = "Turn memref.copy between strided buffers into loops";
