@@ -150,6 +150,14 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
   pm.addPass(createExternalizeWeights(weightOptions));
   cpu::CpuMatmulMicrokernelOptions kernelOptions;
   kernelOptions.vectorWidth = options.vectorWidth;
+  // f32 matmuls from 256K multiply-adds share out (the pass's default, 4M,
+  // priced in a sleeping worker's wake-up): during a run the pool's workers
+  // spin between regions, so a region costs a few microseconds. SmolLM2's
+  // one-token f32 projections (576x576 .. 1536x576, weights streamed from
+  // DRAM) then run on both threads: 35.1 -> 26.1 ms at 2 threads, 1 thread
+  // unchanged; f32 products of 0.1M multiply-adds split in isolation were
+  // 1.4x slower at 2 threads, of 0.26M neutral.
+  kernelOptions.parallelMinFmas = 262144;
   pm.addNestedPass<func::FuncOp>(cpu::createCpuMatmulMicrokernel(kernelOptions));
   // NHWC depthwise convolutions and pools: whole vectors over channels.
   cpu::CpuVectorizeChannelsOptions channelOptions;
