@@ -11,6 +11,7 @@
 #include "llvm/Support/MemAlloc.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 using namespace mlir;
@@ -162,9 +163,17 @@ Type mlirElemType(MLIRContext *ctx, int32_t dt) {
 }
 
 int64_t numElements(ArrayRef<int64_t> shape) {
+  // Saturates (INT64_MAX) instead of overflowing, so that size checks such
+  // as `n <= kMaxFoldElements` hold for absurd shapes too.
   int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
+  for (int64_t d : shape) {
+    if (d == 0)
+      return 0;
+    if (n > INT64_MAX / std::max<int64_t>(d, 1))
+      n = INT64_MAX;
+    else
+      n *= d;
+  }
   return n;
 }
 

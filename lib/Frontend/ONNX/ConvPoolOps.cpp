@@ -48,9 +48,14 @@ LogicalResult computeGeometry(NodeContext &c, ArrayRef<int64_t> in,
     return c.fail("kernel_shape/strides/dilations/pads do not match the "
                   "spatial rank " +
                   Twine(n));
+  // Beyond 2^31 the window arithmetic below could overflow; no real model
+  // comes near.
+  constexpr int64_t big = int64_t(1) << 31;
   for (size_t i = 0; i < n; ++i)
     if (g.strides[i] <= 0 || g.dilations[i] <= 0 || g.kernel[i] <= 0 ||
-        pads[i] < 0 || pads[i + n] < 0)
+        pads[i] < 0 || pads[i + n] < 0 || g.strides[i] > big ||
+        g.dilations[i] > big || g.kernel[i] > big || pads[i] > big ||
+        pads[i + n] > big)
       return c.fail("invalid strides, dilations, kernel or pads");
   std::string autoPad = c.attrString("auto_pad", "NOTSET");
   g.padBegin.assign(pads.begin(), pads.begin() + n);
@@ -79,6 +84,14 @@ LogicalResult computeGeometry(NodeContext &c, ArrayRef<int64_t> in,
       --o;
     g.out[i] = o;
   }
+  // Pooling keeps a host table of one divisor per output position.
+  std::vector<int64_t> padded(in.begin(), in.end());
+  for (size_t i = 0; i < n; ++i)
+    padded[i] += g.padBegin[i] + g.padEnd[i];
+  if (numElements(padded) > big || numElements(g.out) > big)
+    return c.fail("strides, dilations, kernel and pads give a padded input " +
+                  shapeStr(padded) + " or window grid " + shapeStr(g.out) +
+                  " of more than 2^31 positions");
   return success();
 }
 

@@ -526,6 +526,9 @@ LogicalResult handleConstantOfShape(NodeContext &c) {
   for (int64_t d : *s)
     if (d < 0)
       return c.fail("negative dimension in shape");
+  std::string why;
+  if (failed(checkShapeSize(*s, why)))
+    return c.fail("shape " + shapeStr(*s) + " has " + why);
   int32_t dt = kFloat;
   double fv = 0;
   int64_t iv = 0;
