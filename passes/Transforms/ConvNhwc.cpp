@@ -119,70 +119,31 @@ static bool convertible(linalg::LinalgOp op) {
   return staticType(op->getOperand(0)).getDimSize(0) == 1;
 }
 
-/// conv_2d_nchw_fchw -> transpose, conv_2d_nhwc_hwcf, transpose.
-struct ConvToNhwc : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(linalg::Conv2DNchwFchwOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!convertible(op))
-      return rewriter.notifyMatchFailure(op, "not a static batch-1 f32 conv");
-    Location loc = op.getLoc();
-    Value x = transpose(rewriter, loc, op.getInputs()[0], kToNhwc);
-    // [F, C, KH, KW] -> [KH, KW, C, F]
-    Value w = transposedConstant(rewriter, loc, op.getInputs()[1],
-                                 ArrayRef<int64_t>{2, 3, 1, 0});
-    Value init = transpose(rewriter, loc, op.getOutputs()[0], kToNhwc);
-    Value y = linalg::Conv2DNhwcHwcfOp::create(
-                  rewriter, loc, TypeRange{init.getType()}, ValueRange{x, w},
-                  ValueRange{init}, op.getStrides(), op.getDilations())
-                  .getResult(0);
-    rewriter.replaceOp(op, transpose(rewriter, loc, y, kToNchw));
-    return success();
-  }
-};
-
-/// depthwise_conv_2d_nchw_chw -> transpose, depthwise_conv_2d_nhwc_hwc,
-/// transpose.
-struct DepthwiseToNhwc : OpRewritePattern<linalg::DepthwiseConv2DNchwChwOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(linalg::DepthwiseConv2DNchwChwOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!convertible(op))
-      return rewriter.notifyMatchFailure(op, "not a static batch-1 f32 conv");
-    Location loc = op.getLoc();
-    Value x = transpose(rewriter, loc, op.getInputs()[0], kToNhwc);
-    // [C, KH, KW] -> [KH, KW, C]
-    Value w = transposedConstant(rewriter, loc, op.getInputs()[1],
-                                 ArrayRef<int64_t>{1, 2, 0});
-    Value init = transpose(rewriter, loc, op.getOutputs()[0], kToNhwc);
-    Value y = linalg::DepthwiseConv2DNhwcHwcOp::create(
-                  rewriter, loc, TypeRange{init.getType()}, ValueRange{x, w},
-                  ValueRange{init}, op.getStrides(), op.getDilations())
-                  .getResult(0);
-    rewriter.replaceOp(op, transpose(rewriter, loc, y, kToNchw));
-    return success();
-  }
-};
-
-/// pooling_nchw_{max,sum} -> transpose, pooling_nhwc_{max,sum}, transpose.
+/// An NCHW conv/pool named op -> transpose, its NHWC twin, transpose. The
+/// second input (filter) is reordered by `filterPerm` (compile time for a
+/// constant); a pool's window-shape operand (empty `filterPerm`) is kept.
 template <typename NchwOp, typename NhwcOp>
-struct PoolToNhwc : OpRewritePattern<NchwOp> {
-  using OpRewritePattern<NchwOp>::OpRewritePattern;
+struct ToNhwc : OpRewritePattern<NchwOp> {
+  ToNhwc(MLIRContext *ctx, ArrayRef<int64_t> filterPerm)
+      : OpRewritePattern<NchwOp>(ctx), filterPerm(filterPerm) {}
   LogicalResult matchAndRewrite(NchwOp op,
                                 PatternRewriter &rewriter) const override {
     if (!convertible(op))
-      return rewriter.notifyMatchFailure(op, "not a static batch-1 f32 pool");
+      return rewriter.notifyMatchFailure(op, "not a static batch-1 f32 op");
     Location loc = op.getLoc();
     Value x = transpose(rewriter, loc, op.getInputs()[0], kToNhwc);
+    Value w = op.getInputs()[1];
+    if (!filterPerm.empty())
+      w = transposedConstant(rewriter, loc, w, filterPerm);
     Value init = transpose(rewriter, loc, op.getOutputs()[0], kToNhwc);
     Value y = NhwcOp::create(rewriter, loc, TypeRange{init.getType()},
-                             ValueRange{x, op.getInputs()[1]},
-                             ValueRange{init}, op.getStrides(),
-                             op.getDilations())
+                             ValueRange{x, w}, ValueRange{init},
+                             op.getStrides(), op.getDilations())
                   .getResult(0);
     rewriter.replaceOp(op, transpose(rewriter, loc, y, kToNchw));
     return success();
   }
+  SmallVector<int64_t> filterPerm;
 };
 
 /// Whether SinkTransposeThroughElementwise takes `operand` of `op`: an
@@ -371,13 +332,21 @@ struct FoldTransposeOfFill : OpRewritePattern<linalg::TransposeOp> {
 
 struct ConvNhwcPass : public qcc::impl::ConvNhwcBase<ConvNhwcPass> {
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    patterns.add<ConvToNhwc, DepthwiseToNhwc,
-                 PoolToNhwc<linalg::PoolingNchwMaxOp, linalg::PoolingNhwcMaxOp>,
-                 PoolToNhwc<linalg::PoolingNchwSumOp, linalg::PoolingNhwcSumOp>,
-                 SinkTransposeThroughElementwise, FoldTransposeIntoGeneric,
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    // Filters: [F, C, KH, KW] -> [KH, KW, C, F]; depthwise [C, KH, KW] ->
+    // [KH, KW, C]; pools keep their window-shape operand.
+    patterns.add<ToNhwc<linalg::Conv2DNchwFchwOp, linalg::Conv2DNhwcHwcfOp>>(
+        ctx, ArrayRef<int64_t>{2, 3, 1, 0});
+    patterns.add<ToNhwc<linalg::DepthwiseConv2DNchwChwOp,
+                        linalg::DepthwiseConv2DNhwcHwcOp>>(
+        ctx, ArrayRef<int64_t>{1, 2, 0});
+    patterns.add<ToNhwc<linalg::PoolingNchwMaxOp, linalg::PoolingNhwcMaxOp>,
+                 ToNhwc<linalg::PoolingNchwSumOp, linalg::PoolingNhwcSumOp>>(
+        ctx, ArrayRef<int64_t>{});
+    patterns.add<SinkTransposeThroughElementwise, FoldTransposeIntoGeneric,
                  SwapPadTranspose, FoldTransposePair, FoldTransposeOfFill>(
-        &getContext());
+        ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
