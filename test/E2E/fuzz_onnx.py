@@ -417,8 +417,9 @@ class Outcome:
     detail: str
 
 
-def classify_compile(r: H.ToolResult) -> tuple[str, str]:
-    """('ok'|'error'|'bad-error'|'crash'|'timeout', detail)."""
+def classify_exit(r: H.ToolResult, prefix: str = "qcc: error:", exit_code: int | None = None) -> tuple[str, str]:
+    """('ok'|'error'|'bad-error'|'crash'|'timeout', detail) of a tool run: 'error' is a non-zero
+    exit (`exit_code` if given) with exactly one stderr line starting with `prefix`."""
     if r.timed_out:
         return "timeout", f"no answer in {r.seconds:.0f} s"
     lines = [l for l in r.stderr.splitlines() if l.strip()]
@@ -426,11 +427,15 @@ def classify_compile(r: H.ToolResult) -> tuple[str, str]:
         return "crash", f"signal {-r.returncode}: " + " | ".join(lines[:3])[:300]
     if r.returncode == 0:
         return "ok", ""
-    if len(lines) == 1 and lines[0].startswith("qcc: error:"):
+    if len(lines) == 1 and lines[0].startswith(prefix) and exit_code in (None, r.returncode):
         return "error", lines[0]
     if any("Stack dump" in l or "PLEASE submit" in l or "Assertion" in l for l in lines):
         return "crash", " | ".join(lines[:3])[:300]
     return "bad-error", f"exit {r.returncode}, {len(lines)} lines: " + " | ".join(lines[:3])[:300]
+
+
+def classify_compile(r: H.ToolResult) -> tuple[str, str]:
+    return classify_exit(r, "qcc: error:")
 
 
 def save_mutant(model: onnx.ModelProto, mut: Mutation, d: Path) -> Path:

@@ -45,6 +45,7 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 from onnx import numpy_helper as nh  # noqa: E402
 
+import fuzz_onnx as F  # noqa: E402
 import qcc_harness as H  # noqa: E402
 
 BAD = ("mismatch", "bad-error", "crash", "timeout")
@@ -224,25 +225,16 @@ def copy_artifact(prefix: Path, dest: Path) -> Path:
 
 
 def classify_run(r: H.ToolResult, out: Path, ref: dict | None, gpu: bool = False) -> tuple[str, str]:
-    if r.timed_out:
-        return "timeout", f"no answer in {r.seconds:.0f} s"
-    lines = [l for l in r.stderr.splitlines() if l.strip()]
-    if r.returncode < 0:
-        return "crash", f"signal {-r.returncode}: " + " | ".join(lines[:3])[:300]
-    if r.returncode == 0:
-        if ref is None:
-            return "ok", ""
+    cls, detail = F.classify_exit(r, "qcc-run: error:", exit_code=1)
+    if cls == "ok" and ref is not None:
         got = H.load_outputs(out, list(ref))
         for n, e in ref.items():
             err = H.compare_rel_l2(got[n], e, 0.0)
             if err:
                 return "mismatch", f"output {n}: {err}"
-        return "ok", ""
-    if r.returncode == 1 and len(lines) == 1 and lines[0].startswith("qcc-run: error:"):
-        if gpu and "CUDA driver" in lines[0]:
-            return "parsed", lines[0]
-        return "error", lines[0]
-    return "bad-error", f"exit {r.returncode}, {len(lines)} lines: " + " | ".join(lines[:3])[:300]
+    if cls == "error" and gpu and "CUDA driver" in detail:
+        return "parsed", detail
+    return cls, detail
 
 
 def _manifest_job(fx: Fixture, name: str, doc, fix_hash: bool, work: Path):

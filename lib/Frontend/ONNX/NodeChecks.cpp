@@ -133,19 +133,16 @@ LogicalResult checkNodeSchema(NodeContext &nc) {
       return success();
     return nc.fail("the op does not exist in opset " + Twine(nc.opset));
   }
+  auto range = [](int lo, int hi) {
+    return std::to_string(lo) + (hi == lo ? "" : " to " + std::to_string(hi));
+  };
   int nIn = node.input_size(), nOut = node.output_size();
   if (nIn < s->min_input() || (exact && nIn > s->max_input()))
     return nc.fail("has " + Twine(nIn) + " inputs; the op takes " +
-                   Twine(s->min_input()) +
-                   (s->max_input() == s->min_input()
-                        ? std::string()
-                        : " to " + std::to_string(s->max_input())));
+                   range(s->min_input(), s->max_input()));
   if (nOut < s->min_output() || (exact && nOut > s->max_output()))
     return nc.fail("has " + Twine(nOut) + " outputs; the op gives " +
-                   Twine(s->min_output()) +
-                   (s->max_output() == s->min_output()
-                        ? std::string()
-                        : " to " + std::to_string(s->max_output())));
+                   range(s->min_output(), s->max_output()));
   const auto &formals = s->inputs();
   for (int i = 0; i < nIn; ++i) {
     if (!node.input(i).empty())
