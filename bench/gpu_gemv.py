@@ -21,7 +21,11 @@
         matmul shape, and a read-only probe of the weight bytes (f32 sum);
         for qcc and tinygemm also the host time to enqueue one call and the
         wall time per call of 200 calls back to back (no flush).
-        Writes profile.json to --out and prints a table.
+        Writes profile.json to --out and prints a table. With --read-ceiling
+        LIB (bench/gpu_read_ceiling.cu built as a shared library), also the
+        kernel time of each pure-read variant of that file over the case's
+        codes + group parameter bytes: what a kernel that only reads those
+        bytes from cold memory takes, measured the same way.
 """
 import argparse
 import hashlib
@@ -242,6 +246,12 @@ def profile(args):
         return statistics.median(host), statistics.median(wall)
 
     flush_names = set(kernel_times(lambda: None))
+    ceiling = None
+    if args.read_ceiling:
+        ceiling = ctypes.CDLL(args.read_ceiling)
+        ceiling.qcc_read_ceiling_name.restype = ctypes.c_char_p
+        ceiling.qcc_read_ceiling_launch.argtypes = [
+            ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p]
     rows = []
     for folder in args.dirs:
         for case in sorted(Path(folder).glob("*/model.json")):
@@ -278,6 +288,21 @@ def profile(args):
                            xb, packed, group, scales),
                        "F.linear": lambda: F.linear(xh, w),
                        "read probe": lambda: probe.sum()}
+                if ceiling is not None:
+                    # Codes + group parameters: what the GEMV must read.
+                    nbytes = meta["weight_bytes"] - 4 * M * (K + N)
+                    rbuf = torch.randint(0, 1 << 30, (nbytes // 4,), device="cuda",
+                                         dtype=torch.int32)
+                    rout = torch.empty(1 << 16, device="cuda")
+
+                    def read_call(v, rbuf=rbuf, rout=rout, nbytes=nbytes):
+                        err = ceiling.qcc_read_ceiling_launch(
+                            v, rbuf.data_ptr(), nbytes, rout.data_ptr(), stream)
+                        if err:
+                            raise RuntimeError("read ceiling variant %d: error %d" % (v, err))
+                    for v in range(ceiling.qcc_read_ceiling_variants()):
+                        name = "read " + ceiling.qcc_read_ceiling_name(v).decode()
+                        fns[name] = lambda v=v: read_call(v)
                 for _ in range(3):
                     qcc_call()
                 torch.cuda.synchronize()
@@ -320,6 +345,14 @@ def profile(args):
             r["bytes"] / (qsum * 1e-6) / 1e9 if qsum else 0,
             r["enqueue_us"]["qcc"], r["enqueue_us"]["tinygemm"],
             r["b2b_us"]["qcc"], r["b2b_us"]["tinygemm"]))
+    if ceiling is not None:
+        print("\n| case | qcc kernel us | pure-read kernels us (call us) |")
+        print("|---|---:|---|")
+        for r in rows:
+            k = r["kernels_us"]
+            print("| %s | %.1f | %s |" % (r["name"], sum(k["qcc"].values()), "; ".join(
+                "%s %.1f (%.1f)" % (n[5:], sum(k[n].values()), r["call_ms"][n] * 1e3)
+                for n in k if n.startswith("read ") and n != "read probe")))
     return 0
 
 
@@ -344,6 +377,8 @@ def main():
     f.add_argument("--runtime", required=True, help="path of libqcc_runtime.so")
     f.add_argument("--out", default=".")
     f.add_argument("--reps", type=int, default=30)
+    f.add_argument("--read-ceiling", metavar="LIB",
+                   help="also time bench/gpu_read_ceiling.cu's pure-read kernels (shared library)")
     f.add_argument("--calls-only", action="store_true",
                    help="only call each artifact 3 times (for ncu)")
     args = parser.parse_args()
