@@ -190,7 +190,9 @@ bool ThreadPool::spinForRegion(uint64_t seenGeneration) {
 void ThreadPool::workerLoop(unsigned slot, uint64_t seenGeneration) {
   traceSlot = slot;
   for (;;) {
+    spinningWorkers.fetch_add(1, std::memory_order_relaxed);
     spinForRegion(seenGeneration);
+    spinningWorkers.fetch_sub(1, std::memory_order_relaxed);
     {
       std::unique_lock<std::mutex> lock(mutex);
       wakeWorkers.wait(

@@ -96,6 +96,12 @@ public:
   /// The post-run spin window in nanoseconds.
   int64_t getSpinWindowNs() const { return spinWindowNs; }
 
+  /// Workers spinning for the next region right now (the others run
+  /// indices or sleep).
+  unsigned getSpinningWorkers() const {
+    return spinningWorkers.load(std::memory_order_relaxed);
+  }
+
   /// C entry point stored in qcc_exec_context.parallel_for.
   static void parallelForThunk(void *pool, int64_t n,
                                void (*fn)(void *data, int64_t index),
@@ -137,6 +143,8 @@ private:
   std::atomic<int64_t> lastRunEnd{INT64_MIN / 2};
   /// How long idle workers spin after a run.
   const int64_t spinWindowNs;
+  /// Workers inside spinForRegion.
+  std::atomic<unsigned> spinningWorkers{0};
   /// Mirrors `stopping` for spinning workers, which do not hold the mutex.
   std::atomic<bool> stopRequested{false};
   /// Set while a region (or a resize) owns the workers.

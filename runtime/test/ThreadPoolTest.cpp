@@ -156,7 +156,9 @@ TEST(ThreadPoolTest, RegionsInsideARunWithLongSerialGaps) {
   // keep spinning (or sleep after the hot limit) and still serve every
   // region exactly once.
   bool workerRan = false;
-  for (int round = 0; round < 40; ++round) {
+  // At least 40 rounds; more (up to 400) while the worker has not run an
+  // index yet: on a loaded machine it may not get a CPU for a while.
+  for (int round = 0; round < 40 || (!workerRan && round < 400); ++round) {
     std::this_thread::sleep_for(std::chrono::microseconds(round % 4 ? 100 : 5000));
     Runners runners(16);
     pool.parallelFor(16, &Runners::task, &runners);
@@ -166,8 +168,8 @@ TEST(ThreadPoolTest, RegionsInsideARunWithLongSerialGaps) {
     }
   }
   pool.endRun();
-  // 40 regions of 16 x 50 us: the worker joins some of them, whether it
-  // was spinning or asleep when each opened.
+  // Regions of 16 x 50 us: the worker joins some of them, whether it was
+  // spinning or asleep when each opened.
   EXPECT_TRUE(workerRan);
 }
 
@@ -274,17 +276,30 @@ void oneRun(ThreadPool &pool) {
   pool.endRun();
 }
 
-// Bounds (30 runs of these tests at a load of 6 on 2 CPUs): the spinning
-// worker got 8.5 ms or more of CPU in 40 ms, an idle pool 0.07 ms or less in
-// 100 ms. A worker that never went to sleep would fail the idle bound, one
-// that did not spin the window the other.
+/// Waits up to `ms` for the pool to have `count` spinning workers.
+bool waitForSpinning(const ThreadPool &pool, unsigned count, int ms) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (pool.getSpinningWorkers() != count) {
+    if (std::chrono::steady_clock::now() > end)
+      return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return true;
+}
+
+// The idle bound: 30 runs of these tests at a load of 6 on 2 CPUs used
+// 0.07 ms or less of CPU in 100 ms once the pool slept. A worker that never
+// went to sleep fails it; one that did not spin the window fails the
+// spinning check (the worker only has to get a CPU once in 60 ms to count).
 TEST(ThreadPoolTest, WorkersSpinForTheWindowAfterARunThenSleep) {
-  ThreadPool pool(2, 75000); // 75 ms
+  ThreadPool pool(2, 300000); // 300 ms
   oneRun(pool);
-  // Inside the window the worker spins, waiting for the next run.
-  EXPECT_GT(cpuMsWhileSleeping(40), 2.0);
+  // Inside the window, long past the idle spin (50 us), the worker still
+  // spins, waiting for the next run.
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(waitForSpinning(pool, 1, 60));
   // Past it (and past the idle spin) it sleeps: no CPU.
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(waitForSpinning(pool, 0, 2000));
   EXPECT_LT(cpuMsWhileSleeping(100), 5.0);
 }
 
@@ -292,7 +307,7 @@ TEST(ThreadPoolTest, NoSpinWindowSleepsRightAfterARun) {
   ThreadPool pool(2, 0);
   oneRun(pool);
   // Only the idle spin (tens of microseconds) follows the run.
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(waitForSpinning(pool, 0, 2000));
   EXPECT_LT(cpuMsWhileSleeping(100), 5.0);
 }
 
