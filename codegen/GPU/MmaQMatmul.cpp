@@ -21,8 +21,12 @@
 //     ldmatrix.x4 and runs mma.sync.m16n8k32.s8.s8.s32. The weights are
 //     prepacked at compile time as [N / BN][K / 64][BN][64] tiles, K-major
 //     per column and already swizzled, so each stage's B tile is one
-//     contiguous block. The epilogue computes acc * a_scale[row] *
-//     w_scale[col] (+ bias[col]) in f32 and stores pairs of columns.
+//     contiguous block. (On sm_90a the K loop runs on wgmma instead,
+//     WgmmaQMatmul.cpp; with its 128x256 tile the quantization kernel writes
+//     the codes as [Mpad / 128][Kpad / 64][128][64] swizzled tiles and each
+//     stage arrives by two bulk copies.) The epilogue computes
+//     acc * a_scale[row] * w_scale[col] (+ bias[col]) in f32 and stores
+//     pairs of columns.
 //
 //===----------------------------------------------------------------------===//
 
@@ -381,7 +385,6 @@ private:
       inv = arith::DivFOp::create(b, loc, f32c(1.0f), scale);
     }
 
-    Value rowWords = mul(row64, chunks);
     for (auto [r, elems] : llvm::enumerate(held)) {
       Value c = add(tid64, int64_t(r) * threads);
       OpBuilder::InsertionGuard storeGuard(b);
@@ -393,7 +396,7 @@ private:
       }
       // Zero (padding) values give zero codes.
       LLVM::StoreOp::create(b, loc, pack(elems, inv),
-                            gep(aPtr, i32, add(rowWords, c)), /*alignment=*/4);
+                            gep(aPtr, i32, aWord(row64, c)), /*alignment=*/4);
     }
     if (!resident) {
       auto loop = scf::ForOp::create(b, loc, tid64, i64c(chunks),
@@ -412,7 +415,7 @@ private:
         b.setInsertionPointToStart(ifOp.elseBlock());
         scf::YieldOp::create(b, loc, i32c(0));
       }
-      Value ptr = gep(aPtr, i32, add(mul(row64, padK / 4), c));
+      Value ptr = gep(aPtr, i32, aWord(row64, c));
       LLVM::StoreOp::create(b, loc, ifOp.getResult(0), ptr, /*alignment=*/4);
     }
     Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
@@ -421,6 +424,23 @@ private:
     b.setInsertionPointToStart(ifOp.thenBlock());
     Value rowScale = arith::SelectOp::create(b, loc, valid, scale, f32c(0.0f));
     memref::StoreOp::create(b, loc, rowScale, saBuf, ValueRange{row});
+  }
+
+  /// The 4-byte word of aBuf that holds codes 4 c .. 4 c + 3 of `row`:
+  /// [padM, padK] row-major, or, when the wgmma stages come by bulk
+  /// copies, the ring's tiles
+  /// [padM / bm][padK / 64][bm][64] with the 16-byte chunks of each tile row
+  /// swizzled (chunk q of row r at q ^ ((r >> 1) & 3)), so that each stage's
+  /// A tile is one contiguous block for the bulk copy.
+  Value aWord(Value row, Value c) {
+    if (!wgmma || !wgmmaTile.bulk)
+      return add(mul(row, padK / 4), c);
+    const int64_t BM = cfg.bm, KT = padK / kTileK;
+    Value r = andc(row, BM - 1), chunk = andc(shr(c, 2), 3);
+    Value swz = xorv(chunk, andc(shr(r, 1), 3));
+    Value tileIdx = add(mul(shr(row, llvm::Log2_64(BM)), KT), shr(c, 4));
+    return add(mul(add(mul(tileIdx, BM), r), kTileK / 4),
+               add(mul(swz, 4), andc(c, 3)));
   }
 
   Value shr(Value v, int64_t s) {
@@ -586,9 +606,31 @@ private:
                                 NVVM::LoadCacheModifierKind::CG, Value());
     };
 
+    // wgmma with bulk copies: thread 0 copies each stage's A and B tiles
+    // (contiguous in global memory) with two bulk copies completing on the
+    // stage's mbarrier.
+    auto bulkStage = [&](Value kt, Value stage, Value mbar) {
+      auto clusterPtr = LLVM::LLVMPointerType::get(ctx, 7);
+      auto copy = [&](Value dst, Value src, int64_t bytes) {
+        NVVM::CpAsyncBulkGlobalToSharedClusterOp::create(
+            b, loc, LLVM::AddrSpaceCastOp::create(b, loc, clusterPtr, dst),
+            src, mbar, i32c(int32_t(bytes)), Value(), Value());
+      };
+      NVVM::MBarrierArriveExpectTxOp::create(
+          b, loc, Type(), mbar, i32c(int32_t((BM + BN) * kTileK)),
+          NVVM::MemScopeKindAttr::get(ctx, NVVM::MemScopeKind::CTA),
+          b.getBoolAttr(false), Value());
+      copy(gep(aShared, i8, mul(stage, BM * kTileK)),
+           gep(aGlobal, i8, mul(add(mul(blockM, KT), kt), BM * kTileK)),
+           BM * kTileK);
+      copy(gep(bShared, i8, mul(stage, BN * kTileK)),
+           gep(bGlobal, i8, add(bTileBase, mul(kt, BN * kTileK))),
+           BN * kTileK);
+    };
     SmallVector<Value> acc =
         wgmma ? qcc::gpu::emitWgmmaMainLoop(b, loc, wgmmaTile, KT, aShared,
-                                            bShared, shr(warp, 2), loadStage)
+                                            bShared, tid, shr(warp, 2),
+                                            loadStage, bulkStage)
               : mmaMainLoop(aShared, bShared, lane, wm, wn, loadStage);
 
     // Epilogue: out[row, col..col+1] = acc * a_scale[row] * w_scale[col]

@@ -11,13 +11,22 @@
 // swizzled K-major layouts. The second k32 step of a stage starts 32 bytes
 // into the rows, inside the swizzle atom.
 //
-// Pipeline: the stages are filled with cp.async (one commit group per
-// stage), awaited, then made visible to the tensor cores' async proxy with
-// fence.proxy.async before the block barrier. One wgmma group per stage
-// stays in flight while the next stage is awaited, so a slot is refilled
+// Pipeline, two ways of filling the ring:
+// - cp.async (the 128x64 / 128x128 tiles): every thread copies 16-byte
+//   chunks of the A rows (row-major [M, K] in global memory) and of the B
+//   tile, one commit group per stage; each iteration waits for its group and
+//   makes the stage visible to the tensor cores' async proxy with
+//   fence.proxy.async before the block barrier.
+// - bulk copies (the 128x256 tile, `bulk`): the quantization kernel writes
+//   A in the ring's tile layout, so each stage is one cp.async.bulk of the A
+//   tile and one of the B tile, issued by thread 0 and completing on the
+//   stage's mbarrier (armed with the stage's byte count); every thread
+//   waits on the mbarrier phase. Bulk copies and wgmma both run in the async
+//   proxy, so no proxy fence is needed.
+// Either way one wgmma group per stage stays in flight, so a slot is refilled
 // two iterations after its wgmma was issued (its group completed at the
-// previous iteration's wait_group 1, in every warpgroup by the barrier).
-//
+// previous iteration's wait_group 1, in every warpgroup by the barrier at the
+// top of the iteration).
 //===----------------------------------------------------------------------===//
 
 #include "WgmmaQMatmul.h"
@@ -68,6 +77,15 @@ std::optional<WgmmaTile> chooseWgmmaTile(int64_t m, int64_t n,
   const int64_t maxStages = chosen.bn <= 128 ? 16 : 6;
   chosen.stages =
       std::clamp<int64_t>(192 * 1024 / chosen.stageBytes(), 3, maxStages);
+  // The 128x256 tile's 24 KB stages come by two bulk copies instead of 6
+  // cp.async per thread: GEMM kernel 6-8% faster at every M >= 1024 and at
+  // 512x8192x8192 (e.g. 1024x4096x4096 0.0374 -> 0.0345 ms, 4096x8192x8192
+  // 0.4666 -> 0.4387; H100, 3 alternating rounds of 30 calls, BENCHMARKS.md
+  // "wgmma GEMM"). The one-wave 128x64 / 128x128 tiles lost or stayed flat
+  // on them (256x4096x4096 0.0193-0.0196 -> 0.0205-0.0209 ms, 512x4096x4096
+  // 0.0250 -> 0.0248, 256x8192x8192 0.0413 -> 0.0411-0.0420), so they keep
+  // cp.async.
+  chosen.bulk = chosen.bn == 256;
   return chosen;
 }
 
@@ -110,9 +128,10 @@ void emitRingStep(OpBuilder &b, Location loc, Value kt, int64_t stages,
 
 llvm::SmallVector<Value>
 emitWgmmaMainLoop(OpBuilder &b, Location loc, const WgmmaTile &tile,
-                  int64_t kTiles, Value aShared, Value bShared,
+                  int64_t kTiles, Value aShared, Value bShared, Value tid,
                   Value warpGroup,
-                  llvm::function_ref<void(Value, Value)> loadStage) {
+                  llvm::function_ref<void(Value, Value)> loadStage,
+                  llvm::function_ref<void(Value, Value, Value)> bulkStage) {
   MLIRContext *ctx = b.getContext();
   Type i8 = b.getI8Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
   const int64_t S = tile.stages, BM = tile.bm, BN = tile.bn;
@@ -121,12 +140,23 @@ emitWgmmaMainLoop(OpBuilder &b, Location loc, const WgmmaTile &tile,
   auto c64 = [&](int64_t v) -> Value {
     return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
   };
+  auto c32 = [&](int32_t v) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+  };
   auto add = [&](Value x, Value y) -> Value {
     return arith::AddIOp::create(b, loc, x, y);
   };
   auto mulc = [&](Value x, int64_t y) -> Value {
     return arith::MulIOp::create(b, loc, x, c64(y));
   };
+  auto when = [&](Value cond, llvm::function_ref<void()> body) {
+    OpBuilder::InsertionGuard guard(b);
+    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElse=*/false);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    body();
+  };
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
+                                      c64(0));
 
   // Descriptors of the warpgroup's A rows and of B in ring slot 0, k step 0;
   // a slot and a k step add (offset >> 4) to the address field.
@@ -143,9 +173,31 @@ emitWgmmaMainLoop(OpBuilder &b, Location loc, const WgmmaTile &tile,
                                     ValueRange{mulc(warpGroup, 64 * 64)});
   Value aDesc0 = descriptor(aRows), bDesc0 = descriptor(bShared);
 
+  // Bulk copies: one mbarrier per stage after the B ring, set up by thread 0.
+  Value mbars = LLVM::GEPOp::create(b, loc, bShared.getType(), i8, bShared,
+                                    ValueRange{c64(S * BN * kWgmmaStageK)});
+  auto mbarOf = [&](Value slot) -> Value {
+    return LLVM::GEPOp::create(b, loc, mbars.getType(), i8, mbars,
+                               ValueRange{mulc(slot, 8)});
+  };
+  if (tile.bulk) {
+    when(first, [&] {
+      for (int64_t s = 0; s < S; ++s)
+        NVVM::MBarrierInitOp::create(b, loc, mbarOf(c64(s)), c32(1), Value());
+      NVVM::FenceMbarrierInitOp::create(b, loc);
+    });
+    mlir::gpu::BarrierOp::create(b, loc);
+  }
+
   // K tiles in flight ahead of the one computed on.
   const int64_t ahead = S - 1 - kInFlight;
-  emitRingPrologue(b, loc, ahead, kTiles, loadStage);
+  if (tile.bulk)
+    when(first, [&] {
+      for (int64_t s = 0; s < std::min(ahead, kTiles); ++s)
+        bulkStage(c64(s), c64(s), mbarOf(c64(s)));
+    });
+  else
+    emitRingPrologue(b, loc, ahead, kTiles, loadStage);
 
   const int64_t accCount = BN / 2;
   SmallVector<Type> accTypes(accCount, i32);
@@ -159,10 +211,32 @@ emitWgmmaMainLoop(OpBuilder &b, Location loc, const WgmmaTile &tile,
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value kt = loop.getInductionVar();
-    emitRingStep(b, loc, kt, S, ahead, kTiles, /*asyncProxy=*/true,
-                 loadStage);
-
     Value slot = arith::RemUIOp::create(b, loc, kt, c64(S));
+    if (tile.bulk) {
+      // Every warpgroup is past iteration kt - 1, so the wgmma of K tile
+      // kt - 2 completed: thread 0 refills its slot with K tile kt + ahead.
+      mlir::gpu::BarrierOp::create(b, loc);
+      Value next = add(kt, c64(ahead));
+      when(arith::AndIOp::create(
+               b, loc, first,
+               arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, next,
+                                     c64(kTiles))),
+           [&] {
+             Value nextSlot = arith::RemUIOp::create(b, loc, next, c64(S));
+             bulkStage(next, nextSlot, mbarOf(nextSlot));
+           });
+      // The slot's fill number kt / S gives the mbarrier phase to wait for.
+      Value parity = arith::TruncIOp::create(
+          b, loc, i32,
+          arith::AndIOp::create(
+              b, loc, arith::DivUIOp::create(b, loc, kt, c64(S)), c64(1)));
+      NVVM::MBarrierTryWaitParityOp::create(b, loc, mbarOf(slot), parity,
+                                            c32(0x989680));
+    } else {
+      emitRingStep(b, loc, kt, S, ahead, kTiles, /*asyncProxy=*/true,
+                   loadStage);
+    }
+
     Value d = LLVM::UndefOp::create(b, loc, accType);
     for (int64_t r = 0; r < accCount; ++r)
       d = LLVM::InsertValueOp::create(b, loc, d, loop.getRegionIterArgs()[r],
@@ -187,7 +261,8 @@ emitWgmmaMainLoop(OpBuilder &b, Location loc, const WgmmaTile &tile,
     scf::YieldOp::create(b, loc, acc);
   }
   NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
-  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  if (!tile.bulk)
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
   return llvm::to_vector_of<Value>(loop.getResults());
 }
 

@@ -2,9 +2,10 @@
 //
 // Private to codegen/GPU: the K loop of qcc-gpu-mma-qmatmul's GEMM when it
 // runs on Hopper's warpgroup MMA (option `wgmma`, target sm_90a). The pass
-// keeps the quantization kernel, the weight packing, the cp.async stage
-// copies and the epilogue; this part waits for the stages and issues the
-// wgmma.mma_async instructions.
+// keeps the quantization kernel (which writes the activations in the ring's
+// tile layout when the stages come by bulk copies), the weight packing, the
+// cp.async stage copies and the epilogue; this part runs the ring and issues
+// the wgmma.mma_async instructions.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,10 +29,16 @@ constexpr int64_t kWgmmaStageK = 64;
 /// threads), `bn` columns (the N of m64nNk32), `stages` in the ring.
 struct WgmmaTile {
   int64_t bm = 0, bn = 0, stages = 0;
+  /// Whether the stages come by bulk copies (A written by the quantization
+  /// kernel in the ring's tile layout) instead of cp.async.
+  bool bulk = false;
   int64_t threads() const { return 2 * bm; }
   int64_t stageBytes() const { return (bm + bn) * kWgmmaStageK; }
-  /// The ring plus the slack that aligns it to 1024 bytes.
-  int64_t sharedBytes() const { return stages * stageBytes() + 1024; }
+  /// The ring, with bulk copies one 8-byte mbarrier per stage after it, and
+  /// the slack that aligns the ring to 1024 bytes.
+  int64_t sharedBytes() const {
+    return stages * (stageBytes() + (bulk ? 8 : 0)) + 1024;
+  }
 };
 
 /// The first of `tiles` (largest first; each with `bm` and `bn`) whose grid
@@ -72,23 +79,28 @@ void emitRingStep(mlir::OpBuilder &b, mlir::Location loc, mlir::Value kt,
                   llvm::function_ref<void(mlir::Value, mlir::Value)>
                       loadStage);
 
-/// Emits, inside the GEMM's launch at `b`'s insertion point, the cp.async
+/// Emits, inside the GEMM's launch at `b`'s insertion point, the ring
 /// prologue and the K loop: per stage each warpgroup issues two
 /// wgmma.mma_async.m64nNk32.s32.s8.s8 on its 64 rows of the A stage and the
 /// whole B stage, both read through 64-byte-swizzle matrix descriptors.
 /// `aShared` and `bShared` (LLVM pointers in address space 3) are the rings,
 /// 1024-byte aligned, each stage [rows][64 bytes] with 16-byte chunk c of
-/// row r at c ^ ((r >> 1) & 3); `loadStage(kt, stage)` issues the cp.async
-/// copies of K tile `kt` into ring slot `stage` (no commit). `warpGroup` is
-/// the thread's warpgroup (i64). Returns the thread's bn / 2 int32
-/// accumulators in mma.sync's m16n8 C-fragment order: value 4 j + r holds
-/// row 16 warp + lane / 4 + 8 (r / 2), column 8 j + 2 (lane % 4) + r % 2 of
-/// the block tile.
-llvm::SmallVector<mlir::Value>
-emitWgmmaMainLoop(mlir::OpBuilder &b, mlir::Location loc, const WgmmaTile &tile,
-                  int64_t kTiles, mlir::Value aShared, mlir::Value bShared,
-                  mlir::Value warpGroup,
-                  llvm::function_ref<void(mlir::Value, mlir::Value)> loadStage);
+/// row r at c ^ ((r >> 1) & 3). Without `tile.bulk`, `loadStage(kt, stage)`
+/// issues the cp.async copies of K tile `kt` into ring slot `stage` (no
+/// commit). With it, one mbarrier per stage follows the B ring and thread
+/// `tid` 0 calls `bulkStage(kt, stage, mbar)`, which must arm `mbar`
+/// (address space 3) for the stage's (bm + bn) * 64 bytes and issue the
+/// cp.async.bulk copies completing on it. `warpGroup` is the thread's
+/// warpgroup (i64). Returns the thread's bn / 2 int32 accumulators in
+/// mma.sync's m16n8 C-fragment order: value 4 j + r holds row 16 warp +
+/// lane / 4 + 8 (r / 2), column 8 j + 2 (lane % 4) + r % 2 of the block tile.
+llvm::SmallVector<mlir::Value> emitWgmmaMainLoop(
+    mlir::OpBuilder &b, mlir::Location loc, const WgmmaTile &tile,
+    int64_t kTiles, mlir::Value aShared, mlir::Value bShared,
+    mlir::Value tid, mlir::Value warpGroup,
+    llvm::function_ref<void(mlir::Value, mlir::Value)> loadStage,
+    llvm::function_ref<void(mlir::Value, mlir::Value, mlir::Value)>
+        bulkStage);
 
 } // namespace qcc::gpu
 

@@ -174,6 +174,45 @@ func.func @w8a8_wgmma(%x: memref<4096x1024xf32>, %s: memref<512xf32>, %out: memr
 
 // -----
 
+// wgmma (sm_90a), 4096 x 1024 x 1024: 128x256 tiles (32 x 4 = 128 blocks)
+// take their stages by bulk copies: 6 stages of (128 + 256) x 64 bytes and an
+// 8-byte mbarrier each, 6 x 24584 + 1024 = 148528 bytes. Thread 0 sets up
+// the mbarriers, then per stage arms one for 24576 bytes and issues one bulk
+// copy of the A tile (8192 bytes, written in the ring's layout by the
+// quantization kernel) and one of the B tile (16384 bytes); 4 stages ahead.
+// In the loop: the barrier, the refill, then the wait on the stage's
+// mbarrier phase (no cp.async at all).
+// WG-LABEL: func @w8a8_wgmma_bulk
+// WG: gpu.launch
+// WG: math.roundeven
+// WG: gpu.launch blocks({{.+}}) in ({{.+}} = %c4{{.*}}, {{.+}} = %c32{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c256{{.*}}) dynamic_shared_memory_size %c148528_i32
+// WG-NOT: nvvm.cp.async.shared.global
+// WG-COUNT-6: nvvm.mbarrier.init {{.+}}, %c1_i32
+// WG: nvvm.fence.mbarrier.init
+// WG: gpu.barrier
+// WG-COUNT-4: nvvm.mbarrier.arrive.expect_tx {{.+}}, %c24576_i32
+// WG: nvvm.cp.async.bulk.shared.cluster.global {{.+}}, %c8192_i32
+// WG: nvvm.cp.async.bulk.shared.cluster.global {{.+}}, %c16384_i32
+// WG: scf.for
+// WG: gpu.barrier
+// WG: nvvm.mbarrier.arrive.expect_tx {{.+}}, %c24576_i32
+// WG: nvvm.mbarrier.try_wait.parity
+// WG: nvvm.wgmma.fence.aligned
+// WG: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 256, k = 32>
+// WG: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 256, k = 32>
+// WG: nvvm.wgmma.commit.group.sync.aligned
+// WG-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
+// WG: nvvm.wgmma.wait.group.sync.aligned 0
+// WG-NOT: nvvm.cp.async
+// WG: llvm.store {{.+}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>
+func.func @w8a8_wgmma_bulk(%x: memref<4096x1024xf32>, %s: memref<1024xf32>, %out: memref<4096x1024xf32>) {
+  %w = q.weight_constant dense<5> : tensor<1048576xi8> -> !q.weight<1024x1024xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<4096x1024xf32>, !q.weight<1024x1024xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<1024xf32>, memref<4096x1024xf32>) -> ()
+  return
+}
+
+// -----
+
 // 2048 x 64 x 1024 fills 128 blocks of 128x128 too, but its K loop has one
 // K tile (fewer than 16): it stays on mma.sync.
 // WG-LABEL: func @w8a8_short_k
