@@ -450,13 +450,39 @@ def save_mutant(model: onnx.ModelProto, mut: Mutation, d: Path) -> Path:
     return p
 
 
+_ORT_CHILD = """
+import json, sys
+import numpy as np
+sys.path.insert(0, sys.argv[4])
+import qcc_harness as H
+names = json.load(open(sys.argv[2] + ".json"))
+z = np.load(sys.argv[2])
+sess = H.ort_session(sys.argv[1], optimize=False)
+outs = [o.name for o in sess.get_outputs()]
+res = sess.run(outs, {n: z[f"a{i}"] for i, n in enumerate(names)})
+np.savez(sys.argv[3], **{f"a{i}": r for i, r in enumerate(res)})
+json.dump(outs, open(sys.argv[3] + ".json", "w"))
+"""
+
+
 def _ort_outputs(path: Path, feeds: dict):
+    """onnxruntime's outputs in a child process (a mutant can make onnxruntime abort), or
+    (None, why)."""
+    import subprocess
+    d = path.parent
+    np.savez(d / "feeds.npz", **{f"a{i}": np.asarray(v) for i, v in enumerate(feeds.values())})
+    (d / "feeds.npz.json").write_text(json.dumps(list(feeds)))
     try:
-        sess = H.ort_session(str(path), optimize=False)
-        names = [o.name for o in sess.get_outputs()]
-        return dict(zip(names, sess.run(names, feeds))), None
-    except Exception as e:  # onnxruntime refuses the model or its inputs
-        return None, str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        r = subprocess.run([sys.executable, "-c", _ORT_CHILD, str(path), str(d / "feeds.npz"), str(d / "ref.npz"),
+                            str(HERE.parents[1] / "scripts")], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return None, "onnxruntime did not answer in 120 s"
+    if r.returncode != 0:
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        return None, (lines[-1][:200] if lines else f"onnxruntime exited with {r.returncode}")
+    z = np.load(d / "ref.npz")
+    names = json.loads((d / "ref.npz.json").read_text())
+    return {n: z[f"a{i}"] for i, n in enumerate(names)}, None
 
 
 def run_one(seed: str, model: onnx.ModelProto, feeds: dict, qcc_args, mut: Mutation, work: Path,

@@ -543,6 +543,11 @@ LogicalResult handleConstantOfShape(NodeContext &c) {
     std::string bytes;
     if (t.has_raw_data()) {
       bytes = t.raw_data();
+    } else if (t.float_data_size() + t.double_data_size() +
+                   t.int64_data_size() + t.uint64_data_size() +
+                   t.int32_data_size() !=
+               1) {
+      return c.fail("value must hold one element");
     } else {
       int64_t eb = dtypeBytes(dt);
       bytes.assign(eb, 0);
