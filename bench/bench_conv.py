@@ -11,7 +11,11 @@ N session.run calls after warm-up, timed in Python). cos: cosine of the outputs 
 onnxruntime's float model on the same input. Conv weights quantized by qcc are listed from its
 --report (layers with K*N < 4096 and depthwise convolutions stay float).
 
-  .venv/bin/python bench/bench_conv.py [--rounds 5] [--repeat 20] [--threads 1,2]
+  .venv/bin/python bench/bench_conv.py [--rounds 5] [--repeat 20] [--threads 1,2] [--realtime]
+
+--realtime times at SCHED_FIFO priority 1 (root only; eval_common.realtime: qcc-run and the
+onnxruntime sessions' threads inherit it, compiles stay at normal priority), so that other
+processes' load hardly takes the CPUs from the timed calls.
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ sys.path.insert(0, str(ROOT / "test" / "E2E"))
 sys.path.insert(0, str(ROOT / "bench"))
 import qcc_harness as H  # noqa: E402
 from bench_fp32 import cnn  # noqa: E402
-from eval_common import load_avg  # noqa: E402
+from eval_common import load_avg, realtime  # noqa: E402
 from models import G, normal  # noqa: E402
 
 QCC_METHODS = {"qcc fp32": ["-bits=32"], "qcc int8": ["-bits=8", "--act=dynamic"],
@@ -55,12 +59,35 @@ def cosine(a, b) -> float:
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
+def time_methods(a, t, src, ort_q, prefixes, inputs, feeds, title):
+    """Per-round medians (ms) of every method at t threads, the order reversed every other round;
+    None when a qcc run gives no timing."""
+    sessions = {"ort fp32": H.ort_session(str(src), threads=t, optimize=True),
+                "ort int8 (ConvInteger)": H.ort_session(str(ort_q), threads=t, optimize=True)}
+    times = {k: [] for k in list(QCC_METHODS) + list(sessions)}
+    order = list(times)
+    for rnd in range(a.rounds):
+        for label in (order if rnd % 2 == 0 else order[::-1]):
+            if label in sessions:
+                times[label].append(H.time_ort(sessions[label], feeds, a.repeat, a.warmup))
+                continue
+            rq = H.run_artifact(prefixes[label], inputs, prefixes[label].parent / "out", repeat=a.repeat,
+                                warmup=a.warmup, threads=t)
+            tq = H.parse_timing(rq.stdout) if rq.ok else None
+            if tq is None:
+                print(f"bench_conv: error: {title} {label}: no timing", file=sys.stderr)
+                return None
+            times[label].append(tq[1])
+    return times
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--realtime", action="store_true", help="time at SCHED_FIFO priority 1 (root only)")
     a = ap.parse_args(argv)
     if not H.tools_present():
         print(f"bench_conv: error: {H.QCC} / {H.QCC_RUN} not built (run scripts/setup.sh)", file=sys.stderr)
@@ -68,7 +95,7 @@ def main(argv=None) -> int:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     work = Path(tempfile.mkdtemp(prefix="qcc-bench-conv-"))
     threads = [int(t) for t in a.threads.split(",") if t]
-    print(f"load average at the start {load_avg():.2f}")
+    print(f"load average at the start {load_avg():.2f}" + ("; timed at SCHED_FIFO priority 1" if a.realtime else ""))
     header = "| model | T | " + " | ".join(list(QCC_METHODS) + ["ort fp32", "ort int8 (ConvInteger)"]) + \
              " | qcc int8 / ort int8 | quantized convs |"
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
@@ -100,22 +127,10 @@ def main(argv=None) -> int:
         cos["ort fp32"] = 1.0
         cos["ort int8 (ConvInteger)"] = cosine(H.ort_run(str(ort_q), feeds)[name], ref[name])
         for t in threads:
-            sessions = {"ort fp32": H.ort_session(str(src), threads=t, optimize=True),
-                        "ort int8 (ConvInteger)": H.ort_session(str(ort_q), threads=t, optimize=True)}
-            times = {k: [] for k in list(QCC_METHODS) + list(sessions)}
-            order = list(times)
-            for rnd in range(a.rounds):
-                for label in (order if rnd % 2 == 0 else order[::-1]):
-                    if label in sessions:
-                        times[label].append(H.time_ort(sessions[label], feeds, a.repeat, a.warmup))
-                        continue
-                    rq = H.run_artifact(prefixes[label], inputs, prefixes[label].parent / "out", repeat=a.repeat,
-                                        warmup=a.warmup, threads=t)
-                    tq = H.parse_timing(rq.stdout) if rq.ok else None
-                    if tq is None:
-                        print(f"bench_conv: error: {title} {label}: no timing", file=sys.stderr)
-                        return 1
-                    times[label].append(tq[1])
+            with realtime(a.realtime):
+                times = time_methods(a, t, src, ort_q, prefixes, inputs, feeds, title)
+            if times is None:
+                return 1
             med = {k: statistics.median(v) for k, v in times.items()}
             cells = [f"{med[k]:.3f} (cos {cos[k]:.4f})" for k in times]
             lines.append(f"| {title} | {t} | " + " | ".join(cells) +

@@ -9,7 +9,10 @@ two are timed alternately (A/B) for --rounds rounds: one round = one `qcc-run --
 warm-up calls (median, timed in Python around session.run, intra_op_num_threads=T). The table
 gives the median over rounds of those medians and the ratio qcc/onnxruntime (< 1: qcc faster).
 
-  .venv/bin/python bench/bench_fp32.py [--rounds 5] [--repeat 20] [--threads 1,2] [-k mlp] [--update]
+  .venv/bin/python bench/bench_fp32.py [--rounds 5] [--repeat 20] [--threads 1,2] [-k mlp] [--update] [--realtime]
+
+--realtime times at SCHED_FIFO priority 1 (root only; eval_common.realtime), so that other processes'
+load hardly takes the CPUs from the timed calls.
 
 Writes build/bench_fp32.md; --update also replaces the block between <!-- bench-fp32:begin -->
 and <!-- bench-fp32:end --> in BENCHMARKS.md (creating the file if needed).
@@ -36,6 +39,8 @@ sys.path.insert(0, str(ROOT / "test" / "E2E"))
 import qcc_harness as H  # noqa: E402
 from make_example_bert import build as build_bert, example_input_ids  # noqa: E402
 from models import G, normal  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_common import realtime  # noqa: E402
 
 # DRAM read bandwidth of the dev machine, MEASURING.md (1 thread: ~34 GB/s, 2 threads: 40-54 GB/s)
 DRAM_GBS = {1: 34.0, 2: 45.0}
@@ -100,6 +105,21 @@ BENCHES = {
 }
 
 
+def time_pair(a, t, mpath, prefix, inputs, out_dir, feeds):
+    """Per-round medians (ms) of qcc and onnxruntime at t threads, alternating; the failure's text
+    when a qcc run gives no timing."""
+    sess = H.ort_session(str(mpath), threads=t, optimize=True)
+    q_meds, o_meds = [], []
+    for _ in range(a.rounds):
+        rq = H.run_artifact(prefix, inputs, out_dir, repeat=a.repeat, warmup=a.warmup, threads=t, timeout=1800)
+        tq = H.parse_timing(rq.stdout) if rq.ok else None
+        if tq is None:
+            return q_meds, o_meds, rq.first_error_line() if not rq.ok else "no timing line"
+        q_meds.append(tq[1])
+        o_meds.append(H.time_ort(sess, feeds, a.repeat, a.warmup))
+    return q_meds, o_meds, None
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5, help="alternating A/B rounds (>= 5 for reported numbers)")
@@ -108,6 +128,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("-k", default="", help="only benchmarks whose name contains this")
     ap.add_argument("--update", action="store_true", help="replace the block in BENCHMARKS.md")
+    ap.add_argument("--realtime", action="store_true", help="time at SCHED_FIFO priority 1 (root only)")
     ap.add_argument("--md", type=Path, default=H.BUILD_DIR / "bench_fp32.md")
     ap.add_argument("--keep", type=Path, default=None, help="keep models/artifacts in this folder")
     a = ap.parse_args(argv)
@@ -146,16 +167,10 @@ def main(argv=None) -> int:
                 for n in ref}
         max_err = max(errs.values()) if rr.ok else math.inf
         for t in threads:
-            sess = H.ort_session(str(mpath), threads=t, optimize=True)
-            q_meds, o_meds = [], []
-            for _ in range(a.rounds):
-                rq = H.run_artifact(prefix, inputs, out_dir, repeat=a.repeat, warmup=a.warmup, threads=t, timeout=1800)
-                tq = H.parse_timing(rq.stdout) if rq.ok else None
-                if tq is None:
-                    failures.append(f"{key}: qcc-run --threads {t}: {rq.first_error_line() if not rq.ok else 'no timing line'}")
-                    break
-                q_meds.append(tq[1])
-                o_meds.append(H.time_ort(sess, feeds, a.repeat, a.warmup))
+            with realtime(a.realtime):
+                q_meds, o_meds, failure = time_pair(a, t, mpath, prefix, inputs, out_dir, feeds)
+            if failure:
+                failures.append(f"{key}: qcc-run --threads {t}: {failure}")
             if len(q_meds) < a.rounds:
                 continue
             q, o = statistics.median(q_meds), statistics.median(o_meds)
@@ -169,7 +184,8 @@ def main(argv=None) -> int:
     import onnxruntime as ort
     cmd = "bench/bench_fp32.py " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))
     lines = [f"Machine: {H.cpu_model_name()} ({_ncpu()} logical CPUs); date: {datetime.date.today().isoformat()}; "
-             f"command: `{cmd.strip()}`; onnxruntime {ort.__version__} (CPU, graph optimizations on).",
+             f"command: `{cmd.strip()}`; onnxruntime {ort.__version__} (CPU, graph optimizations on)"
+             + ("; timed at SCHED_FIFO priority 1 (--realtime)." if a.realtime else "."),
              "",
              f"Each cell: median over {a.rounds} alternating rounds; each round = one `qcc-run --repeat {a.repeat} "
              f"--warmup {a.warmup} --threads T` (qcc: the median qcc-run prints, its own timer around the model "
