@@ -226,12 +226,13 @@ def compare_rel_l2(actual, expected, tol: float = 1e-5) -> str | None:
             return f"non-finite values differ ({int(nf_a.sum())} vs expected {int(nf_e.sum())})"
         err = rel_l2(actual, expected)
         if not (err <= tol):
-            diff = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+            a, e = np.atleast_1d(actual), np.atleast_1d(expected)  # 0-d outputs index as [0]
+            diff = np.abs(a.astype(np.float64) - e.astype(np.float64))
             diff[~np.isfinite(diff)] = 0
             idx = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
             return (f"relative L2 error {err:.3e} > {tol:.0e}; max abs diff {diff.max() if diff.size else 0:.3e} "
-                    f"at {tuple(int(i) for i in idx)} (got {actual[idx] if diff.size else ''}, "
-                    f"expected {expected[idx] if diff.size else ''})")
+                    f"at {tuple(int(i) for i in idx)} (got {a[idx] if diff.size else ''}, "
+                    f"expected {e[idx] if diff.size else ''})")
         return None
     if not np.array_equal(actual, expected):
         bad = int(np.sum(actual != expected))

@@ -603,8 +603,10 @@ REDUCES = {
 for _name, (_op, _xs, _axes, _kd) in REDUCES.items():
     def _r(rng, op=_op, xs=_xs, axes=_axes, kd=_kd):
         if op == "ReduceSum":  # axes is an input since opset 13
+            # Shifted by 1: a sum of zero-mean values can cancel to near 0, where the relative
+            # error measures the summation order (seed 686525427: 0.01978683 vs 0.01978713).
             inits = {"axes": np.array(axes, np.int64)} if axes is not None else {}
-            return single(op, {"x": normal(rng, *xs)}, inits, attrs={"keepdims": kd})
+            return single(op, {"x": normal(rng, *xs) + np.float32(1)}, inits, attrs={"keepdims": kd})
         attrs = {"keepdims": kd}
         if axes is not None:
             attrs["axes"] = axes
