@@ -214,6 +214,7 @@ struct Shape {
   int64_t steps;     // k / stepK
   int64_t warps;     // warps per block (split-K)
   int64_t actRowBytes; // shared bytes per activation row (0: global loads)
+  int64_t actChunk;    // K tiles per batch of global activation loads
 };
 
 std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
@@ -222,7 +223,7 @@ std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
       k % group != 0 || k % 64 != 0 || n < 1)
     return std::nullopt;
   Shape s{rows, k, n, group, rows <= 8 ? 1 : 2, (n + 15) / 16, 0, 0, 0, 0, 0,
-          0};
+          0, 0};
   // 3-16 rows: two column tiles per warp share the activation loads.
   // H100, 4096x11008 (kernel us, --gpu-gemv=T,W,U): 4 rows 1,4,4 14.1,
   // 2,8,2 12.1, 2,8,4 12.4, 2,4,4 13.1; 8 rows 1,4,4 16.2, 2,8,2 12.2,
@@ -285,6 +286,18 @@ std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
   const int64_t blockBytes = rows * rowBytes + sumBytes + 1024;
   if (blockBytes <= kStaticShared && perSM * blockBytes <= kSharedBudget)
     s.actRowBytes = rowBytes;
+  // Global activation loads of a step all in flight at once, except for 16
+  // rows: their 16 float4 loads per 128-K step (64 registers) put the
+  // kernel at 98 registers (ptxas, sm_90), 2 blocks of 8 warps per SM and
+  // 4096x11008's 344 blocks in two waves; loading 4 K tiles at a time just
+  // before their mmas takes it to 80 registers, 3 blocks per SM, one wave.
+  // H100, 16x4096x11008 kernel 20.3-20.4 -> 17.1 us. 9-15 rows stay at
+  // 85-86 registers with chunks (97-98 without), 2 blocks per SM, and the
+  // chunks only expose more load latency there: 11x4096x11008 22.3 ->
+  // 30.0 us; so they keep one batch per step.
+  s.actChunk = s.stepK / 16;
+  if (rows == 16)
+    s.actChunk = std::min<int64_t>(s.actChunk, 4);
   return s;
 }
 
@@ -640,8 +653,15 @@ LogicalResult emitW4A16Gemv(OpBuilder &b, q::MatmulOp op, SymbolTable &symbols,
           for (int64_t w = 0; w < 2; ++w)
             pushWord(e.extract(pairs[(kt / 2) * NT + nt], (kt % 2) * 2 + w),
                      nt);
-    } else {
-      for (int64_t kt = 0; kt < tilesPerStep; ++kt)
+    }
+    // Global activations: one float4 load per K tile and row tile, issued
+    // s.actChunk K tiles at a time just before their mmas (loadActivations
+    // is called at each chunk's first K tile).
+    auto loadActivations = [&](int64_t kt0) {
+      if (sharedAct || kt0 % s.actChunk != 0)
+        return;
+      for (int64_t kt = kt0; kt < std::min(kt0 + s.actChunk, tilesPerStep);
+           ++kt)
         for (int64_t nt = 0; nt < NT; ++nt) {
           Value index = e.add(rowBase[nt],
                               e.add(e.mul(step64, e.i64c(tilesPerStep * 4)),
@@ -652,7 +672,10 @@ LogicalResult emitW4A16Gemv(OpBuilder &b, q::MatmulOp op, SymbolTable &symbols,
           for (int64_t w = 0; w < 2; ++w)
             pushWord(e.extract(words, w), nt);
         }
-    }
+    };
+
+    if (s.actChunk >= tilesPerStep) // the whole step's at once
+      loadActivations(0);
 
     auto structType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
     Value zero = e.f32c(0.0f);
@@ -674,6 +697,8 @@ LogicalResult emitW4A16Gemv(OpBuilder &b, q::MatmulOp op, SymbolTable &symbols,
       SmallVector<Value> part(perWarp, zero);
       for (int64_t kq = 0; kq < ktPerGroup; ++kq) {
         int64_t kt = gi * ktPerGroup + kq;
+        if (s.actChunk < tilesPerStep)
+          loadActivations(kt);
         for (int64_t t = 0; t < T; ++t) {
           Value word = e.extract(codes[t * loadsPerStep + kt / 4], kt % 4);
           Value shifted = arith::ShRUIOp::create(b, loc, word, e.i32c(8));

@@ -253,6 +253,47 @@ memref.global "private" constant @global_scales : memref<32x16xf32> = dense<0.5>
 
 // -----
 
+// Sixteen rows (two row tiles) with global activations: a step loads the
+// next step's codes first, then the float4 activations of 4 K tiles (x 2
+// row tiles) just before their 8 mmas, twice per 128-K step, so that fewer
+// registers hold loaded activations (4096x11008 on sm_90: 98 -> 80
+// registers, 3 blocks of 8 warps per SM instead of 2). Fifteen rows load
+// the step's 16 float4s at once (as gemv_global_activations).
+// CHECK-LABEL: func @gemv_sixteen_rows
+// CHECK: gpu.launch {{.+}} workgroup(%{{[^ ]+}} : memref<{{[0-9]+}}xf32, #gpu.address_space<workgroup>>) {
+// CHECK: scf.for
+// CHECK-COUNT-2: llvm.load {{.+}} !llvm.ptr<1> -> vector<4xi32>
+// CHECK-COUNT-8: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK-NOT: -> vector<4xf32>
+// CHECK-COUNT-8: nvvm.mma.sync
+// CHECK-NOT: nvvm.mma.sync
+// CHECK-COUNT-8: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK-NOT: -> vector<4xf32>
+// CHECK-COUNT-8: nvvm.mma.sync
+// CHECK-NOT: -> vector<4x
+// CHECK: scf.yield
+func.func @gemv_sixteen_rows(%x: memref<16x4096xf32>, %out: memref<16x16xf32>) {
+  %s = memref.get_global @sixteen_scales : memref<32x16xf32>
+  %w = q.weight_constant dense<-7> : tensor<32768xi8> -> !q.weight<4096x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 128, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<16x4096xf32>, !q.weight<4096x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 128, symmetric = true>, packed_k>, memref<32x16xf32>, memref<16x16xf32>) -> ()
+  return
+}
+memref.global "private" constant @sixteen_scales : memref<32x16xf32> = dense<0.5>
+// CHECK-LABEL: func @gemv_fifteen_rows
+// CHECK: scf.for
+// CHECK-COUNT-16: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK-NOT: -> vector<4xf32>
+// CHECK: nvvm.mma.sync
+// CHECK: scf.yield
+func.func @gemv_fifteen_rows(%x: memref<15x4096xf32>, %out: memref<15x16xf32>) {
+  %s = memref.get_global @sixteen_scales : memref<32x16xf32>
+  %w = q.weight_constant dense<-7> : tensor<32768xi8> -> !q.weight<4096x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 128, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<15x4096xf32>, !q.weight<4096x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 128, symmetric = true>, packed_k>, memref<32x16xf32>, memref<15x16xf32>) -> ()
+  return
+}
+
+// -----
+
 // Seventeen rows, a K that is not a multiple of 64, or scales that are not
 // constants keep the generic kernel.
 // CHECK-LABEL: func @gemv_too_many_rows
