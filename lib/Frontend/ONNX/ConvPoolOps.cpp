@@ -240,6 +240,14 @@ LogicalResult handleConvTranspose(NodeContext &c) {
   if ((int64_t)s.size() != ns || (int64_t)d.size() != ns ||
       (int64_t)op.size() != ns || (int64_t)pads.size() != 2 * ns)
     return c.fail("attribute lengths do not match the spatial rank");
+  // ONNX: output_padding below the stride (or the dilation).
+  constexpr int64_t big = int64_t(1) << 31;
+  for (int64_t i = 0; i < ns; ++i)
+    if (s[i] <= 0 || d[i] <= 0 || s[i] > big || d[i] > big || op[i] < 0 ||
+        op[i] >= std::max(s[i], d[i]) || k[i] <= 0 || pads[i] < 0 ||
+        pads[i + ns] < 0 || pads[i] > big || pads[i + ns] > big)
+      return c.fail("invalid strides, dilations, output_padding, kernel or "
+                    "pads");
   if (outShape.size() > (size_t)ns)
     outShape.erase(outShape.begin(), outShape.end() - ns);
   std::string autoPad = c.attrString("auto_pad", "NOTSET");

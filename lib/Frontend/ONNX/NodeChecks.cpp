@@ -112,7 +112,8 @@ LogicalResult checkNodeSchema(NodeContext &nc) {
         "keepdims",    "noop_with_empty_axes", "transA",    "transB",
         "ceil_mode",   "count_include_pad",    "allowzero", "upper",
         "exclusive",   "reverse",              "largest",   "sorted",
-        "training_mode", "select_last_index",  "exclude_outside"};
+        "training_mode", "select_last_index",  "exclude_outside",
+        "storage_order"};
     if (a.type() == onnx::AttributeProto::INT && a.i() != 0 && a.i() != 1 &&
         llvm::is_contained(flags, StringRef(a.name())))
       return nc.fail("attribute '" + a.name() + "' must be 0 or 1, got " +

@@ -106,6 +106,9 @@ FailureOr<std::vector<int64_t>> NodeContext::constInts(size_t i,
   if (h->shape.size() > 1)
     return fail("input '" + what + "' must be a scalar or 1-D, got shape " +
                 shapeStr(h->shape));
+  if (!isIntDType(h->dtype) && h->dtype != kBool)
+    return fail("input '" + what + "' must be an integer tensor, got " +
+                dtypeName(h->dtype));
   std::vector<int64_t> r;
   for (int64_t k = 0; k < h->size(); ++k)
     r.push_back(h->getI(k));
