@@ -314,7 +314,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--op", action="append", help="only this op type (repeatable)")
     ap.add_argument("-k", dest="substr", help="only test directories whose name contains this")
-    ap.add_argument("--summary", action="store_true", help=f"exit 1 when the pass rate < {GOAL:.0%}")
+    ap.add_argument("--summary", action="store_true",
+                    help=f"exit 1 when the pass rate < {100 * GOAL:.0f}%%")
     ap.add_argument("--verbose", "-v", action="store_true", help="print each failure's first error line")
     ap.add_argument("--list", action="store_true", help="list discovered tests and their op, run nothing")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel workers (default 2)")

@@ -214,6 +214,7 @@ using OpTable = llvm::StringMap<OpHandler>;
 
 void registerElementwiseOps(OpTable &t);
 void registerShapeOps(OpTable &t);
+void registerGenerateOps(OpTable &t);
 void registerMatmulOps(OpTable &t);
 void registerNormOps(OpTable &t);
 void registerConvPoolOps(OpTable &t);

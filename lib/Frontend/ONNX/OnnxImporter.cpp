@@ -37,6 +37,7 @@ const OpTable &Importer::table() {
     OpTable t;
     registerElementwiseOps(t);
     registerShapeOps(t);
+    registerGenerateOps(t);
     registerMatmulOps(t);
     registerNormOps(t);
     registerConvPoolOps(t);
@@ -695,6 +696,7 @@ std::vector<std::string> getSupportedOnnxOps() {
   onnximport::OpTable t;
   onnximport::registerElementwiseOps(t);
   onnximport::registerShapeOps(t);
+  onnximport::registerGenerateOps(t);
   onnximport::registerMatmulOps(t);
   onnximport::registerNormOps(t);
   onnximport::registerConvPoolOps(t);
