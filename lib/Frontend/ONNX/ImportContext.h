@@ -218,6 +218,7 @@ void registerGenerateOps(OpTable &t);
 void registerMatmulOps(OpTable &t);
 void registerNormOps(OpTable &t);
 void registerConvPoolOps(OpTable &t);
+void registerResizeOps(OpTable &t);
 
 /// Host evaluation of `ctx`'s node when all its inputs are known. Returns
 /// true when the outputs were set, false when folding does not apply, and

@@ -41,6 +41,7 @@ const OpTable &Importer::table() {
     registerMatmulOps(t);
     registerNormOps(t);
     registerConvPoolOps(t);
+    registerResizeOps(t);
     t["Constant"] = nullptr; // handled by the driver
     return t;
   }();
@@ -700,6 +701,7 @@ std::vector<std::string> getSupportedOnnxOps() {
   onnximport::registerMatmulOps(t);
   onnximport::registerNormOps(t);
   onnximport::registerConvPoolOps(t);
+  onnximport::registerResizeOps(t);
   std::vector<std::string> r;
   for (auto &kv : t)
     r.push_back(kv.getKey().str());
