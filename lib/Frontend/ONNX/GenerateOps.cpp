@@ -18,10 +18,6 @@ namespace qcc {
 namespace onnximport {
 namespace {
 
-Value idx(OpBuilder &b, Location l, int64_t d) {
-  return linalg::IndexOp::create(b, l, d);
-}
-
 LogicalResult handleConstantOfShape(NodeContext &c) {
   auto s = c.constInts(0, "input");
   if (failed(s))
@@ -150,7 +146,8 @@ LogicalResult handleTrilu(NodeContext &c) {
   Value res = buildElementwise(
       c.b, c.loc, ValueRange{c.value(0)}, c.shape(0), c.elemType(dt),
       [&](OpBuilder &b, Location l, ValueRange a) {
-        Value i = idx(b, l, r - 2), j = idx(b, l, r - 1);
+        Value i = linalg::IndexOp::create(b, l, r - 2);
+        Value j = linalg::IndexOp::create(b, l, r - 1);
         // keep when j - i >= k (upper) or j - i <= k (lower)
         Value diff = arith::SubIOp::create(b, l, j, i);
         Value kc = indexConst(b, l, k);
@@ -243,7 +240,7 @@ LogicalResult handlePad(NodeContext &c) {
         SmallVector<Value> coords;
         for (int64_t d = 0; d < r; ++d) {
           int64_t n = st.getDimSize(d);
-          Value j = idx(b, l, d);
+          Value j = linalg::IndexOp::create(b, l, d);
           if (lo[d] == 0 && hi[d] == 0) {
             coords.push_back(j);
             continue;
