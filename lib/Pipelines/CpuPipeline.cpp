@@ -104,6 +104,9 @@ void buildQuantizationPipeline(OpPassManager &pm,
 
 void buildTensorOptimizationPipeline(OpPassManager &pm,
                                      const CpuPipelineOptions &options) {
+  // Tensors without elements go first: no later pass or code generator
+  // then meets one.
+  pm.addNestedPass<func::FuncOp>(createFoldEmptyTensors());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // Convolution chains in NHWC first, so im2col reads channel runs and

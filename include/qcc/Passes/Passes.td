@@ -147,6 +147,24 @@ def QuantizeEmbeddings : Pass<"qcc-quantize-embeddings", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def FoldEmptyTensors : Pass<"qcc-fold-empty-tensors", "mlir::func::FuncOp"> {
+  let summary = "Fold away tensors with a zero-size dimension";
+  let description = [{
+    A tensor with a zero-size dimension holds no values. Side-effect free
+    ops whose results all have no elements become `tensor.empty`; a linalg
+    op with a zero-trip loop (a matmul with K = 0, a reduction over an empty
+    axis) is replaced by its destinations; empty operands of `tensor.concat`
+    and empty sources of `tensor.insert_slice` are dropped, and a constant
+    `tensor.pad` of an empty source becomes a `linalg.fill`. Uses of empty
+    function arguments read a `tensor.empty` instead, and a public
+    function's empty inputs and outputs become `tensor<0xT>`, which every
+    calling convention can pass. An op that still reads an empty tensor
+    afterwards is an error.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def ConvNhwc : Pass<"qcc-conv-nhwc", "mlir::func::FuncOp"> {
   let summary = "Run convolution chains in NHWC (channels innermost)";
   let description = [{
