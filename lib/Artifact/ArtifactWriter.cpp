@@ -130,6 +130,16 @@ std::string qcc::dimsString(ArrayRef<int64_t> shape) {
   return text;
 }
 
+/// One line per input and output: "in|out NAME DTYPE DIMS\n".
+static std::string ioLines(const ArtifactSpec &spec) {
+  std::string text;
+  for (const TensorSignature &t : spec.inputs)
+    text += "in " + t.name + " " + t.dtype + " " + dimsString(t.shape) + "\n";
+  for (const TensorSignature &t : spec.outputs)
+    text += "out " + t.name + " " + t.dtype + " " + dimsString(t.shape) + "\n";
+  return text;
+}
+
 std::string qcc::computeContentHash(const ArtifactSpec &spec,
                                    StringRef libraryHash,
                                    StringRef weightsHash, StringRef planHash) {
@@ -137,11 +147,23 @@ std::string qcc::computeContentHash(const ArtifactSpec &spec,
                      weightsHash.str() + "\n";
   if (!planHash.empty())
     text += "plan " + planHash.str() + "\n";
-  for (const TensorSignature &t : spec.inputs)
-    text += "in " + t.name + " " + t.dtype + " " + dimsString(t.shape) + "\n";
-  for (const TensorSignature &t : spec.outputs)
-    text += "out " + t.name + " " + t.dtype + " " + dimsString(t.shape) + "\n";
-  return sha256Hex(text);
+  return sha256Hex(text + ioLines(spec));
+}
+
+int64_t qcc::weightFileBytes(ModuleOp module) {
+  int64_t bytes = 0;
+  if (auto records = module->getAttrOfType<ArrayAttr>(kWeightsAttrName))
+    for (Attribute record : records) {
+      auto dict = cast<DictionaryAttr>(record);
+      bytes = std::max(bytes, dict.getAs<IntegerAttr>("offset").getInt() +
+                                  dict.getAs<IntegerAttr>("size").getInt());
+    }
+  return bytes;
+}
+
+std::string qcc::ioSignatureText(const ArtifactSpec &spec,
+                                 int64_t weightBytes) {
+  return "weights " + std::to_string(weightBytes) + "\n" + ioLines(spec);
 }
 
 LogicalResult qcc::writeFile(StringRef path, StringRef bytes,

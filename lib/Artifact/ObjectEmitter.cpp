@@ -7,6 +7,8 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -94,6 +96,24 @@ qcc::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
     return nullptr;
   }
   return llvmModule;
+}
+
+void qcc::addIoSignatureSymbol(llvm::Module &llvmModule, StringRef text) {
+  llvm::LLVMContext &context = llvmModule.getContext();
+  llvm::Constant *bytes =
+      llvm::ConstantDataArray::getString(context, text, /*AddNull=*/true);
+  auto *global = new llvm::GlobalVariable(
+      llvmModule, bytes->getType(), /*isConstant=*/true,
+      llvm::GlobalValue::PrivateLinkage, bytes, "qcc_io_signature_text");
+  global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  auto *type = llvm::FunctionType::get(llvm::PointerType::get(context, 0),
+                                       /*isVarArg=*/false);
+  llvm::Function *fn =
+      llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                             "qcc_artifact_io_signature", llvmModule);
+  fn->setDoesNotThrow();
+  llvm::IRBuilder<> builder(llvm::BasicBlock::Create(context, "entry", fn));
+  builder.CreateRet(global);
 }
 
 LogicalResult qcc::emitObjectFile(llvm::Module &llvmModule,

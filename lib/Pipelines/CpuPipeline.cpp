@@ -109,6 +109,9 @@ void buildTensorOptimizationPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createFoldEmptyTensors());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Inference BatchNorm and per-channel Mul/Add into the conv weights while
+  // the convs are still NCHW named ops (their bias add stays one generic).
+  pm.addNestedPass<func::FuncOp>(createFoldConvAffine());
   // Convolution chains in NHWC first, so im2col reads channel runs and
   // matmul results need no transposes.
   pm.addNestedPass<func::FuncOp>(createConvNhwc());

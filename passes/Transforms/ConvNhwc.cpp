@@ -281,6 +281,35 @@ struct SwapPadTranspose : OpRewritePattern<tensor::PadOp> {
   }
 };
 
+/// transpose(tensor.pad(x), NCHW -> NHWC) -> tensor.pad(transpose(x)) at a
+/// chain's input, so that qcc-conv-to-matmul can have the transpose write
+/// the padded tensor's interior (one pass over the input instead of two).
+struct SwapTransposePad : OpRewritePattern<linalg::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::TransposeOp t,
+                                PatternRewriter &rewriter) const override {
+    auto pad = t.getInput().getDefiningOp<tensor::PadOp>();
+    if (!pad || t.getPermutation() != ArrayRef<int64_t>(kToNhwc) ||
+        !pad->hasOneUse() || !pad.getConstantPaddingValue() ||
+        !staticType(pad.getResult()) || !pad.getLow().empty() ||
+        !pad.getHigh().empty())
+      return failure();
+    ArrayRef<int64_t> perm = t.getPermutation();
+    SmallVector<OpFoldResult> newLow, newHigh;
+    for (int64_t p : perm) {
+      newLow.push_back(rewriter.getIndexAttr(pad.getStaticLow()[p]));
+      newHigh.push_back(rewriter.getIndexAttr(pad.getStaticHigh()[p]));
+    }
+    Location loc = t.getLoc();
+    Value inner = transpose(rewriter, loc, pad.getSource(), perm);
+    auto type = cast<RankedTensorType>(t.getResult()[0].getType());
+    rewriter.replaceOpWithNewOp<tensor::PadOp>(
+        t, type, inner, newLow, newHigh, pad.getConstantPaddingValue(),
+        pad.getNofold());
+    return success();
+  }
+};
+
 /// transpose(transpose(x, P1), P2) -> x or transpose(x, P1 o P2).
 struct FoldTransposePair : OpRewritePattern<linalg::TransposeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -345,7 +374,8 @@ struct ConvNhwcPass : public qcc::impl::ConvNhwcBase<ConvNhwcPass> {
                  ToNhwc<linalg::PoolingNchwSumOp, linalg::PoolingNhwcSumOp>>(
         ctx, ArrayRef<int64_t>{});
     patterns.add<SinkTransposeThroughElementwise, FoldTransposeIntoGeneric,
-                 SwapPadTranspose, FoldTransposePair, FoldTransposeOfFill>(
+                 SwapPadTranspose, SwapTransposePad, FoldTransposePair,
+                 FoldTransposeOfFill>(
         ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

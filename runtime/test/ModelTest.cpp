@@ -619,6 +619,44 @@ TEST_F(ModelTest, UnknownTargets) {
             std::string::npos);
 }
 
+TEST_F(ModelTest, LibraryIoSignature) {
+  // The library's own account of its I/O and weight size matches: it runs.
+  ModelPtr model = load(write(addModelDesc(QCC_FIXTURE_SIGNED), "signed"));
+  ASSERT_TRUE(model);
+  runAdd(model.get(), 0.5f);
+
+  // A manifest with another shape, its hashes consistent: refused at load.
+  ArtifactDesc forged = addModelDesc(QCC_FIXTURE_SIGNED);
+  forged.outputs[0].shape = {3, 2};
+  Outcome outcome = loadFails(write(forged, "forged-shape"));
+  EXPECT_EQ(outcome.code, QCC_STATUS_DATA_LOSS);
+  EXPECT_NE(outcome.message.find("does not describe library '" + directory +
+                                 "/forged-shape.so': the manifest says 'out "
+                                 "out float32 3x2', the library 'out out "
+                                 "float32 2x3'"),
+            std::string::npos)
+      << outcome.message;
+
+  // A shorter weight file, size and digest rewritten.
+  forged = addModelDesc(QCC_FIXTURE_SIGNED);
+  forged.weights.resize(64);
+  outcome = loadFails(write(forged, "forged-weights"));
+  EXPECT_EQ(outcome.code, QCC_STATUS_DATA_LOSS);
+  EXPECT_NE(outcome.message.find("the manifest says 'weights 64', the "
+                                 "library 'weights 128'"),
+            std::string::npos)
+      << outcome.message;
+
+  // An extra input.
+  forged = addModelDesc(QCC_FIXTURE_SIGNED);
+  forged.inputs.push_back({"c", "float32", {2, 3}});
+  outcome = loadFails(write(forged, "forged-input"));
+  EXPECT_NE(outcome.message.find("the manifest says 'in c float32 2x3', the "
+                                 "library 'out out float32 2x3'"),
+            std::string::npos)
+      << outcome.message;
+}
+
 TEST_F(ModelTest, LibraryProblems) {
   Outcome outcome = loadFails(write(addModelDesc(QCC_FIXTURE_ABI1), "abi1"));
   EXPECT_EQ(outcome.code, QCC_STATUS_UNIMPLEMENTED);

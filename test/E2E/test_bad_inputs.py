@@ -1,5 +1,6 @@
 """Bad inputs: each must fail with a non-zero exit and ONE line on stderr that starts with
 `qcc: error:` (compiler) or `qcc-run: error:` (runtime, exit 1) and names the cause."""
+import hashlib
 import json
 import re
 import shutil
@@ -271,6 +272,45 @@ def test_tampered_manifest_shape(artifact, tmp_path):
     man["outputs"][0]["shape"][0] += 1
     j.write_text(json.dumps(man, indent=2))
     qcc_run_error(_run(t, paths, tmp_path), "integrity")
+
+
+def _forge(t: Path, edit) -> None:
+    """Rewrites t's manifest with `edit` and recomputes content_hash, as a deliberate forger
+    would (test/E2E/fuzz_runtime.py's rehash: the runtime's formula)."""
+    from fuzz_runtime import rehash
+    j = t.with_suffix(".json")
+    man = json.loads(j.read_text())
+    edit(man)
+    assert rehash(man)
+    j.write_text(json.dumps(man, indent=2))
+
+
+@pytest.mark.parametrize("field", ["inputs", "outputs"])
+def test_forged_manifest_shape(artifact, tmp_path, field):
+    """The library names the I/O it was compiled for: a manifest with another shape and every
+    hash recomputed is refused at load, before any buffer of the wrong size reaches the code."""
+    prefix, feeds, paths = artifact
+    t = _copy_artifact(prefix, tmp_path / "t")
+    _forge(t, lambda man: man[field][0]["shape"].__setitem__(0, man[field][0]["shape"][0] + 3))
+    kind = "in" if field == "inputs" else "out"
+    msg = qcc_run_error(_run(t, paths, tmp_path), "integrity", "does not describe library")
+    assert re.search(rf"manifest says '{kind} \S+ float32 7x", msg), msg
+
+
+def test_forged_weights(artifact, tmp_path):
+    """A shorter weight file with its size and digest rewritten in the manifest: the library
+    knows how many weight bytes it reads."""
+    prefix, feeds, paths = artifact
+    t = _copy_artifact(prefix, tmp_path / "t")
+    w = t.with_suffix(".weights")
+    data = w.read_bytes()[:-64]
+    w.write_bytes(data)
+
+    def edit(man):
+        man["weights_size"] = len(data)
+        man["weights_sha256"] = hashlib.sha256(data).hexdigest()
+    _forge(t, edit)
+    qcc_run_error(_run(t, paths, tmp_path), "integrity", f"weights {len(data)}")
 
 
 def test_manifest_format_version(artifact, tmp_path):

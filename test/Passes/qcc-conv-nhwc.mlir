@@ -50,10 +50,13 @@ func.func @chain(%x: tensor<1x4x6x6xf32>, %w2: tensor<8x8x3x3xf32>) -> tensor<1x
 
 // Depthwise convolution, max pool and global average pooling: the first two
 // become their NHWC named twins, the reduction reads the NHWC tensor through
-// its indexing map, and no transpose is left after the input's.
+// its indexing map, and no transpose is left after the input's. The input's
+// pad moves after its transpose (which can then write the padded interior).
 // CHECK-DAG: #[[GAPREAD:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
 // CHECK-LABEL: func @dw_pool_gap
-// CHECK: %[[XT:.+]] = linalg.transpose ins(%{{.+}} : tensor<1x16x10x10xf32>) outs(%{{.+}} : tensor<1x10x10x16xf32>) permutation = [0, 2, 3, 1]
+// CHECK: %[[T:.+]] = linalg.transpose ins(%{{.+}} : tensor<1x16x8x8xf32>) outs(%{{.+}} : tensor<1x8x8x16xf32>) permutation = [0, 2, 3, 1]
+// CHECK: %[[XT:.+]] = tensor.pad %[[T]] low[0, 1, 1, 0] high[0, 1, 1, 0]
+// CHECK: } : tensor<1x8x8x16xf32> to tensor<1x10x10x16xf32>
 // CHECK: %[[WT:.+]] = linalg.transpose ins(%{{.+}} : tensor<16x3x3xf32>) outs(%{{.+}} : tensor<3x3x16xf32>) permutation = [1, 2, 0]
 // CHECK: %[[DW:.+]] = linalg.depthwise_conv_2d_nhwc_hwc {{.+}} ins(%[[XT]], %[[WT]] : tensor<1x10x10x16xf32>, tensor<3x3x16xf32>) outs(%{{.+}} : tensor<1x8x8x16xf32>)
 // CHECK: %[[MP:.+]] = linalg.pooling_nhwc_max {{.+}} ins(%[[DW]], %{{.+}} : tensor<1x8x8x16xf32>, tensor<2x2xf32>) outs(%{{.+}} : tensor<1x4x4x16xf32>)

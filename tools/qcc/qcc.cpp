@@ -724,6 +724,10 @@ int main(int argc, char **argv) {
       translateAndOptimize(*module, llvmContext, *target, error);
   if (!llvmModule)
     return fail(error);
+  // The library names the I/O it was compiled for, so a manifest that
+  // describes other shapes or another weight file is refused at load.
+  addIoSignatureSymbol(*llvmModule,
+                       ioSignatureText(spec, weightFileBytes(*module)));
   timer.done("llvm-opt");
   if (emitKind == EmitKind::Llvm)
     return writeText(outputPrefix,

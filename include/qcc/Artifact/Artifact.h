@@ -93,6 +93,18 @@ std::string computeContentHash(const ArtifactSpec &spec,
                                llvm::StringRef weightsHash,
                                llvm::StringRef planHash = "");
 
+/// Size of the weight file the module's `qcc.weights` records describe.
+int64_t weightFileBytes(mlir::ModuleOp module);
+
+/// The I/O signature a CPU library records about itself (docs/ARTIFACT.md):
+/// "weights BYTES\n" then one "in|out NAME DTYPE DIMS\n" line per tensor, the
+/// lines of the content hash. The runtime compares it with the manifest.
+std::string ioSignatureText(const ArtifactSpec &spec, int64_t weightBytes);
+
+/// Adds `const char *qcc_artifact_io_signature(void)`, returning `text`, to
+/// an optimized LLVM module.
+void addIoSignatureSymbol(llvm::Module &llvmModule, llvm::StringRef text);
+
 /// Writes `bytes` to `path`, replacing it.
 mlir::LogicalResult writeFile(llvm::StringRef path, llvm::StringRef bytes,
                               std::string &error);

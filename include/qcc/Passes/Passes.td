@@ -212,6 +212,25 @@ def ConvToMatmul : Pass<"qcc-conv-to-matmul", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def FoldConvAffine : Pass<"qcc-fold-conv-affine", "mlir::func::FuncOp"> {
+  let summary = "Fold per-channel affine ops (BatchNorm, Mul/Add) into conv weights";
+  let description = [{
+    After a `linalg.conv_2d_nchw_fchw` or `linalg.depthwise_conv_2d_nchw_chw`
+    with a constant f32 filter and a zero-filled init, the chain of
+    single-use element-wise generics that are affine in the conv's value
+    with per-channel constant coefficients (inference BatchNormalization, a
+    Mul or Add by [C] / [C,1,1] constants, the conv's bias add: add, sub,
+    mul, div, neg, sqrt and rsqrt of constants) is composed in double
+    precision into y = a[c] * conv + b[c]. The filter's output-channel rows
+    are multiplied by a at compile time and the chain becomes one `+ b[c]`
+    generic (none when b is 0). The chain stops at the first generic that is
+    not such a function (Relu, a residual Add).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def SmoothActivations : Pass<"qcc-smooth-activations", "mlir::func::FuncOp"> {
   let summary = "SmoothQuant: move activation outlier channels into the weights";
   let description = [{
