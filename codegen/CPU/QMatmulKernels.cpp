@@ -3,8 +3,13 @@
 // The kernels of `qcc-cpu-lower-qmatmul` (see Passes.td for the overview).
 //
 // Weight layout (built here at compile time from the weight's bytes, in any
-// q layout): the columns are cut into blocks of 16; a block is a run of
-// 64-byte K blocks, each holding 16 columns x kStep K values:
+// q layout): the columns are cut into blocks of 16, the blocks into column
+// tiles of the kernel's `blocks` (the last tile narrower); a tile is a run of
+// 64-byte K blocks, K block major, then its blocks (the K block kb of the
+// tile's block c at (kb * blocks + c) * 64), so a tile's weights are read as
+// one sequential stream, which the hardware prefetchers follow better than
+// one stream per block (a cold GEMV reads from DRAM at the rate of as many
+// streams as it keeps). Each 64-byte block holds 16 columns x kStep K values:
 //   int8 (kStep 4): byte (n % 16) * 4 + k % 4 = code + 128;
 //   int4 (kStep 8): byte (n % 16) * 4 + k % 4, low nibble K values 0-3,
 //                   high nibble 4-7, each = code + 8 (symmetric) or the
@@ -14,9 +19,9 @@
 // the s8 one. With int32 accumulators acc = sum_k (w + o) x, the exact
 // product is acc - o * sum_k x (o = 128, 8, or the zero point), formed in
 // int32 per group before the fp32 scales. Constant group scales and zero
-// points are stored per column block too, [N / 16, groups, 16], the zero
-// points as bytes (packGroupConstants): a GEMV then streams them in order
-// next to the weights instead of one 64-byte piece per 4N-byte row.
+// points are stored per column tile too, [tile][groups][blocks][16], the
+// zero points as bytes (packGroupConstants): a GEMV then streams them in
+// order next to the weights instead of one 64-byte piece per 4N-byte row.
 //
 // For f32 activations (int4 weight-only), one dword lane of a 64-byte block
 // holds a column's 8 nibbles (K values 0,4,1,5,2,6,3,7 at bits 0,4,...,28):
@@ -75,7 +80,8 @@ static Value decodeNibble(OpBuilder &b, Location loc, Value lanes, int64_t i,
       .getResult(0);
 }
 
-std::vector<int8_t> QMatmulLowering::packKernelWeights(KernelKind kind) {
+std::vector<int8_t> QMatmulLowering::packKernelWeights(KernelKind kind,
+                                                        int64_t tileBlocks) {
   std::vector<int8_t> packed(
       static_cast<size_t>(kind == KernelKind::W8A8 ? numK * numN
                                                    : numK * numN / 2),
@@ -84,10 +90,17 @@ std::vector<int8_t> QMatmulLowering::packKernelWeights(KernelKind kind) {
                    : type.getScheme().getIsSigned() ? 8
                                                     : 0;
   int64_t blocksPerColumn = numK / kStep;
+  int64_t numBlocks = numN / 16;
   for (int64_t k = 0; k < numK; ++k)
     for (int64_t n = 0; n < numN; ++n) {
       int64_t u = decodeCode(weightBytes, type, k, n) + offset;
-      int64_t index = ((n / 16) * blocksPerColumn + k / kStep) * 64 +
+      // Column tile of `tileBlocks` blocks (the last one narrower), K block
+      // major inside it: the tile's weights are one sequential run.
+      int64_t blk = n / 16;
+      int64_t tile0 = blk / tileBlocks * tileBlocks;
+      int64_t width = std::min(tileBlocks, numBlocks - tile0);
+      int64_t index = (tile0 * blocksPerColumn + (k / kStep) * width +
+                       (blk - tile0)) * 64 +
                       (n % 16) * 4 + (k % kStep) % 4;
       auto &byte = reinterpret_cast<uint8_t &>(packed[index]);
       if (kind == KernelKind::W8A8)
@@ -130,9 +143,10 @@ void QMatmulLowering::emitKernel(KernelKind kind) {
   kStep = kind == KernelKind::W8A8 ? 4 : 8;
   group = kind == KernelKind::W8A8 ? numK : type.getScheme().getGroupSize();
   groups = numK / group;
-  std::vector<int8_t> packed = packKernelWeights(kind);
+  TileOptions tile = chooseTile(kind);
+  std::vector<int8_t> packed = packKernelWeights(kind, tile.colBlocks);
   if (kind == KernelKind::W4A8)
-    packGroupConstants();
+    packGroupConstants(tile.colBlocks);
   kernelWeights = getGlobal(
       "__qcc_kweight",
       byteBlob("qcc_kweight", {static_cast<int64_t>(packed.size())}, packed));
@@ -157,7 +171,6 @@ void QMatmulLowering::emitKernel(KernelKind kind) {
         b, loc, vf, DenseElementsAttr::get(vf, ArrayRef<float>(table)));
   }
 
-  TileOptions tile = chooseTile(kind);
   if (kind == KernelKind::W4F32 && tile.rows >= 8 &&
       group <= kMaxPanelGroup) {
     emitPanelKernelF32(tile);
@@ -263,13 +276,19 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
   SmallVector<Value> rowIdx, colIdx, colBase, groupBase;
   for (int64_t r = 0; r < rows; ++r)
     rowIdx.push_back(r == 0 ? row0 : arith::AddIOp::create(b, loc, row0, index(r)));
+  // The tile's weights: K block kb of its block c at tileBase + (kb * blocks
+  // + c) * 64 (packKernelWeights).
+  Value tileBase = arith::MulIOp::create(b, loc, block0, index(blockBytes));
   for (int64_t c = 0; c < blocks; ++c) {
     Value blk = c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
     colIdx.push_back(arith::MulIOp::create(b, loc, blk, index(16)));
-    colBase.push_back(arith::MulIOp::create(b, loc, blk, index(blockBytes)));
-    // The block's run of packed group constants (packGroupConstants).
+    colBase.push_back(arith::AddIOp::create(b, loc, tileBase, index(c * 64)));
+    // The tile's run of packed group constants (packGroupConstants): group
+    // g of block c at (block0 * groups + g * blocks + c) * 16.
     if (packedScales && kind == KernelKind::W4A8)
-      groupBase.push_back(arith::MulIOp::create(b, loc, blk, index(groups * 16)));
+      groupBase.push_back(arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, block0, index(groups * 16)),
+          index(c * 16)));
   }
   auto at = [&](SmallVectorImpl<Value> &v, int64_t r, int64_t c) -> Value & {
     return v[r * blocks + c];
@@ -295,7 +314,7 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
       OpBuilder::InsertionGuard kg(b);
       b.setInsertionPointToStart(kLoop.getBody());
       Value kb = kLoop.getInductionVar();
-      Value kbBytes = arith::MulIOp::create(b, loc, kb, index(64));
+      Value kbBytes = arith::MulIOp::create(b, loc, kb, index(blocks * 64));
       Value k0 = arith::MulIOp::create(b, loc, kb, index(kStep));
       SmallVector<Value> accs(kLoop.getRegionIterArgs());
       SmallVector<Value> w;
@@ -340,7 +359,7 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
     SmallVector<Value> scale, zeroPoint;
     Value groupOffset = groupBase.empty()
                             ? Value()
-                            : arith::MulIOp::create(b, loc, gi, index(16));
+                            : arith::MulIOp::create(b, loc, gi, index(blocks * 16));
     for (int64_t c = 0; c < blocks; ++c) {
       if (!groupBase.empty()) {
         Value first = arith::AddIOp::create(b, loc, groupBase[c], groupOffset);
@@ -438,10 +457,13 @@ void QMatmulLowering::emitTileF32(Value row0, int64_t rows, Value block0,
   SmallVector<Value> rowIdx, colIdx, colBase;
   for (int64_t r = 0; r < rows; ++r)
     rowIdx.push_back(r == 0 ? row0 : arith::AddIOp::create(b, loc, row0, index(r)));
+  // The tile's weights: K block kb of its block c at tileBase + (kb * blocks
+  // + c) * 64 (packKernelWeights).
+  Value tileBase = arith::MulIOp::create(b, loc, block0, index(blockBytes));
   for (int64_t c = 0; c < blocks; ++c) {
     Value blk = c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
     colIdx.push_back(arith::MulIOp::create(b, loc, blk, index(16)));
-    colBase.push_back(arith::MulIOp::create(b, loc, blk, index(blockBytes)));
+    colBase.push_back(arith::AddIOp::create(b, loc, tileBase, index(c * 64)));
   }
   Value zeroF =
       arith::ConstantOp::create(b, loc, vf, DenseElementsAttr::get(vf, 0.0f));
@@ -484,7 +506,7 @@ void QMatmulLowering::emitTileF32(Value row0, int64_t rows, Value block0,
       OpBuilder::InsertionGuard kg(b);
       b.setInsertionPointToStart(kLoop.getBody());
       Value kb = kLoop.getInductionVar();
-      Value kbBytes = arith::MulIOp::create(b, loc, kb, index(64));
+      Value kbBytes = arith::MulIOp::create(b, loc, kb, index(blocks * 64));
       Value k0 = arith::MulIOp::create(b, loc, kb, index(kStep));
       SmallVector<Value> accs(kLoop.getRegionIterArgs());
       SmallVector<Value> lanes;
@@ -588,10 +610,13 @@ void QMatmulLowering::emitPanelColumnTile(Value block0, int64_t blocks,
   int64_t blockBytes = numK / kStep * 64;
   int64_t width = blocks * 16;
   SmallVector<Value> colIdx, colBase;
+  // The tile's weights: K block kb of its block c at tileBase + (kb * blocks
+  // + c) * 64 (packKernelWeights).
+  Value tileBase = arith::MulIOp::create(b, loc, block0, index(blockBytes));
   for (int64_t c = 0; c < blocks; ++c) {
     Value blk = c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
     colIdx.push_back(arith::MulIOp::create(b, loc, blk, index(16)));
-    colBase.push_back(arith::MulIOp::create(b, loc, blk, index(blockBytes)));
+    colBase.push_back(arith::AddIOp::create(b, loc, tileBase, index(c * 64)));
   }
   Value zeroF =
       arith::ConstantOp::create(b, loc, vf, DenseElementsAttr::get(vf, 0.0f));
@@ -653,7 +678,7 @@ void QMatmulLowering::emitPanelColumnTile(Value block0, int64_t blocks,
       b.setInsertionPointToStart(decode.getBody());
       Value step = decode.getInductionVar();
       Value kbBytes = arith::MulIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, kb0, step), index(64));
+          b, loc, arith::AddIOp::create(b, loc, kb0, step), index(blocks * 64));
       Value row0 = arith::AddIOp::create(
           b, loc, panelRow0, arith::MulIOp::create(b, loc, step, index(kStep)));
       for (int64_t c = 0; c < blocks; ++c) {

@@ -303,7 +303,7 @@ static std::optional<std::vector<T>> constantValues(ElementsAttr attr) {
   return values;
 }
 
-void QMatmulLowering::packGroupConstants() {
+void QMatmulLowering::packGroupConstants(int64_t tileBlocks) {
   packedScales = packedZeros = Value();
   Value zeros = op.getZeroPoints();
   ElementsAttr scaleAttr = weightFileConstant(op.getScales());
@@ -327,7 +327,10 @@ void QMatmulLowering::packGroupConstants() {
   for (int64_t blk = 0; blk < numBlocks; ++blk)
     for (int64_t g = 0; g < groups; ++g)
       for (int64_t j = 0; j < 16; ++j) {
-        size_t to = (blk * groups + g) * 16 + j;
+        // Like the weights: per column tile, group major.
+        int64_t tile0 = blk / tileBlocks * tileBlocks;
+        int64_t width = std::min(tileBlocks, numBlocks - tile0);
+        size_t to = ((tile0 * groups + g * width + blk - tile0) * 16) + j;
         size_t from = g * numN + blk * 16 + j;
         s[to] = (*scales)[from];
         if (zeroValues)

@@ -97,15 +97,20 @@ private:
   mlir::ElementsAttr weightFileConstant(mlir::Value v);
   /// W4A8 with constant scales (and zero points within 0..255): copies them
   /// into `packedScales` (f32) and `packedZeros` (u8, when the op has zero
-  /// points), both [N / 16, groups, 16], so a column block reads its
+  /// points), both [column tile][groups][its blocks][16] for column tiles
+  /// of `tileBlocks` blocks (the last one narrower), so a tile reads its
   /// group constants as one sequential run (a GEMV streams them next to its
   /// weights) and zero points take a byte instead of 4-8. Leaves both null
   /// when the constants are not known at compile time.
-  void packGroupConstants();
+  void packGroupConstants(int64_t tileBlocks);
 
   // ---- QMatmulKernels.cpp
   void emitKernel(KernelKind kind);
-  std::vector<int8_t> packKernelWeights(KernelKind kind);
+  /// The weight codes in the kernels' order: 64-byte K blocks of 16
+  /// columns, grouped in column tiles of `tileBlocks` blocks (the last one
+  /// narrower) that each hold their blocks' K blocks interleaved, K block
+  /// major, so a tile's weights are one sequential run.
+  std::vector<int8_t> packKernelWeights(KernelKind kind, int64_t tileBlocks);
   TileOptions chooseTile(KernelKind kind);
   void emitTile(KernelKind kind, mlir::Value row0, int64_t rows,
                 mlir::Value block0, int64_t blocks);

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(not host_has_vnni(), reason="the kernels need AV
 # weight-only kernel also its panel form (8+ rows: 8 x 3 tiles, here 5 row tiles and a 1-block
 # column tail) and its 2-row GEMV form.
 SHAPES = [(17, 512, 528), (1, 1024, 4112), (6, 256, 80), (40, 256, 112), (2, 512, 96)]
-CASES = ["int8-dynamic", "int4-g32", "int4-g64-asym", "int4-weight-only", "int4-g64-asym-weight-only"]
+CASES = ["int8-dynamic", "int4-g32", "int4-g128", "int4-g64-asym", "int4-weight-only", "int4-g64-asym-weight-only"]
 # Recipes of this file only: {name: (qcc flags, the test_quantized recipe with the same weights)}.
 LOCAL_RECIPES = {"int4-g64-asym-weight-only": (RECIPES["int4-g64-asym"][0] + ["--act=none"], "int4-g64-asym")}
 

@@ -237,10 +237,12 @@ func.func @w4f32_gemv(%x: memref<1x16xf32>, %s: memref<2x64xf32>, %out: memref<1
 // -----
 
 // Constant group scales and zero points (entry arguments that
-// qcc-externalize-weights recorded in qcc.weights) are copied column block
-// by column block, [N / 16, groups, 16], the zero points as bytes: block 0
-// reads its scales 1, 3 and zero points 5, 7 of groups 0 and 1 as one run,
-// then block 1 its 2, 4 and 6, 8. The original arguments are no longer read.
+// qcc-externalize-weights recorded in qcc.weights) are copied column tile
+// by column tile, group major, [tile][groups][blocks][16], the zero points
+// as bytes: the GEMV's one tile of two blocks reads scales 1, 2 (group 0 of
+// blocks 0 and 1), then 3, 4 (group 1), zero points 5, 6, 7, 8, as one run
+// each, in the order its weights are read. The original arguments are no
+// longer read.
 // VNNI-LABEL: func @w4a8_asym_packed_constants
 // VNNI-DAG: %[[PS:.+]] = memref.get_global @__qcc_kscale : memref<64xf32>
 // VNNI-DAG: %[[PZ:.+]] = memref.get_global @__qcc_kzero : memref<64xi8>
@@ -250,8 +252,8 @@ func.func @w4f32_gemv(%x: memref<1x16xf32>, %s: memref<2x64xf32>, %out: memref<1
 // VNNI: arith.extui %[[ZB]] : vector<16xi8> to vector<16xi32>
 // VNNI-NOT: memref<2x32xi32>, vector<16xi32>
 // VNNI: return
-// VNNI-DAG: qcc_kscale: "0x040000000000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F000040400000404000004040000040400000404000004040000040400000404000004040000040400000404000004040000040400000404000004040000040400000004000000040000000400000004000000040000000400000004000000040000000400000004000000040000000400000004000000040000000400000004000008040000080400000804000008040000080400000804000008040000080400000804000008040000080400000804000008040000080400000804000008040"
-// VNNI-DAG: qcc_kzero: "0x0100000005050505050505050505050505050505070707070707070707070707070707070606060606060606060606060606060608080808080808080808080808080808"
+// VNNI-DAG: qcc_kscale: "0x040000000000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F000000400000004000000040000000400000004000000040000000400000004000000040000000400000004000000040000000400000004000000040000000400000404000004040000040400000404000004040000040400000404000004040000040400000404000004040000040400000404000004040000040400000404000008040000080400000804000008040000080400000804000008040000080400000804000008040000080400000804000008040000080400000804000008040"
+// VNNI-DAG: qcc_kzero: "0x0100000005050505050505050505050505050505060606060606060606060606060606060707070707070707070707070707070708080808080808080808080808080808"
 module attributes {qcc.weights = [{offset = 0 : i64, size = 256 : i64, value = dense<[[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0], [3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]]> : tensor<2x32xf32>}, {offset = 256 : i64, size = 256 : i64, value = dense<[[5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6], [7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]]> : tensor<2x32xi32>}]} {
 func.func @w4a8_asym_packed_constants(%s: memref<2x32xf32> {qcc.weight}, %z: memref<2x32xi32> {qcc.weight}, %x: memref<1x16xf32>, %out: memref<1x32xf32>) {
   %w = q.weight_constant dense<35> : tensor<256xi8> -> !q.weight<16x32xi4, #q.scheme<bits = 4, is_signed = false, granularity = per_group, axis = 0, group_size = 8, symmetric = false>, packed_k>
