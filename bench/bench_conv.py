@@ -6,12 +6,14 @@ Models (random weights; speed does not depend on the values): the small CNN of b
 (1x3x224x224, stride-2 stem, depthwise, 1x1 and 3x3 convs) and a ResNet basic block at 56x56
 (two 3x3 64->64 convs with BatchNorm, Relu and the residual add). For each thread count, every
 method is timed once per round, the order reversed every other round; a cell is the median over
-rounds of each round's median (qcc: the median `qcc-run --repeat N` prints; onnxruntime: median of
-N session.run calls after warm-up, timed in Python). cos: cosine of the outputs against
+rounds of each round's median of N calls after warm-up, both sides timed in one Python process
+around each call: qcc through the runtime C API (eval_common.time_qcc, inputs and outputs bound
+once), onnxruntime through run_with_iobinding (eval_common.time_ort_bound); --qcc-run restores the
+older method (the median `qcc-run --repeat N` prints against plain session.run). cos: cosine of the outputs against
 onnxruntime's float model on the same input. Conv weights quantized by qcc are listed from its
 --report (layers with K*N < 4096 and depthwise convolutions stay float).
 
-  .venv/bin/python bench/bench_conv.py [--rounds 5] [--repeat 20] [--threads 1,2] [--realtime]
+  .venv/bin/python bench/bench_conv.py [--rounds 5] [--repeat 20] [--threads 1,2] [--realtime] [--qcc-run]
 
 --realtime times at SCHED_FIFO priority 1 (root only; eval_common.realtime: qcc-run and the
 onnxruntime sessions' threads inherit it, compiles stay at normal priority), so that other
@@ -35,7 +37,7 @@ sys.path.insert(0, str(ROOT / "test" / "E2E"))
 sys.path.insert(0, str(ROOT / "bench"))
 import qcc_harness as H  # noqa: E402
 from bench_fp32 import cnn  # noqa: E402
-from eval_common import load_avg, realtime  # noqa: E402
+from eval_common import QccModel, load_avg, realtime, time_ort_bound, time_qcc  # noqa: E402
 from models import G, normal  # noqa: E402
 
 QCC_METHODS = {"qcc fp32": ["-bits=32"], "qcc int8": ["-bits=8", "--act=dynamic"],
@@ -66,10 +68,15 @@ def time_methods(a, t, src, ort_q, prefixes, inputs, feeds, title):
                 "ort int8 (ConvInteger)": H.ort_session(str(ort_q), threads=t, optimize=True)}
     times = {k: [] for k in list(QCC_METHODS) + list(sessions)}
     order = list(times)
+    loaded = {} if a.qcc_run else {label: QccModel(prefixes[label], threads=t) for label in QCC_METHODS}
     for rnd in range(a.rounds):
         for label in (order if rnd % 2 == 0 else order[::-1]):
             if label in sessions:
-                times[label].append(H.time_ort(sessions[label], feeds, a.repeat, a.warmup))
+                times[label].append(H.time_ort(sessions[label], feeds, a.repeat, a.warmup) if a.qcc_run
+                                    else time_ort_bound(sessions[label], feeds, a.repeat, a.warmup))
+                continue
+            if label in loaded:
+                times[label].append(time_qcc(loaded[label], feeds, a.repeat, a.warmup))
                 continue
             rq = H.run_artifact(prefixes[label], inputs, prefixes[label].parent / "out", repeat=a.repeat,
                                 warmup=a.warmup, threads=t)
@@ -88,6 +95,8 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--realtime", action="store_true", help="time at SCHED_FIFO priority 1 (root only)")
+    ap.add_argument("--qcc-run", action="store_true",
+                    help="time qcc by one qcc-run process per round and onnxruntime by plain session.run")
     a = ap.parse_args(argv)
     if not H.tools_present():
         print(f"bench_conv: error: {H.QCC} / {H.QCC_RUN} not built (run scripts/setup.sh)", file=sys.stderr)

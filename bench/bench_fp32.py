@@ -4,12 +4,15 @@
 Models: the example BERT (scripts/models/make_example_bert.py), a 2-layer MLP 1x4096->4096->4096,
 MatMul 128x768x768, MatMul 1x4096x4096, a small CNN. Each is compiled once with
 `qcc -target=host -bits=32` (compile time reported), then for each thread count (1 and 2) the
-two are timed alternately (A/B) for --rounds rounds: one round = one `qcc-run --repeat N --warmup W
---threads T` (its printed median) and one onnxruntime measurement of N session.run calls after W
-warm-up calls (median, timed in Python around session.run, intra_op_num_threads=T). The table
-gives the median over rounds of those medians and the ratio qcc/onnxruntime (< 1: qcc faster).
+two are timed alternately (A/B) for --rounds rounds, in one Python process: one round = the median
+of N qcc_model_run calls through the runtime C API after W warm-up calls (eval_common.time_qcc:
+ctypes, inputs and outputs bound once, T threads) and the median of N onnxruntime
+run_with_iobinding calls after W warm-up calls (eval_common.time_ort_bound, intra_op_num_threads=T).
+The table gives the median over rounds of those medians and the ratio qcc/onnxruntime (< 1: qcc
+faster). --qcc-run restores the older method (one `qcc-run --repeat N --warmup W --threads T`
+process per round, its printed median, against plain session.run).
 
-  .venv/bin/python bench/bench_fp32.py [--rounds 5] [--repeat 20] [--threads 1,2] [-k mlp] [--update] [--realtime]
+  .venv/bin/python bench/bench_fp32.py [--rounds 5] [--repeat 20] [--threads 1,2] [-k mlp] [--update] [--realtime] [--qcc-run]
 
 --realtime times at SCHED_FIFO priority 1 (root only; eval_common.realtime), so that other processes'
 load hardly takes the CPUs from the timed calls.
@@ -40,7 +43,7 @@ import qcc_harness as H  # noqa: E402
 from make_example_bert import build as build_bert, example_input_ids  # noqa: E402
 from models import G, normal  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_common import realtime  # noqa: E402
+from eval_common import QccModel, load_avg, realtime, time_ort_bound, time_qcc  # noqa: E402
 
 # DRAM read bandwidth of the dev machine, MEASURING.md (1 thread: ~34 GB/s, 2 threads: 40-54 GB/s)
 DRAM_GBS = {1: 34.0, 2: 45.0}
@@ -107,16 +110,30 @@ BENCHES = {
 
 def time_pair(a, t, mpath, prefix, inputs, out_dir, feeds):
     """Per-round medians (ms) of qcc and onnxruntime at t threads, alternating; the failure's text
-    when a qcc run gives no timing."""
+    when a qcc run gives no timing. In process (default): qcc through the runtime C API
+    (eval_common.time_qcc), onnxruntime through run_with_iobinding (eval_common.time_ort_bound);
+    --qcc-run: one qcc-run process per round and plain session.run."""
     sess = H.ort_session(str(mpath), threads=t, optimize=True)
     q_meds, o_meds = [], []
+    qm = None
+    if not a.qcc_run:
+        try:
+            qm = QccModel(prefix, threads=t)
+        except RuntimeError as e:
+            return q_meds, o_meds, str(e).splitlines()[0]
     for _ in range(a.rounds):
+        if qm is not None:
+            q_meds.append(time_qcc(qm, feeds, a.repeat, a.warmup))
+            o_meds.append(time_ort_bound(sess, feeds, a.repeat, a.warmup))
+            continue
         rq = H.run_artifact(prefix, inputs, out_dir, repeat=a.repeat, warmup=a.warmup, threads=t, timeout=1800)
         tq = H.parse_timing(rq.stdout) if rq.ok else None
         if tq is None:
             return q_meds, o_meds, rq.first_error_line() if not rq.ok else "no timing line"
         q_meds.append(tq[1])
         o_meds.append(H.time_ort(sess, feeds, a.repeat, a.warmup))
+    if qm is not None:
+        qm.close()
     return q_meds, o_meds, None
 
 
@@ -129,6 +146,9 @@ def main(argv=None) -> int:
     ap.add_argument("-k", default="", help="only benchmarks whose name contains this")
     ap.add_argument("--update", action="store_true", help="replace the block in BENCHMARKS.md")
     ap.add_argument("--realtime", action="store_true", help="time at SCHED_FIFO priority 1 (root only)")
+    ap.add_argument("--qcc-run", action="store_true",
+                    help="time qcc by one qcc-run process per round and onnxruntime by plain session.run "
+                         "(the method before session 9)")
     ap.add_argument("--md", type=Path, default=H.BUILD_DIR / "bench_fp32.md")
     ap.add_argument("--keep", type=Path, default=None, help="keep models/artifacts in this folder")
     a = ap.parse_args(argv)
@@ -139,6 +159,7 @@ def main(argv=None) -> int:
     work = a.keep or Path(tempfile.mkdtemp(prefix="qcc-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     rows, failures = [], []
+    load_start = load_avg()
     for key, (title, builder) in BENCHES.items():
         if a.k not in key:
             continue
@@ -187,11 +208,17 @@ def main(argv=None) -> int:
              f"command: `{cmd.strip()}`; onnxruntime {ort.__version__} (CPU, graph optimizations on)"
              + ("; timed at SCHED_FIFO priority 1 (--realtime)." if a.realtime else "."),
              "",
-             f"Each cell: median over {a.rounds} alternating rounds; each round = one `qcc-run --repeat {a.repeat} "
-             f"--warmup {a.warmup} --threads T` (qcc: the median qcc-run prints, its own timer around the model "
-             f"call) followed by {a.repeat} onnxruntime `session.run` calls after {a.warmup} warm-up calls "
-             f"(median, timed in Python around session.run, so it includes ~10-50 us of Python binding "
-             f"overhead per call), intra_op_num_threads=T. ratio = qcc / onnxruntime (< 1: qcc faster). "
+             (f"Each cell: median over {a.rounds} alternating rounds; each round = one `qcc-run --repeat {a.repeat} "
+              f"--warmup {a.warmup} --threads T` (qcc: the median qcc-run prints, its own timer around the model "
+              f"call) followed by {a.repeat} onnxruntime `session.run` calls after {a.warmup} warm-up calls "
+              f"(median, timed in Python around session.run, so it includes ~10-50 us of Python binding "
+              f"overhead per call), intra_op_num_threads=T." if a.qcc_run else
+              f"Each cell: median over {a.rounds} alternating rounds; each round = the median of {a.repeat} "
+              f"in-process calls after {a.warmup} warm-up calls of each side, both timed in one Python process "
+              f"around each call: qcc through the runtime C API (ctypes, inputs and outputs bound once), "
+              f"onnxruntime through run_with_iobinding, T threads (qcc_load_options.num_threads / "
+              f"intra_op_num_threads).")
+             + f" Load average at the start {load_start:.2f}, at the end {load_avg():.2f}. ratio = qcc / onnxruntime (< 1: qcc faster). "
              f"rel-L2: qcc output vs onnxruntime. floor: fp32 weight bytes / DRAM read bandwidth "
              f"({DRAM_GBS[1]:.0f} GB/s 1 thread, {DRAM_GBS[2]:.0f} GB/s 2 threads, MEASURING.md), the limit for "
              f"weights that do not stay in cache.",
