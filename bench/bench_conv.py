@@ -71,6 +71,7 @@ def time_methods(a, t, src, ort_q, prefixes, inputs, feeds, title):
     loaded = {} if a.qcc_run else {label: QccModel(prefixes[label], threads=t) for label in QCC_METHODS}
     for rnd in range(a.rounds):
         for label in (order if rnd % 2 == 0 else order[::-1]):
+            H.settle()  # the previous method's spinning workers must not share this one's CPUs
             if label in sessions:
                 times[label].append(H.time_ort(sessions[label], feeds, a.repeat, a.warmup) if a.qcc_run
                                     else time_ort_bound(sessions[label], feeds, a.repeat, a.warmup))

@@ -123,7 +123,11 @@ def time_pair(a, t, mpath, prefix, inputs, out_dir, feeds):
             return q_meds, o_meds, str(e).splitlines()[0]
     for _ in range(a.rounds):
         if qm is not None:
+            # Each side's workers spin for a while after a call (onnxruntime's intra-op pool,
+            # qcc's QCC_SPIN_US window): the other side starts once this process is idle again.
+            H.settle()
             q_meds.append(time_qcc(qm, feeds, a.repeat, a.warmup))
+            H.settle()
             o_meds.append(time_ort_bound(sess, feeds, a.repeat, a.warmup))
             continue
         rq = H.run_artifact(prefix, inputs, out_dir, repeat=a.repeat, warmup=a.warmup, threads=t, timeout=1800)
