@@ -14,10 +14,19 @@
 // arrives as a linalg.generic reading B[n floordiv P, k, n mod P]; it runs
 // the same blocks, each B vector loaded from its panel (matchPackedMatmul).
 //
+// The output's initialization right before the product (a constant fill of
+// C, or a copy from a buffer that only holds such a fill; OutputInit.h)
+// is folded into the blocks: their accumulators start from the constant
+// instead of loading C, and the fill or copy goes away. That saves a whole
+// serial (or differently split) pass over C per product, and with several
+// threads the transfer of C's cache lines from the core that wrote them.
+// The GEMV form keeps it unless it splits K (its passes add into C).
+//
 //===----------------------------------------------------------------------===//
 
 #include "qcc/Codegen/CPU/Passes.h"
 
+#include "OutputInit.h"
 #include "PackedMatmul.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -243,6 +252,14 @@ public:
       : b(builder), loc(loc), s(shape), width(width),
         vecType(VectorType::get({width}, builder.getF32Type())) {}
 
+  /// C holds `value` everywhere before the product: blocks start from it
+  /// instead of loading C.
+  void setInitialValue(FloatAttr value) {
+    initVec = arith::ConstantOp::create(
+        b, loc, vecType,
+        DenseElementsAttr::get(vecType, ArrayRef<Attribute>(value)));
+  }
+
   /// Emits the whole matmul at the builder's insertion point, with the loop
   /// chosen by `split` as an scf.parallel.
   void emit(int64_t rows, int64_t vectors, ParallelSplit split) {
@@ -337,7 +354,7 @@ public:
       emitGemvRange(partial, unit, k0, k1);
     }
     forEachRowVector([&](Value row, Value col, Value mask) {
-      Value sum = loadVector(s.c, {row, col}, mask);
+      Value sum = initVec ? initVec : loadVector(s.c, {row, col}, mask);
       for (int64_t u = 0; u < units; ++u)
         sum = arith::AddFOp::create(
             b, loc, sum, loadVector(partial, {index(u), row, col}, mask));
@@ -558,8 +575,11 @@ private:
     SmallVector<Value> init;
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t v = 0; v < vectors; ++v)
-        init.push_back(
-            loadVector(s.c, indices(batchIdx, rowIdx[r], colIdx[v]), mask));
+        init.push_back(initVec ? initVec
+                               : loadVector(s.c,
+                                            indices(batchIdx, rowIdx[r],
+                                                    colIdx[v]),
+                                            mask));
 
     // A packed B: the panel and the column in it of each vector (a vector
     // never straddles two panels: panels are whole vectors wide).
@@ -607,6 +627,8 @@ private:
   const MatmulShape &s;
   int64_t width;
   VectorType vecType;
+  /// The splat C starts from when its initialization was folded in.
+  Value initVec;
 };
 
 struct CpuMatmulMicrokernelPass
@@ -632,21 +654,34 @@ struct CpuMatmulMicrokernelPass
       if (shape.packedPanel && shape.packedPanel % vectorWidth != 0)
         continue;
       OpBuilder builder(op);
+      MicrokernelEmitter emitter(builder, op.getLoc(), shape, vectorWidth);
+      // The constant C holds before the product, when the write that put it
+      // there can be folded into the kernel.
+      Operation *initWriter = qcc::cpu::outputInitWriter(op, shape.c);
+      FloatAttr initValue =
+          initWriter ? qcc::cpu::writtenConstant(initWriter) : FloatAttr();
       if (!shape.batched && !shape.packedPanel && shape.m <= kGemvMaxRows &&
           rows == 0 && vectorsPerRow == 0) {
         auto [units, perUnit] = gemvUnits(shape, parallelMinFmas);
-        MicrokernelEmitter(builder, op.getLoc(), shape, vectorWidth)
-            .emitGemv(units, perUnit);
+        bool foldInit = initValue && units > 1;
+        if (foldInit)
+          emitter.setInitialValue(initValue);
+        emitter.emitGemv(units, perUnit);
         op->erase();
+        if (foldInit)
+          qcc::cpu::eraseOutputInit(initWriter);
         continue;
       }
       auto [blockRows, blockVectors] =
           chooseBlock(shape, vectorWidth, rows, vectorsPerRow);
       ParallelSplit split = chooseSplit(
           shape, blockRows, vectorWidth * blockVectors, parallelMinFmas);
-      MicrokernelEmitter(builder, op.getLoc(), shape, vectorWidth)
-          .emit(blockRows, blockVectors, split);
+      if (initValue)
+        emitter.setInitialValue(initValue);
+      emitter.emit(blockRows, blockVectors, split);
       op->erase();
+      if (initValue)
+        qcc::cpu::eraseOutputInit(initWriter);
     }
   }
 };

@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "QMatmulLowering.h"
+#include "OutputInit.h"
 
 #include "qcc/Codegen/CPU/Passes.h"
 #include "qcc/Passes/Passes.h"
@@ -129,6 +130,9 @@ LogicalResult QMatmulLowering::run() {
                           "scales");
   numK = type.getShape()[0];
   numN = type.getShape()[1];
+  // q.matmul overwrites its output: a fill of it, or a copy of a zero
+  // buffer into it, right before is dead (a whole serial pass over it).
+  Operation *deadInit = outputInitWriter(op, op.getInit());
   // Strided views (slices, transposes folded by bufferization) are copied
   // into contiguous buffers; the kernels index rows densely.
   x = collapseTo2D(contiguous(op.getInput()));
@@ -149,6 +153,8 @@ LogicalResult QMatmulLowering::run() {
     memref::DeallocOp::create(b, loc, denseInit);
   }
   op->erase();
+  if (deadInit)
+    eraseOutputInit(deadInit);
   return success();
 }
 

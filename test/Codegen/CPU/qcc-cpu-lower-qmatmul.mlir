@@ -277,3 +277,43 @@ func.func @w4a8_asym_wide_zero_points(%s: memref<2x16xf32> {qcc.weight}, %z: mem
   return
 }
 }
+
+// -----
+
+// q.matmul overwrites its output: a fill of it right before, or a copy
+// into it from a zero buffer (which then goes too), is dead on either path.
+// A fill with a write in between stays.
+// VNNI-LABEL: func @dead_output_init
+// VNNI-NOT: linalg.fill
+// VNNI-NOT: memref.copy
+// VNNI-NOT: memref.alloc() {{.*}} : memref<2x16xf32>
+// VNNI: linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : memref<2x16xf32>)
+// VNNI-NEXT: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}] : memref<2x16xf32>
+// VNNI-NOT: linalg.fill
+// VNNI: return
+// PORTABLE-LABEL: func @dead_output_init
+// PORTABLE-NOT: memref.copy
+// PORTABLE: linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : memref<2x16xf32>)
+// PORTABLE: linalg.matmul
+// PORTABLE: linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : memref<2x16xf32>)
+// PORTABLE: linalg.matmul
+// PORTABLE: linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : memref<2x16xf32>)
+// PORTABLE: memref.store
+// PORTABLE: linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : memref<2x16xf32>)
+// PORTABLE: linalg.matmul
+func.func @dead_output_init(%x: memref<2x8xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>, %out2: memref<2x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %i = arith.constant 1 : index
+  %w = q.weight_constant dense<1> : tensor<128xi8> -> !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>
+  linalg.fill ins(%zero : f32) outs(%out : memref<2x16xf32>)
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x8xf32>, !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>, memref<16xf32>, memref<2x16xf32>) -> ()
+  %z = memref.alloc() {alignment = 64 : i64} : memref<2x16xf32>
+  linalg.fill ins(%zero : f32) outs(%z : memref<2x16xf32>)
+  memref.copy %z, %out2 : memref<2x16xf32> to memref<2x16xf32>
+  q.matmul %x, %w scales(%s) outs(%out2) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x8xf32>, !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>, memref<16xf32>, memref<2x16xf32>) -> ()
+  memref.dealloc %z : memref<2x16xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<2x16xf32>)
+  memref.store %zero, %out[%i, %i] : memref<2x16xf32>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x8xf32>, !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>, memref<16xf32>, memref<2x16xf32>) -> ()
+  return
+}

@@ -202,3 +202,106 @@ func.func @parallel_gemv(%a: memref<1x4100xf32>, %b: memref<4100x1024xf32>, %c: 
   linalg.matmul ins(%a, %b : memref<1x4100xf32>, memref<4100x1024xf32>) outs(%c : memref<1x1024xf32>)
   return
 }
+
+// -----
+
+// C filled with a constant right before the product: the fill goes away
+// and every block's accumulators start from the splat instead of loading C
+// (the only loads left are A's elements and B's vectors).
+// CHECK-LABEL: func @fill_folded
+// CHECK-NOT: linalg.fill
+// CHECK: %[[INIT:.+]] = arith.constant dense<1.500000e+00> : vector<16xf32>
+// CHECK: scf.for {{.+}} iter_args(%{{.+}} = %[[INIT]], %{{.+}} = %[[INIT]],
+// CHECK-NOT: vector.load %{{.+}} : memref<8x40xf32>
+// CHECK-NOT: vector.maskedload %{{.+}} : memref<8x40xf32>
+// CHECK: return
+func.func @fill_folded(%a: memref<8x64xf32>, %b: memref<64x40xf32>, %c: memref<8x40xf32>) {
+  %cst = arith.constant 1.5 : f32
+  linalg.fill ins(%cst : f32) outs(%c : memref<8x40xf32>)
+  linalg.matmul ins(%a, %b : memref<8x64xf32>, memref<64x40xf32>) outs(%c : memref<8x40xf32>)
+  return
+}
+
+// -----
+
+// One zero buffer copied into the outputs of two products (CSE merged their
+// fills): both copies fold, then the buffer, its fill and dealloc go too.
+// CHECK-LABEL: func @shared_zero_buffer
+// CHECK-NOT: memref.copy
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: memref.alloc() {{.*}} : memref<8x40xf32>
+// CHECK: %[[Z:.+]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// CHECK: iter_args(%{{[^ ]+}} = %[[Z]],
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<4x4xf32>
+// CHECK: %[[Z2:.+]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// CHECK: iter_args(%{{[^ ]+}} = %[[Z2]],
+// CHECK-NOT: memref.dealloc %{{.+}} : memref<8x40xf32>
+// CHECK: return
+func.func @shared_zero_buffer(%a: memref<8x64xf32>, %b: memref<64x40xf32>, %c: memref<8x40xf32>, %d: memref<8x40xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %z = memref.alloc() {alignment = 64 : i64} : memref<8x40xf32>
+  linalg.fill ins(%zero : f32) outs(%z : memref<8x40xf32>)
+  memref.copy %z, %c : memref<8x40xf32> to memref<8x40xf32>
+  linalg.matmul ins(%a, %b : memref<8x64xf32>, memref<64x40xf32>) outs(%c : memref<8x40xf32>)
+  %t = memref.alloc() {alignment = 64 : i64} : memref<4x4xf32>
+  memref.copy %z, %d : memref<8x40xf32> to memref<8x40xf32>
+  linalg.matmul ins(%a, %b : memref<8x64xf32>, memref<64x40xf32>) outs(%d : memref<8x40xf32>)
+  memref.dealloc %z : memref<8x40xf32>
+  memref.dealloc %t : memref<4x4xf32>
+  return
+}
+
+// -----
+
+// Not folded, C is loaded: a store into C between the fill and the product;
+// a copy from a buffer whose contents are not known (an argument); a copy
+// from a buffer that is also written by something else than its fill.
+// CHECK-LABEL: func @init_kept
+// CHECK: linalg.fill
+// CHECK: memref.store
+// CHECK: vector.load %{{.+}} : memref<8x40xf32>
+// CHECK: memref.copy %{{.+}}, %{{.+}} : memref<8x40xf32> to memref<8x40xf32>
+// CHECK: vector.load %{{.+}} : memref<8x40xf32>
+// CHECK: linalg.fill
+// CHECK: memref.store
+// CHECK: memref.copy
+// CHECK: vector.load %{{.+}} : memref<8x40xf32>
+func.func @init_kept(%a: memref<8x64xf32>, %b: memref<64x40xf32>, %c: memref<8x40xf32>, %src: memref<8x40xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %i = arith.constant 3 : index
+  linalg.fill ins(%zero : f32) outs(%c : memref<8x40xf32>)
+  memref.store %zero, %c[%i, %i] : memref<8x40xf32>
+  linalg.matmul ins(%a, %b : memref<8x64xf32>, memref<64x40xf32>) outs(%c : memref<8x40xf32>)
+  memref.copy %src, %c : memref<8x40xf32> to memref<8x40xf32>
+  linalg.matmul ins(%a, %b : memref<8x64xf32>, memref<64x40xf32>) outs(%c : memref<8x40xf32>)
+  %z = memref.alloc() {alignment = 64 : i64} : memref<8x40xf32>
+  linalg.fill ins(%zero : f32) outs(%z : memref<8x40xf32>)
+  memref.store %zero, %z[%i, %i] : memref<8x40xf32>
+  memref.copy %z, %c : memref<8x40xf32> to memref<8x40xf32>
+  linalg.matmul ins(%a, %b : memref<8x64xf32>, memref<64x40xf32>) outs(%c : memref<8x40xf32>)
+  memref.dealloc %z : memref<8x40xf32>
+  return
+}
+
+// -----
+
+// A parallel GEMV (K split) folds the fill into its final sum; a serial one
+// adds into C pass by pass and keeps it.
+// GEMV-LABEL: func @gemv_fill
+// GEMV: %[[Z:.+]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// GEMV: scf.parallel
+// GEMV: scf.reduce
+// GEMV-NOT: vector.load %{{.+}} : memref<1x1024xf32>
+// GEMV: arith.addf %[[Z]],
+// GEMV: vector.store %{{.+}} : memref<1x1024xf32>
+// GEMV: linalg.fill
+// GEMV-NOT: scf.parallel
+// GEMV: vector.load %{{.+}} : memref<1x64xf32>
+func.func @gemv_fill(%a: memref<1x4100xf32>, %b: memref<4100x1024xf32>, %c: memref<1x1024xf32>, %a2: memref<1x64xf32>, %b2: memref<64x64xf32>, %c2: memref<1x64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<1x1024xf32>)
+  linalg.matmul ins(%a, %b : memref<1x4100xf32>, memref<4100x1024xf32>) outs(%c : memref<1x1024xf32>)
+  linalg.fill ins(%zero : f32) outs(%c2 : memref<1x64xf32>)
+  linalg.matmul ins(%a2, %b2 : memref<1x64xf32>, memref<64x64xf32>) outs(%c2 : memref<1x64xf32>)
+  return
+}

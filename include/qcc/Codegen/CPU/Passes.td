@@ -27,6 +27,13 @@ def CpuMatmulMicrokernel
     added to C afterwards in unit order (the same result for any thread
     count).
 
+    The write that initializes the output right before the product, a
+    constant `linalg.fill` of it or a `memref.copy` from a buffer that only
+    holds such a fill (CSE merged the fills of several products), is folded
+    in: the blocks' accumulators start from the constant instead of loading
+    the output, and the fill or copy (and a buffer nothing reads any more)
+    is erased. A serial GEMV keeps it (its passes add into the output).
+
     Matmuls of at least `parallel-min-fmas` multiply-adds get one loop as
     an `scf.parallel` (`qcc-cpu-outline-parallel` runs it on the runtime's
     thread pool): the batch dimension when it is large, else full column
@@ -395,7 +402,10 @@ def CpuLowerQMatmul : Pass<"qcc-cpu-lower-qmatmul", "mlir::ModuleOp"> {
     the fp32 scales. A tile of `tile-rows` x `tile-col-blocks` x 16 outputs
     stays in zmm accumulators; large products run the (column tile, row
     tile) loop as an `scf.parallel`. Everything else takes a portable path
-    that decodes the weight to f32 and uses `linalg.matmul`.
+    that decodes the weight to f32 and uses `linalg.matmul`. q.matmul
+    overwrites its output, so a fill of it or a copy into it right before
+    (nothing but allocations and operations without memory effects in
+    between) is erased, with a copied buffer nothing reads any more.
   }];
   let options = [
     Option<"vnni", "vnni", "bool", /*default=*/"true",
