@@ -326,6 +326,12 @@ def main(argv=None) -> int:
                     f"{p} {med['qcc', p]:.3f}/{med['ort', p]:.3f} ({med['qcc', p] / med['ort', p]:4.2f})"
                     for p in precs) + "  " + limit_cell(row) +
                     f"  settle after ort max {max(settles, default=0) * 1e3:.0f} ms", flush=True)
+                if copies > 1:  # the cold GEMV: every round's qcc read rate against this run's DRAM probe
+                    dram = limits["dram_read_gbs", t]
+                    for p in precs:
+                        gbs = [weight_bytes(p, k, n * copies) / ms / 1e6 for ms in meds["qcc", p]]
+                        print(f"  {p} qcc per round: " + ", ".join(f"{g:.1f} GB/s ({100 * g / dram:.0f}%)" for g in gbs),
+                              flush=True)
 
     cmd = "bench/bench_quant.py " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))
     lim = ", ".join(f"{t} thread{'s' if t > 1 else ''}: DRAM {limits['dram_read_gbs', t]:.1f} GB/s, "

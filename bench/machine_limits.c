@@ -4,7 +4,13 @@
  * -mavx512vnni -pthread). Prints one `name threads value` line per
  * measurement:
  *   dram_read_gbs T  read bandwidth of a buffer far larger than the caches
- *                    (AVX-512 loads summed, T threads on disjoint halves);
+ *                    (AVX-512 loads summed, T threads on disjoint halves),
+ *                    on 2 MiB pages where the kernel gives them
+ *                    (MADV_HUGEPAGE): the weights a GEMV streams are a
+ *                    mapped file, which Linux 6.x maps with large folios
+ *                    (2 MiB, FilePmdMapped in /proc/meminfo), and on 4 KiB
+ *                    pages one thread read about half as fast (page walks
+ *                    every 4 KiB), below what the kernels reach;
  *   l3_read_gbs T    the same on a buffer that fits the L3 (16 MiB, read
  *                    repeatedly): the limit for weights that stay cached;
  *   vnni_gops T      vpdpbusd zmm throughput, 2 * 64 int8 ops per
@@ -18,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 static double now(void) {
@@ -121,12 +128,15 @@ int main(int argc, char **argv) {
                     "[threads 1-64] [dram MiB >= 64]\n");
     return 2;
   }
-  char *buf = aligned_alloc(4096, dramBytes);
+  size_t hugePage = 2u << 20;
+  char *buf = aligned_alloc(hugePage, (dramBytes + hugePage - 1) / hugePage * hugePage);
   if (!buf) {
     fprintf(stderr, "machine_limits: error: cannot allocate %zu MiB\n",
             dramBytes >> 20);
     return 1;
   }
+  // A hint: without transparent huge pages the buffer stays on 4 KiB pages.
+  (void)madvise(buf, dramBytes, MADV_HUGEPAGE);
   for (size_t i = 0; i < dramBytes; ++i)
     buf[i] = (char)(i * 7);
   for (int t = 1; t <= maxThreads; ++t) {
