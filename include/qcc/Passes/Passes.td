@@ -231,6 +231,23 @@ def FoldConvAffine : Pass<"qcc-fold-conv-affine", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def PadInPlace : Pass<"qcc-pad-in-place", "mlir::func::FuncOp"> {
+  let summary = "Have a constant pad's producer write the padded interior";
+  let description = [{
+    A static `tensor.pad` with a constant value whose source is the only
+    use of a destination-style op's result written into a `tensor.empty`
+    (a transpose, an element-wise generic that does not read its init)
+    becomes `linalg.fill` of the padded shape, an `extract_slice` of its
+    interior as the producer's init, and the matching `insert_slice`. One-
+    shot bufferization then writes the producer's result straight into the
+    padded buffer instead of copying it there (the convolution inputs'
+    pads). Run it after element-wise fusion, which would drop the init.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def SmoothActivations : Pass<"qcc-smooth-activations", "mlir::func::FuncOp"> {
   let summary = "SmoothQuant: move activation outlier channels into the weights";
   let description = [{
