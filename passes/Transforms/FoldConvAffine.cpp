@@ -225,6 +225,14 @@ static bool isZeroFill(Value init) {
   return attr && attr.getValue().isZero();
 }
 
+/// An f32 constant of `type` holding `values`, in a resource blob `name`.
+static Value f32Constant(OpBuilder &b, Location loc, RankedTensorType type,
+                         StringRef name, ArrayRef<float> values) {
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(values);
+  return arith::ConstantOp::create(
+      b, loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
+}
+
 /// Folds the affine generics after `conv` (an NCHW conv with its output
 /// channel in dimension 1 of the result and dimension 0 of the filter).
 static void foldAfter(linalg::LinalgOp conv) {
@@ -286,12 +294,8 @@ static void foldAfter(linalg::LinalgOp conv) {
         w[c * row + i] =
             static_cast<float>(static_cast<double>((*weights)[c * row + i]) *
                                a[c]);
-    Value folded = arith::ConstantOp::create(
-        builder, loc,
-        DenseResourceElementsAttr::get(
-            filterType, "qcc_folded_filter",
-            HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<float>(w))));
-    conv->setOperand(1, folded);
+    conv->setOperand(1, f32Constant(builder, loc, filterType,
+                                    "qcc_folded_filter", w));
   }
 
   Value replacement = result;
@@ -299,13 +303,9 @@ static void foldAfter(linalg::LinalgOp conv) {
     linalg::GenericOp last = chain.back();
     builder.setInsertionPoint(last);
     std::vector<float> bias(b.begin(), b.end());
-    auto biasType = RankedTensorType::get({channels}, builder.getF32Type());
-    Value biasCst = arith::ConstantOp::create(
-        builder, loc,
-        DenseResourceElementsAttr::get(
-            biasType, "qcc_folded_bias",
-            HeapAsmResourceBlob::allocateAndCopyInferAlign(
-                ArrayRef<float>(bias))));
+    Value biasCst = f32Constant(
+        builder, loc, RankedTensorType::get({channels}, builder.getF32Type()),
+        "qcc_folded_bias", bias);
     MLIRContext *ctx = builder.getContext();
     AffineMap id = builder.getMultiDimIdentityMap(4);
     AffineMap ch = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
