@@ -317,3 +317,25 @@ func.func @dead_output_init(%x: memref<2x8xf32>, %s: memref<16xf32>, %out: memre
   q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x8xf32>, !q.weight<8x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>, memref<16xf32>, memref<2x16xf32>) -> ()
   return
 }
+
+// -----
+
+// Activation quantization runs its rows in parallel from 16K values (2 x
+// 8192); 2 x 4096 stays a serial loop.
+// VNNI-LABEL: func @quantize_rows_parallel
+// VNNI: scf.parallel
+// VNNI: math.roundeven
+// VNNI-LABEL: func @quantize_rows_serial
+// VNNI-NOT: scf.parallel
+// VNNI: math.roundeven
+// VNNI: scf.parallel
+func.func @quantize_rows_parallel(%x: memref<2x8192xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>) {
+  %w = q.weight_constant dense<1> : tensor<131072xi8> -> !q.weight<8192x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x8192xf32>, !q.weight<8192x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>, memref<16xf32>, memref<2x16xf32>) -> ()
+  return
+}
+func.func @quantize_rows_serial(%x: memref<2x4096xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>) {
+  %w = q.weight_constant dense<1> : tensor<65536xi8> -> !q.weight<4096x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x4096xf32>, !q.weight<4096x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>, memref<16xf32>, memref<2x16xf32>) -> ()
+  return
+}
