@@ -377,15 +377,22 @@ def kernel_table(result, peer):
 
 def table(args):
     result = json.load(open(args.gemm_json))
+    # Rows of further runs (check cases too large to carry in the same device call) replace
+    # or join this run's rows, in case order.
+    for extra in args.extra:
+        rows = {r["case"]: r for r in result["rows"]}
+        rows.update({r["case"]: r for r in json.load(open(extra))["rows"]})
+        result["rows"] = [rows[c] for c in sorted(rows)]
     if args.tag == "bench-gpu-wgmma":
-        header = ("Date: %s; commands: `bench/gpu_gemm.py prepare gpu-artifacts/h4/gemm --qcc "
+        header = ("Date: %s; commands: `bench/gpu_gemm.py prepare DIR/gemm --qcc "
                   "build-gpu/bin/qcc --target sm_90a --set square` and `bench/gpu_gemm.py "
-                  "prepare gpu-artifacts/h4/mma --qcc build-gpu/bin/qcc --set square -k time` "
-                  "here, then `bench/gpu_gemm.py run gpu-artifacts/h4/gemm --runtime "
-                  "<libqcc_runtime.so> --reps 30` and the same for gpu-artifacts/h4/mma in one "
-                  "device call (carrying gpu-artifacts/h4), then `bench/gpu_gemm.py table "
-                  "<wgmma gemm.json> --tag bench-gpu-wgmma --peer <mma gemm.json>`. "
-                  % result["date"])
+                  "prepare DIR/mma --qcc build-gpu/bin/qcc --set square -k time` "
+                  "here, then `bench/gpu_gemm.py run DIR/gemm --runtime "
+                  "<libqcc_runtime.so> --reps 30` and the same for DIR/mma in one "
+                  "device call (carrying DIR), then `bench/gpu_gemm.py table "
+                  "<wgmma gemm.json> --tag bench-gpu-wgmma --peer <mma gemm.json>`%s. "
+                  % (result["date"], " (with `--extra <gemm.json>` for check cases run in "
+                     "another device call: the 64 MiB carry limit)" if args.extra else ""))
     else:
         header = ("Date: %s; command: `bench/gpu_gemm.py prepare gpu-artifacts/mma/gemm --qcc "
                   "build-gpu2/bin/qcc` here, then `bench/gpu_gemm.py run gpu-artifacts/mma/gemm "
@@ -429,6 +436,8 @@ def main():
     t.add_argument("benchmarks", nargs="?", default=str(ROOT / "BENCHMARKS.md"))
     t.add_argument("--tag", default="bench-gpu-gemm", choices=sorted(TAGS))
     t.add_argument("--peer", help="gemm.json of the mma.sync run to compare GEMM kernels with")
+    t.add_argument("--extra", action="append", default=[],
+                   help="gemm.json of another run whose rows replace or join GEMM_JSON's")
     args = parser.parse_args()
     return {"prepare": prepare, "run": run, "table": table}[args.cmd](args)
 

@@ -22,9 +22,9 @@
 //     prepacked at compile time as [N / BN][K / 64][BN][64] tiles, K-major
 //     per column and already swizzled, so each stage's B tile is one
 //     contiguous block. (On sm_90a the K loop runs on wgmma instead,
-//     WgmmaQMatmul.cpp; with its 128x256 tile the quantization kernel writes
-//     the codes as [Mpad / 128][Kpad / 64][128][64] swizzled tiles and each
-//     stage arrives by two bulk copies.) The epilogue computes
+//     WgmmaQMatmul.cpp; there the quantization kernel writes the codes as
+//     [Mpad / 128][Kpad / 64][128][64] swizzled tiles and each stage
+//     arrives by two bulk copies.) The epilogue computes
 //     acc * a_scale[row] * w_scale[col] (+ bias[col]) in f32 and stores
 //     pairs of columns.
 //
@@ -553,7 +553,7 @@ private:
     if (wgmma) {
       // One dynamic shared buffer, the ring aligned to 1024 bytes (the
       // swizzle atoms of the descriptors are 512).
-      l = launch(padN / BN, padM / BM, T, TypeRange{},
+      l = launch(padN / BN, padM / BM, wgmmaTile.threads(), TypeRange{},
                  wgmmaTile.sharedBytes());
       auto space = mlir::gpu::AddressSpaceAttr::get(
           ctx, mlir::gpu::AddressSpace::Workgroup);

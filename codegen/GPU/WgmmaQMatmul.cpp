@@ -12,21 +12,26 @@
 // into the rows, inside the swizzle atom.
 //
 // Pipeline, two ways of filling the ring:
-// - cp.async (the 128x64 / 128x128 tiles): every thread copies 16-byte
+// - cp.async (no tile chooses it now): every thread copies 16-byte
 //   chunks of the A rows (row-major [M, K] in global memory) and of the B
 //   tile, one commit group per stage; each iteration waits for its group and
 //   makes the stage visible to the tensor cores' async proxy with
 //   fence.proxy.async before the block barrier.
-// - bulk copies (the 128x256 tile, `bulk`): the quantization kernel writes
-//   A in the ring's tile layout, so each stage is one cp.async.bulk of the A
-//   tile and one of the B tile, issued by thread 0 and completing on the
-//   stage's mbarrier (armed with the stage's byte count); every thread
-//   waits on the mbarrier phase. Bulk copies and wgmma both run in the async
-//   proxy, so no proxy fence is needed.
-// Either way one wgmma group per stage stays in flight, so a slot is refilled
-// two iterations after its wgmma was issued (its group completed at the
-// previous iteration's wait_group 1, in every warpgroup by the barrier at the
-// top of the iteration).
+// - bulk copies (every tile, `bulk`): the quantization
+//   kernel writes A in the ring's tile layout, so each stage is one
+//   cp.async.bulk of the A tile and one of the B tile, completing on the
+//   stage's `full` mbarrier (armed with the stage's byte count); every
+//   consumer thread waits on the mbarrier phase. Bulk copies and wgmma both
+//   run in the async proxy, so no proxy fence is needed.
+//   128x256: thread 0 issues the copies; the block barrier at the top of
+//   each iteration shows every warpgroup past its wait_group 1.
+//   128x64 / 128x128 (`producer`): lane 0 of a ninth warp issues them, up to
+//   `stages` K tiles ahead; after its wait_group 1 each consumer warp
+//   arrives on the previous slot's `empty` mbarrier (count: the consumer
+//   warps), which the producer waits on before refilling the slot. No block
+//   barrier runs in the K loop.
+// One wgmma group per stage stays in flight, so a slot is refilled after
+// the wgmma that read it completed (the previous iteration's wait_group 1).
 //===----------------------------------------------------------------------===//
 
 #include "WgmmaQMatmul.h"
@@ -77,15 +82,26 @@ std::optional<WgmmaTile> chooseWgmmaTile(int64_t m, int64_t n,
   const int64_t maxStages = chosen.bn <= 128 ? 16 : 6;
   chosen.stages =
       std::clamp<int64_t>(192 * 1024 / chosen.stageBytes(), 3, maxStages);
-  // The 128x256 tile's 24 KB stages come by two bulk copies instead of 6
-  // cp.async per thread: GEMM kernel 6-8% faster at every M >= 1024 and at
-  // 512x8192x8192 (e.g. 1024x4096x4096 0.0374 -> 0.0345 ms, 4096x8192x8192
-  // 0.4666 -> 0.4387; H100, 3 alternating rounds of 30 calls, BENCHMARKS.md
-  // "wgmma GEMM"). The one-wave 128x64 / 128x128 tiles lost or stayed flat
-  // on them (256x4096x4096 0.0193-0.0196 -> 0.0205-0.0209 ms, 512x4096x4096
-  // 0.0250 -> 0.0248, 256x8192x8192 0.0413 -> 0.0411-0.0420), so they keep
-  // cp.async.
-  chosen.bulk = chosen.bn == 256;
+  // Every tile's stages come by bulk copies (the quantization kernel writes
+  // A in the ring's tile layout). The 128x256 tile's 24 KB stages, issued by
+  // thread 0, made the GEMM kernel 6-8% faster than 6 cp.async per thread at
+  // every M >= 1024 and at 512x8192x8192 (e.g. 1024x4096x4096 0.0374 ->
+  // 0.0345 ms; H100, 3 alternating rounds of 30 calls, BENCHMARKS.md "wgmma
+  // GEMM", session 8); a producer warp of its own lost 5-7% there
+  // (1024x4096x4096 0.0344 -> 0.0368 ms, session 9).
+  // The one-wave 128x64 / 128x128 tiles run warp-specialized (`producer`):
+  // a ninth warp issues the copies up to `stages` K tiles ahead and the
+  // consumers release slots through `empty` mbarriers, no block barrier per
+  // K tile. Against their cp.async ring (session 9, H100, medians of 6
+  // rounds of 30 calls in two device calls): 256x4096x4096 (128x64) 0.0197
+  // -> 0.0193 ms; 512x4096x4096 (128x128) 0.0253 -> 0.0259 and
+  // 256x8192x8192 0.0425 -> 0.0428, but the cp.async ring of 12 stages on
+  // 128x128 gave wrong sums on the 512x1024x4096 check (rel-L2 0.13 vs the
+  // CPU, unlike mma.sync), which the producer ring passes bit-identically.
+  // A multicast in clusters of 2 / 4 along N on top was slower (256x4096x4096
+  // 0.0201 / 0.0371 ms).
+  chosen.bulk = true;
+  chosen.producer = chosen.bn <= 128;
   return chosen;
 }
 
@@ -180,13 +196,125 @@ emitWgmmaMainLoop(OpBuilder &b, Location loc, const WgmmaTile &tile,
     return LLVM::GEPOp::create(b, loc, mbars.getType(), i8, mbars,
                                ValueRange{mulc(slot, 8)});
   };
+  // With a producer warp, the `empty` mbarriers follow the `full` ones.
+  auto emptyOf = [&](Value slot) -> Value {
+    return LLVM::GEPOp::create(b, loc, mbars.getType(), i8, mbars,
+                               ValueRange{add(mulc(slot, 8), c64(S * 8))});
+  };
+  // The consumer warps: one arrival each releases a slot.
+  const int64_t consumerWarps = BM / 16;
   if (tile.bulk) {
     when(first, [&] {
-      for (int64_t s = 0; s < S; ++s)
+      for (int64_t s = 0; s < S; ++s) {
         NVVM::MBarrierInitOp::create(b, loc, mbarOf(c64(s)), c32(1), Value());
+        if (tile.producer)
+          NVVM::MBarrierInitOp::create(b, loc, emptyOf(c64(s)),
+                                       c32(int32_t(consumerWarps)), Value());
+      }
       NVVM::FenceMbarrierInitOp::create(b, loc);
     });
     mlir::gpu::BarrierOp::create(b, loc);
+  }
+  auto parityOf = [&](Value fill) -> Value {
+    return arith::TruncIOp::create(b, loc, i32,
+                                   arith::AndIOp::create(b, loc, fill, c64(1)));
+  };
+  const int64_t accCount = BN / 2;
+  SmallVector<Type> accTypes(accCount, i32);
+  auto accType = LLVM::LLVMStructType::getLiteral(ctx, accTypes);
+  // Issues the two wgmma of ring slot `slot` on `accIn` and leaves
+  // kInFlight groups in flight; returns the accumulators.
+  auto mmaStage = [&](Value slot, ValueRange accIn) {
+    Value d = LLVM::UndefOp::create(b, loc, accType);
+    for (int64_t r = 0; r < accCount; ++r)
+      d = LLVM::InsertValueOp::create(b, loc, d, accIn[r], r);
+    NVVM::WgmmaFenceAlignedOp::create(b, loc);
+    for (int64_t ks = 0; ks < 2; ++ks) {
+      Value aOff = add(mulc(slot, BM * kWgmmaStageK >> 4), c64(ks * 2));
+      Value bOff = add(mulc(slot, BN * kWgmmaStageK >> 4), c64(ks * 2));
+      d = NVVM::WgmmaMmaAsyncOp::create(
+          b, loc, accType, d, add(aDesc0, aOff), add(bDesc0, bOff),
+          NVVM::MMAShapeAttr::get(ctx, 64, BN, 32), NVVM::WGMMATypes::s8,
+          NVVM::WGMMATypes::s8, NVVM::WGMMATypes::s32,
+          NVVM::WGMMAScaleOut::one, NVVM::WGMMAScaleIn::one,
+          NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row,
+          NVVM::MMALayout::col, /*satfinite=*/nullptr);
+    }
+    NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, kInFlight);
+    SmallVector<Value> acc;
+    for (int64_t r = 0; r < accCount; ++r)
+      acc.push_back(LLVM::ExtractValueOp::create(b, loc, d, r));
+    return acc;
+  };
+  SmallVector<Value> init(accCount,
+                          arith::ConstantOp::create(b, loc,
+                                                    b.getI32IntegerAttr(0)));
+
+  if (tile.producer) {
+    // Warp 2 BM / 32 produces, warps 0 .. BM / 16 - 1 consume; neither
+    // side uses a block barrier from here on.
+    Value isProducer = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::uge, tid, c64(2 * BM));
+    auto roles = scf::IfOp::create(b, loc, isProducer, /*withElse=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(roles.thenBlock());
+      // Lane 0 fills K tile kt into slot kt % S once the consumers released
+      // the slot's previous fill (kt - S).
+      when(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
+                                 c64(2 * BM)),
+           [&] {
+             auto fillLoop =
+                 scf::ForOp::create(b, loc, c64(0), c64(kTiles), c64(1));
+             b.setInsertionPointToStart(fillLoop.getBody());
+             Value kt = fillLoop.getInductionVar();
+             Value slot = arith::RemUIOp::create(b, loc, kt, c64(S));
+             when(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, kt,
+                                        c64(S)),
+                  [&] {
+                    Value fill = arith::DivUIOp::create(b, loc, kt, c64(S));
+                    NVVM::MBarrierTryWaitParityOp::create(
+                        b, loc, emptyOf(slot),
+                        parityOf(arith::SubIOp::create(b, loc, fill, c64(1))),
+                        c32(0x989680));
+                  });
+             bulkStage(kt, slot, mbarOf(slot));
+           });
+    }
+    // The consumers; the caller's epilogue follows in this branch.
+    b.setInsertionPointToStart(roles.elseBlock());
+    Value laneZero = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq,
+        arith::AndIOp::create(b, loc, tid, c64(31)), c64(0));
+    auto loop = scf::ForOp::create(b, loc, c64(0), c64(kTiles), c64(1), init);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value kt = loop.getInductionVar();
+      Value slot = arith::RemUIOp::create(b, loc, kt, c64(S));
+      NVVM::MBarrierTryWaitParityOp::create(
+          b, loc, mbarOf(slot),
+          parityOf(arith::DivUIOp::create(b, loc, kt, c64(S))),
+          c32(0x989680));
+      SmallVector<Value> acc = mmaStage(slot, loop.getRegionIterArgs());
+      // K tile kt - 1's wgmma completed (wait_group 1): each warp releases
+      // its slot.
+      when(arith::AndIOp::create(
+               b, loc, laneZero,
+               arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, kt,
+                                     c64(1))),
+           [&] {
+             Value prev = arith::RemUIOp::create(
+                 b, loc, arith::SubIOp::create(b, loc, kt, c64(1)), c64(S));
+             NVVM::MBarrierArriveOp::create(
+                 b, loc, Type(), emptyOf(prev), Value(),
+                 NVVM::MemScopeKindAttr::get(ctx, NVVM::MemScopeKind::CTA));
+           });
+      scf::YieldOp::create(b, loc, acc);
+    }
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+    return llvm::to_vector_of<Value>(loop.getResults());
   }
 
   // K tiles in flight ahead of the one computed on.
@@ -199,12 +327,6 @@ emitWgmmaMainLoop(OpBuilder &b, Location loc, const WgmmaTile &tile,
   else
     emitRingPrologue(b, loc, ahead, kTiles, loadStage);
 
-  const int64_t accCount = BN / 2;
-  SmallVector<Type> accTypes(accCount, i32);
-  auto accType = LLVM::LLVMStructType::getLiteral(ctx, accTypes);
-  SmallVector<Value> init(accCount,
-                          arith::ConstantOp::create(b, loc,
-                                                    b.getI32IntegerAttr(0)));
   auto loop =
       scf::ForOp::create(b, loc, c64(0), c64(kTiles), c64(1), init);
   {
@@ -226,38 +348,16 @@ emitWgmmaMainLoop(OpBuilder &b, Location loc, const WgmmaTile &tile,
              bulkStage(next, nextSlot, mbarOf(nextSlot));
            });
       // The slot's fill number kt / S gives the mbarrier phase to wait for.
-      Value parity = arith::TruncIOp::create(
-          b, loc, i32,
-          arith::AndIOp::create(
-              b, loc, arith::DivUIOp::create(b, loc, kt, c64(S)), c64(1)));
-      NVVM::MBarrierTryWaitParityOp::create(b, loc, mbarOf(slot), parity,
-                                            c32(0x989680));
+      NVVM::MBarrierTryWaitParityOp::create(
+          b, loc, mbarOf(slot),
+          parityOf(arith::DivUIOp::create(b, loc, kt, c64(S))),
+          c32(0x989680));
     } else {
       emitRingStep(b, loc, kt, S, ahead, kTiles, /*asyncProxy=*/true,
                    loadStage);
     }
 
-    Value d = LLVM::UndefOp::create(b, loc, accType);
-    for (int64_t r = 0; r < accCount; ++r)
-      d = LLVM::InsertValueOp::create(b, loc, d, loop.getRegionIterArgs()[r],
-                                      r);
-    NVVM::WgmmaFenceAlignedOp::create(b, loc);
-    for (int64_t ks = 0; ks < 2; ++ks) {
-      Value aOff = add(mulc(slot, BM * kWgmmaStageK >> 4), c64(ks * 2));
-      Value bOff = add(mulc(slot, BN * kWgmmaStageK >> 4), c64(ks * 2));
-      d = NVVM::WgmmaMmaAsyncOp::create(
-          b, loc, accType, d, add(aDesc0, aOff), add(bDesc0, bOff),
-          NVVM::MMAShapeAttr::get(ctx, 64, BN, 32), NVVM::WGMMATypes::s8,
-          NVVM::WGMMATypes::s8, NVVM::WGMMATypes::s32,
-          NVVM::WGMMAScaleOut::one, NVVM::WGMMAScaleIn::one,
-          NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row,
-          NVVM::MMALayout::col, /*satfinite=*/nullptr);
-    }
-    NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
-    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, kInFlight);
-    SmallVector<Value> acc;
-    for (int64_t r = 0; r < accCount; ++r)
-      acc.push_back(LLVM::ExtractValueOp::create(b, loc, d, r));
+    SmallVector<Value> acc = mmaStage(slot, loop.getRegionIterArgs());
     scf::YieldOp::create(b, loc, acc);
   }
   NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);

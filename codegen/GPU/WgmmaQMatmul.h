@@ -32,12 +32,17 @@ struct WgmmaTile {
   /// Whether the stages come by bulk copies (A written by the quantization
   /// kernel in the ring's tile layout) instead of cp.async.
   bool bulk = false;
-  int64_t threads() const { return 2 * bm; }
+  /// With `bulk`: whether a producer warp of its own (after the consumer
+  /// warpgroups) issues every bulk copy, and the consumers release ring
+  /// slots through `empty` mbarriers instead of a block barrier per K tile.
+  bool producer = false;
+  int64_t threads() const { return 2 * bm + (producer ? 32 : 0); }
   int64_t stageBytes() const { return (bm + bn) * kWgmmaStageK; }
-  /// The ring, with bulk copies one 8-byte mbarrier per stage after it, and
-  /// the slack that aligns the ring to 1024 bytes.
+  /// The ring, with bulk copies one 8-byte `full` mbarrier per stage after
+  /// it (and with a producer warp one `empty` mbarrier per stage), and the
+  /// slack that aligns the ring to 1024 bytes.
   int64_t sharedBytes() const {
-    return stages * (stageBytes() + (bulk ? 8 : 0)) + 1024;
+    return stages * (stageBytes() + (bulk ? (producer ? 16 : 8) : 0)) + 1024;
   }
 };
 
@@ -90,8 +95,13 @@ void emitRingStep(mlir::OpBuilder &b, mlir::Location loc, mlir::Value kt,
 /// commit). With it, one mbarrier per stage follows the B ring and thread
 /// `tid` 0 calls `bulkStage(kt, stage, mbar)`, which must arm `mbar`
 /// (address space 3) for the stage's (bm + bn) * 64 bytes and issue the
-/// cp.async.bulk copies completing on it. `warpGroup` is the thread's
-/// warpgroup (i64). Returns the thread's bn / 2 int32 accumulators in
+/// cp.async.bulk copies completing on it. With `tile.producer`, lane 0 of
+/// warp 2 bm / 32 (the producer warp) issues every `bulkStage`, waiting on
+/// the slot's `empty` mbarrier before a refill, and the consumer warps
+/// release a slot once the wgmma that read it completed; the builder is
+/// then left inside the consumers' branch (the epilogue goes there, the
+/// producer warp skips it). `warpGroup` is the thread's warpgroup (i64).
+/// Returns the thread's bn / 2 int32 accumulators in
 /// mma.sync's m16n8 C-fragment order: value 4 j + r holds row 16 warp +
 /// lane / 4 + 8 (r / 2), column 8 j + 2 (lane % 4) + r % 2 of the block tile.
 llvm::SmallVector<mlir::Value> emitWgmmaMainLoop(

@@ -221,24 +221,31 @@ def test_w8a8_uses_int8_tensor_cores(sm, tmp_path, base_seed):
 def test_w8a8_sm90a_uses_wgmma(tmp_path, base_seed):
     # -target=sm_90a: a W8A8 GEMM big enough to fill the GPU with 128x64..128x256 tiles, with
     # at least 16 K tiles of 64 (shorter ones stay on mma.sync), runs on Hopper's warpgroup
-    # MMA (descriptors on the 64-byte-swizzled cp.async ring in dynamic
-    # shared memory); the manifest asks for a GPU of compute capability exactly 9.0; the PTX
-    # assembles for sm_90a.
+    # MMA (descriptors on the 64-byte-swizzled ring in dynamic shared memory). The one-wave
+    # 128x128 (512 x 1024 x 4096) and 128x64 (256 x 1024 x 4096) tiles are warp-specialized:
+    # a producer warp after the two consumer warpgroups (288 threads) fills the ring with bulk
+    # copies, the consumers release slots through mbarriers; no cp.async. The manifest asks
+    # for a GPU of compute capability exactly 9.0; the PTX assembles for sm_90a.
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
     from gpu_gemm import matmul_model
-    mpath = tmp_path / "big.onnx"
-    onnx.save(matmul_model(512, 1024, 4096, base_seed), mpath)
-    prefix = tmp_path / "big" / "model"
-    compile_gpu(mpath, prefix, target="sm_90a", bits=8)
-    man, plan, ptx = check_artifact(prefix, "90a")
-    for needle in ("wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8", "wgmma.fence.sync.aligned",
-                   "wgmma.commit_group.sync.aligned", "wgmma.wait_group.sync.aligned",
-                   "fence.proxy.async.shared::cta", "cp.async.cg.shared.global"):
-        assert needle in ptx, f"{needle} missing from the sm_90a W8A8 PTX"
-    assert "m16n8k32" not in ptx, "sm_90a W8A8 GEMM still on mma.sync"
-    shared = [c["shared_bytes"] for c in plan["commands"] if c["op"] == "launch"]
-    assert max(shared) > 48 * 1024, "the wgmma GEMM's ring is not in dynamic shared memory"
-    assemble(Path(f"{prefix}.ptx"), "90a")
+    for m, n_tile in ((512, 128), (256, 64)):
+        mpath = tmp_path / f"big{m}.onnx"
+        onnx.save(matmul_model(m, 1024, 4096, base_seed), mpath)
+        prefix = tmp_path / f"big{m}" / "model"
+        compile_gpu(mpath, prefix, target="sm_90a", bits=8)
+        man, plan, ptx = check_artifact(prefix, "90a")
+        for needle in (f"wgmma.mma_async.sync.aligned.m64n{n_tile}k32.s32.s8.s8",
+                       "wgmma.fence.sync.aligned", "wgmma.commit_group.sync.aligned",
+                       "wgmma.wait_group.sync.aligned", ".maxntid 288, 1, 1",
+                       "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes",
+                       "mbarrier.try_wait.parity.shared.b64", "mbarrier.arrive.shared.b64"):
+            assert needle in ptx, f"{needle} missing from the sm_90a W8A8 PTX (M = {m})"
+        assert "m16n8k32" not in ptx, "sm_90a W8A8 GEMM still on mma.sync"
+        assert "cp.async.cg.shared.global" not in ptx
+        launches = [c for c in plan["commands"] if c["op"] == "launch"]
+        assert launches[-1]["block"][0] == 288
+        assert launches[-1]["shared_bytes"] > 48 * 1024, "the ring is not in dynamic shared memory"
+        assemble(Path(f"{prefix}.ptx"), "90a")
 
     # Small GEMMs (llama_layer's: fewer than 128 blocks even with 128x64 tiles) stay on mma.sync.
     model, _ = build_case("llama_layer", base_seed)

@@ -139,29 +139,35 @@ func.func @very_long_rows(%x: memref<2x32832xf32>, %s: memref<16xf32>, %out: mem
 // -----
 
 // wgmma (sm_90a), 4096 x 1024 x 512: 128x128 tiles (32 x 4 = 128 blocks; two
-// warpgroups of 128 threads, each m64n128), the weights packed for 128
-// columns per tile (1024 K x 512 = 524288 bytes), the ring of 12 stages (a
-// tile of at most 128 columns takes up to 16 in 192 KB) in 1024-byte-aligned
-// dynamic shared memory: 12 x (128 + 128) x 64 + 1024 = 197632 bytes, 10 K
-// tiles in flight. Each stage: cp.async wait, the async-proxy fence, the
-// barrier, then two m64n128k32 s8 wgmma on matrix descriptors; one wgmma
-// group stays in flight.
+// consumer warpgroups of 128 threads, each m64n128, and a producer warp: 288
+// threads), the weights packed for 128 columns per tile (1024 K x 512 =
+// 524288 bytes), the ring of 12 stages (a tile of at most 128 columns takes
+// up to 16 in 192 KB) with a `full` and an `empty` mbarrier each in
+// 1024-byte-aligned dynamic shared memory: 12 x ((128 + 128) x 64 + 16) +
+// 1024 = 197824 bytes. The producer arms each stage for 16384 bytes (bulk
+// copies of 8192 bytes of A and of B); the consumers wait on the stage's
+// phase, run two m64n128k32 s8 wgmma on matrix descriptors (one group stays
+// in flight) and release the previous slot.
 // WG: memref.global "private" constant @__qcc_gpu_mma_weight : memref<524288xi8>
 // WG-LABEL: func @w8a8_wgmma
 // WG: gpu.launch
 // WG: math.roundeven
-// WG: gpu.launch blocks({{.+}}) in ({{.+}} = %c4{{.*}}, {{.+}} = %c32{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c256{{.*}}) dynamic_shared_memory_size %c197632_i32
+// WG: gpu.launch blocks({{.+}}) in ({{.+}} = %c4{{.*}}, {{.+}} = %c32{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c288{{.*}}) dynamic_shared_memory_size %c197824_i32
 // WG: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
-// WG: nvvm.cp.async.shared.global %{{.+}}, %{{.+}}, 16, cache =  cg
+// WG-NOT: nvvm.cp.async.shared.global
+// WG-COUNT-12: nvvm.mbarrier.init {{.+}}, %c8_i32
 // WG: scf.for
-// WG: nvvm.cp.async.wait.group 9
-// WG-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
-// WG-NEXT: gpu.barrier
+// WG: nvvm.mbarrier.arrive.expect_tx {{.+}}, %c16384_i32
+// WG: nvvm.cp.async.bulk.shared.cluster.global {{.+}}, %c8192_i32
+// WG: nvvm.cp.async.bulk.shared.cluster.global {{.+}}, %c8192_i32
+// WG: scf.for
+// WG: nvvm.mbarrier.try_wait.parity
 // WG: nvvm.wgmma.fence.aligned
 // WG: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 32>, D[<s32>, <one>], A[<s8>, <one>, <row>], B[<s8>, <one>, <col>]
 // WG: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 32>
 // WG: nvvm.wgmma.commit.group.sync.aligned
 // WG-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
+// WG: nvvm.mbarrier.arrive
 // WG: nvvm.wgmma.wait.group.sync.aligned 0
 // WG-NOT: nvvm.mma.sync
 // WG: arith.sitofp
@@ -208,6 +214,51 @@ func.func @w8a8_wgmma(%x: memref<4096x1024xf32>, %s: memref<512xf32>, %out: memr
 func.func @w8a8_wgmma_bulk(%x: memref<4096x1024xf32>, %s: memref<1024xf32>, %out: memref<4096x1024xf32>) {
   %w = q.weight_constant dense<5> : tensor<1048576xi8> -> !q.weight<1024x1024xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
   q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<4096x1024xf32>, !q.weight<1024x1024xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<1024xf32>, memref<4096x1024xf32>) -> ()
+  return
+}
+
+// -----
+
+// wgmma (sm_90a), 256 x 1024 x 4096: 128x64 tiles (64 x 2 = 128 blocks) run
+// warp-specialized: two consumer warpgroups and a producer warp (288
+// threads). 16 stages of (128 + 64) x 64 bytes with a `full` and an `empty`
+// mbarrier each: 16 x 12304 + 1024 = 197888 bytes. `full` expects one
+// arrival (the producer's arm for 12288 bytes), `empty` one per consumer
+// warp (8). Thread 256 issues the bulk copies of A (8192 bytes) and B (4096
+// bytes) for every K tile, waiting on the slot's `empty` phase before a
+// refill; the consumers wait on `full`, run two m64n64k32 and release the
+// previous slot; no block barrier runs after the mbarriers' set-up.
+// WG-LABEL: func @w8a8_wgmma_producer
+// WG: gpu.launch
+// WG: math.roundeven
+// WG: gpu.launch blocks({{.+}}) in ({{.+}} = %c64{{.*}}, {{.+}} = %c2{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c288{{.*}}) dynamic_shared_memory_size %c197888_i32
+// WG-NOT: nvvm.cp.async.shared.global
+// WG-COUNT-16: nvvm.mbarrier.init {{.+}}, %c8_i32
+// WG: nvvm.fence.mbarrier.init
+// WG: gpu.barrier
+// WG-NOT: gpu.barrier
+// WG: arith.cmpi uge, %{{.+}}, %c256{{.*}} : i64
+// WG: scf.if
+// WG: arith.cmpi eq, %{{.+}}, %c256{{.*}} : i64
+// WG: scf.for
+// WG: nvvm.mbarrier.try_wait.parity
+// WG: nvvm.mbarrier.arrive.expect_tx {{.+}}, %c12288_i32
+// WG: nvvm.cp.async.bulk.shared.cluster.global {{.+}}, %c8192_i32
+// WG: nvvm.cp.async.bulk.shared.cluster.global {{.+}}, %c4096_i32
+// WG: } else {
+// WG: scf.for
+// WG: nvvm.mbarrier.try_wait.parity
+// WG: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 64, k = 32>
+// WG: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 64, k = 32>
+// WG: nvvm.wgmma.commit.group.sync.aligned
+// WG-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
+// WG: nvvm.mbarrier.arrive
+// WG: nvvm.wgmma.wait.group.sync.aligned 0
+// WG-NOT: gpu.barrier
+// WG: llvm.store {{.+}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>
+func.func @w8a8_wgmma_producer(%x: memref<256x1024xf32>, %s: memref<4096xf32>, %out: memref<256x4096xf32>) {
+  %w = q.weight_constant dense<5> : tensor<4194304xi8> -> !q.weight<1024x4096xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<256x1024xf32>, !q.weight<1024x4096xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<4096xf32>, memref<256x4096xf32>) -> ()
   return
 }
 
