@@ -26,6 +26,12 @@
         kernel time of each pure-read variant of that file over the case's
         codes + group parameter bytes: what a kernel that only reads those
         bytes from cold memory takes, measured the same way.
+  maxnreg DIR --values N,...   (GPU machine, after expand) for each case
+        DIR/<case> and each N adds DIR/<case>_nregN: the same artifact with
+        every kernel's `.maxnreg` directive set to N (0: none) in model.ptx
+        and the manifest's hash updated. ptxas caps registers by this
+        directive alone (LLVM's PTX does not depend on it), so this times the
+        compiler's nvvm.maxnreg choices without recompiling.
 """
 import argparse
 import hashlib
@@ -166,6 +172,57 @@ def expand(args):
         source = root / marker.read_text().strip() / file
         shutil.copyfile(source, marker.parent / file)
         print("expand: %s/%s <- %s" % (marker.parent.name, file, source.parent.name))
+    return 0
+
+
+def set_maxnreg(ptx, n):
+    """PTX text with each .entry's .maxnreg set to n (0: removed)."""
+    lines = [line for line in ptx.split("\n") if not line.startswith(".maxnreg")]
+    if n:
+        out = []
+        for line in lines:
+            out.append(line)
+            if line.startswith(".maxntid"):
+                out.append(".maxnreg %d" % n)
+        lines = out
+        if sum(line.startswith(".maxnreg") for line in lines) != ptx.count(".entry"):
+            raise SystemExit("maxnreg: every .entry needs a .maxntid line to place it after")
+    return "\n".join(lines)
+
+
+def content_hash(manifest):
+    """docs/ARTIFACT.md's content hash of a cuda artifact's manifest."""
+    def dims(shape):
+        return "x".join(str(d) for d in shape) if shape else "scalar"
+    io = "".join("%s %s %s %s\n" % (kind, t["name"], t["dtype"], dims(t["shape"]))
+                 for kind, key in (("in", "inputs"), ("out", "outputs")) for t in manifest[key])
+    text = "qcc-artifact-v1\n%s\n%s\nplan %s\n%s" % (
+        manifest["library_sha256"], manifest["weights_sha256"], manifest["plan_sha256"], io)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def maxnreg(args):
+    root = Path(args.dir)
+    values = [int(v) for v in args.values.split(",")]
+    for case in sorted(p.parent for p in root.glob("*/model.json")):
+        if "_nreg" in case.name or (args.k and not any(s in case.name for s in args.k.split(","))):
+            continue
+        ptx = (case / "model.ptx").read_text()
+        for n in values:
+            dst = root / ("%s_nreg%d" % (case.name, n))
+            if dst.exists():
+                shutil.rmtree(dst)
+            shutil.copytree(case, dst)
+            text = set_maxnreg(ptx, n)
+            (dst / "model.ptx").write_text(text)
+            manifest = json.loads((dst / "model.json").read_text())
+            manifest["library_sha256"] = hashlib.sha256(text.encode()).hexdigest()
+            manifest["content_hash"] = content_hash(manifest)
+            (dst / "model.json").write_text(json.dumps(manifest, indent=2))
+            meta = json.loads((dst / "meta.json").read_text())
+            meta["title"] += ", .maxnreg %s" % (n or "none")
+            (dst / "meta.json").write_text(json.dumps(meta))
+            print("maxnreg: %s" % dst.name)
     return 0
 
 
@@ -381,9 +438,13 @@ def main():
                    help="also time bench/gpu_read_ceiling.cu's pure-read kernels (shared library)")
     f.add_argument("--calls-only", action="store_true",
                    help="only call each artifact 3 times (for ncu)")
+    v = sub.add_parser("maxnreg")
+    v.add_argument("dir")
+    v.add_argument("--values", required=True, help="comma list of register caps (0: none)")
+    v.add_argument("-k", help="only cases whose name contains one of these (comma list)")
     args = parser.parse_args()
     return {"prepare": prepare, "expand": expand, "table": table,
-            "profile": profile}[args.cmd](args)
+            "profile": profile, "maxnreg": maxnreg}[args.cmd](args)
 
 
 if __name__ == "__main__":

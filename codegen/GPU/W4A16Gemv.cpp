@@ -36,6 +36,8 @@
 
 #include "W4A16Gemv.h"
 
+#include "qcc/Codegen/GPU/Passes.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -82,6 +84,7 @@ struct Shape {
   int64_t warps;     // warps per block (split-K)
   int64_t actRowBytes; // shared bytes per activation row (0: global loads)
   int64_t actChunk;    // K tiles per batch of global activation loads
+  int64_t maxRegs;     // register cap of the kernel (nvvm.maxnreg; 0: none)
 };
 
 std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
@@ -90,7 +93,7 @@ std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
       k % group != 0 || k % 64 != 0 || n < 1)
     return std::nullopt;
   Shape s{rows, k, n, group, rows <= 8 ? 1 : 2, (n + 15) / 16, 0, 0, 0, 0, 0,
-          0, 0};
+          0, 0, 0};
   // 3-16 rows: two column tiles per warp share the activation loads.
   // H100, 4096x11008 (kernel us, --gpu-gemv=T,W,U): 4 rows 1,4,4 14.1,
   // 2,8,2 12.1, 2,8,4 12.4, 2,4,4 13.1; 8 rows 1,4,4 16.2, 2,8,2 12.2,
@@ -153,17 +156,27 @@ std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
   const int64_t blockBytes = rows * rowBytes + sumBytes + 1024;
   if (blockBytes <= kStaticShared && perSM * blockBytes <= kSharedBudget)
     s.actRowBytes = rowBytes;
+  // 9-16 rows (two row tiles) take 96-98 registers (ptxas, sm_90): 2
+  // blocks of 8 warps per SM, so 265-396 blocks (4096x11008: 344) run in two
+  // waves. Capped at 80 registers (nvvm.maxnreg; 8-20 bytes of spills)
+  // they run 3 per SM, in one wave, and the 16-row step loads all its
+  // activations at once again. H100, 4096x11008 kernel us (CUPTI, two
+  // rounds): 9 rows 22.3 -> 15.4, 12 rows 22.7-22.8 -> 17.4-17.5, 16 rows
+  // 17.2 (chunked loads, 80 registers) -> 16.0; a cap of 88 (still 2 per
+  // SM) 19.9-20.1 / 25.5 / 21.3, of 72 17.0 / 18.9-19.0 / 17.9-18.2. A cap
+  // of 64 (4 blocks per SM) would spill 244-288 bytes: not used.
+  const int64_t perSMNeeded = (blocks + kSMs - 1) / kSMs;
+  if (s.rowTiles == 2 && s.warps == 8 && perSMNeeded == 3)
+    s.maxRegs = 80;
   // Global activation loads of a step all in flight at once, except for 16
-  // rows: their 16 float4 loads per 128-K step (64 registers) put the
-  // kernel at 98 registers (ptxas, sm_90), 2 blocks of 8 warps per SM and
-  // 4096x11008's 344 blocks in two waves; loading 4 K tiles at a time just
-  // before their mmas takes it to 80 registers, 3 blocks per SM, one wave.
-  // H100, 16x4096x11008 kernel 20.3-20.4 -> 17.1 us. 9-15 rows stay at
-  // 85-86 registers with chunks (97-98 without), 2 blocks per SM, and the
-  // chunks only expose more load latency there: 11x4096x11008 22.3 ->
-  // 30.0 us; so they keep one batch per step.
+  // rows without the cap: their 16 float4 loads per 128-K step (64
+  // registers) put the kernel at 98 registers; loading 4 K tiles at a time
+  // just before their mmas takes it to 80 without spills (4096x11008 before
+  // the cap: 20.3-20.4 -> 17.1 us). 9-15 rows stay at 85-86 registers with
+  // chunks, and the chunks only expose more load latency there (11 rows
+  // 22.3 -> 30.0 us); so they keep one batch per step.
   s.actChunk = s.stepK / 16;
-  if (rows == 16)
+  if (rows == 16 && s.maxRegs == 0)
     s.actChunk = std::min<int64_t>(s.actChunk, 4);
   return s;
 }
@@ -349,6 +362,11 @@ LogicalResult emitW4A16Gemv(OpBuilder &b, q::MatmulOp op, SymbolTable &symbols,
       b, loc, e.idx(s.colTiles / T), one, one, e.idx(32 * W), one, one,
       /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
       /*asyncDependencies=*/{}, attributions);
+  if (s.maxRegs > 0)
+    launch->setAttr(kKernelAttrsName,
+                    b.getDictionaryAttr(b.getNamedAttr(
+                        NVVM::NVVMDialect::getMaxnregAttrName(),
+                        b.getI32IntegerAttr(int32_t(s.maxRegs)))));
   Block &body = launch.getBody().front();
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(&body);

@@ -92,7 +92,7 @@ void buildGpuCodegenPipeline(OpPassManager &pm,
   gpu::GpuMapToLaunchesOptions launchOptions;
   launchOptions.blockSize = options.blockSize;
   pm.addNestedPass<func::FuncOp>(gpu::createGpuMapToLaunches(launchOptions));
-  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(gpu::createGpuOutlineKernels());
   pm.addPass(gpu::createGpuPlanMemory());
   pm.addPass(createCanonicalizerPass());
 

@@ -294,6 +294,40 @@ func.func @gemv_fifteen_rows(%x: memref<15x4096xf32>, %out: memref<15x16xf32>) {
 
 // -----
 
+// 16 rows x 8480 columns: 265 blocks of two column tiles and 8 warps need 3
+// blocks per SM for one wave on 132 SMs, which the kernel's 96-98
+// registers (9-16 rows) do not allow: the launch asks qcc-gpu-outline-kernels
+// for a cap of 80 registers, and the 16-row step then loads its 16 float4s
+// at once. 9 rows x 8448 columns (264 blocks, 2 per SM) get no cap.
+// CHECK-LABEL: func @gemv_register_cap
+// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c265{{.*}}, {{.+}}) threads({{.+}}) in ({{.+}} = %c256{{.*}}, {{.+}})
+// CHECK: scf.for
+// CHECK-COUNT-16: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK-NOT: -> vector<4xf32>
+// CHECK: nvvm.mma.sync
+// CHECK: scf.yield
+// CHECK: } {qcc.kernel_attrs = {nvvm.maxnreg = 80 : i32}}
+// CHECK-LABEL: func @gemv_no_register_cap
+// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c264{{.*}}, {{.+}})
+// CHECK-NOT: qcc.kernel_attrs
+// CHECK: return
+func.func @gemv_register_cap(%x: memref<16x1024xf32>, %out: memref<16x8480xf32>) {
+  %s = memref.get_global @cap_scales : memref<8x8480xf32>
+  %w = q.weight_constant dense<-7> : tensor<4341760xi8> -> !q.weight<1024x8480xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 128, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<16x1024xf32>, !q.weight<1024x8480xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 128, symmetric = true>, packed_k>, memref<8x8480xf32>, memref<16x8480xf32>) -> ()
+  return
+}
+memref.global "private" constant @cap_scales : memref<8x8480xf32> = dense<0.5>
+func.func @gemv_no_register_cap(%x: memref<9x1024xf32>, %out: memref<9x8448xf32>) {
+  %s = memref.get_global @nocap_scales : memref<8x8448xf32>
+  %w = q.weight_constant dense<-7> : tensor<4325376xi8> -> !q.weight<1024x8448xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 128, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<9x1024xf32>, !q.weight<1024x8448xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 128, symmetric = true>, packed_k>, memref<8x8448xf32>, memref<9x8448xf32>) -> ()
+  return
+}
+memref.global "private" constant @nocap_scales : memref<8x8448xf32> = dense<0.5>
+
+// -----
+
 // Seventeen rows, a K that is not a multiple of 64, or scales that are not
 // constants keep the generic kernel.
 // CHECK-LABEL: func @gemv_too_many_rows

@@ -24,6 +24,9 @@ inline constexpr llvm::StringLiteral kArenaOffsetAttrName = "qcc.arena_offset";
 inline constexpr llvm::StringLiteral kArenaBytesAttrName = "qcc.arena_bytes";
 /// Alignment of arena offsets (docs/ARTIFACT.md).
 inline constexpr int64_t kArenaAlignment = 256;
+/// Discardable gpu.launch attribute: NVVM kernel attributes (nvvm.maxnreg,
+/// nvvm.minctasm) that qcc-gpu-outline-kernels puts on the outlined kernel.
+inline constexpr llvm::StringLiteral kKernelAttrsName = "qcc.kernel_attrs";
 
 #define GEN_PASS_DECL
 #include "qcc/Codegen/GPU/Passes.h.inc"

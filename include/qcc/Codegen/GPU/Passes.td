@@ -257,6 +257,26 @@ def GpuMapToLaunches
                            "mlir::arith::ArithDialect"];
 }
 
+def GpuOutlineKernels : Pass<"qcc-gpu-outline-kernels", "mlir::ModuleOp"> {
+  let summary = "gpu-kernel-outlining that keeps the launches' kernel attributes";
+  let description = [{
+    Runs the upstream `gpu-kernel-outlining` (which drops the attributes of
+    a `gpu.launch`) and then sets each launch's `qcc.kernel_attrs`
+    dictionary on the outlined `gpu.func`, where `convert-gpu-to-nvvm` keeps
+    it and the PTX emitter turns it into directives:
+    `nvvm.maxnreg = N : i32` (at most N registers per thread, 16-255:
+    `.maxnreg`) and `nvvm.minctasm = N : i32` (compile for N resident
+    blocks per SM, 1-32: `.minnctapersm`). The W4A16 GEMV caps the
+    registers of its 9-16 row kernels this way. A launch with kernel
+    attributes must name its kernel (`module(@m) function(@f)`, as
+    qcc-gpu-map-to-launches does for every launch) and the name must not be
+    taken; another key, a value of another type or out of range is an
+    error.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::DLTIDialect",
+                           "mlir::cf::ControlFlowDialect"];
+}
+
 def GpuPlanMemory : Pass<"qcc-gpu-plan-memory", "mlir::ModuleOp"> {
   let summary = "Check the host side of the entry and place buffers in an arena";
   let description = [{
