@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -56,35 +57,40 @@ inline mlir::FloatAttr fillConstant(mlir::linalg::FillOp fill) {
 }
 
 /// The f32 constant that `writer` (from outputInitWriter) leaves in its
-/// buffer: a fill's constant, or for a copy, the constant of a source that
-/// is a `memref.alloc` written only by one constant fill earlier in the
-/// copy's block and otherwise only read by copies (or deallocated). Null
-/// when it is not known.
+/// buffer: a fill's constant, or for a copy in a function's single-block
+/// body, the constant of a source `memref.alloc` that one constant fill
+/// earlier in that block writes and that nothing before the copy touches
+/// but that fill and other copies reading it (what runs after the copy, such
+/// as the last product writing the buffer in place, does not matter in
+/// straight-line code). Null when it is not known.
 inline mlir::FloatAttr writtenConstant(mlir::Operation *writer) {
   if (auto fill = llvm::dyn_cast<mlir::linalg::FillOp>(writer))
     return fillConstant(fill);
   auto copy = llvm::cast<mlir::memref::CopyOp>(writer);
   mlir::Value source = copy.getSource();
-  if (!source.getDefiningOp<mlir::memref::AllocOp>())
+  mlir::Block *block = copy->getBlock();
+  if (!source.getDefiningOp<mlir::memref::AllocOp>() ||
+      !llvm::isa_and_nonnull<mlir::FunctionOpInterface>(copy->getParentOp()) ||
+      !block->getParent()->hasOneBlock())
     return {};
   mlir::linalg::FillOp fill;
   for (mlir::Operation *user : source.getUsers()) {
+    mlir::Operation *at = block->findAncestorOpInBlock(*user);
+    if (!at)
+      return {};
+    if (at == copy.getOperation() || copy->isBeforeInBlock(at))
+      continue;
     if (auto other = llvm::dyn_cast<mlir::linalg::FillOp>(user)) {
       if (fill || other.getOutputs()[0] != source)
         return {};
       fill = other;
       continue;
     }
-    if (auto read = llvm::dyn_cast<mlir::memref::CopyOp>(user)) {
-      if (read.getSource() != source || read.getTarget() == source)
-        return {};
-      continue;
-    }
-    if (!llvm::isa<mlir::memref::DeallocOp>(user))
+    auto read = llvm::dyn_cast<mlir::memref::CopyOp>(user);
+    if (!read || read.getSource() != source || read.getTarget() == source)
       return {};
   }
-  if (!fill || fill->getBlock() != writer->getBlock() ||
-      !fill->isBeforeInBlock(writer))
+  if (!fill || fill->getBlock() != block)
     return {};
   return fillConstant(fill);
 }

@@ -305,3 +305,23 @@ func.func @gemv_fill(%a: memref<1x4100xf32>, %b: memref<4100x1024xf32>, %c: memr
   linalg.matmul ins(%a2, %b2 : memref<1x64xf32>, memref<64x64xf32>) outs(%c2 : memref<1x64xf32>)
   return
 }
+
+// -----
+
+// The last product writes the zero buffer itself, in place (bufferization's
+// pattern): the copies before it still fold; the buffer keeps its fill,
+// which that product reads.
+// CHECK-LABEL: func @zero_buffer_reused_in_place
+// CHECK: %[[Z:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8x40xf32>
+// CHECK: linalg.fill ins(%{{.+}} : f32) outs(%[[Z]] : memref<8x40xf32>)
+// CHECK-NOT: memref.copy
+// CHECK: vector.store %{{.+}}, %[[Z]]
+func.func @zero_buffer_reused_in_place(%a: memref<8x64xf32>, %b: memref<64x40xf32>, %c: memref<8x40xf32>) -> memref<8x40xf32> {
+  %zero = arith.constant 0.0 : f32
+  %z = memref.alloc() {alignment = 64 : i64} : memref<8x40xf32>
+  linalg.fill ins(%zero : f32) outs(%z : memref<8x40xf32>)
+  memref.copy %z, %c : memref<8x40xf32> to memref<8x40xf32>
+  linalg.matmul ins(%a, %b : memref<8x64xf32>, memref<64x40xf32>) outs(%c : memref<8x40xf32>)
+  linalg.matmul ins(%a, %b : memref<8x64xf32>, memref<64x40xf32>) outs(%z : memref<8x40xf32>)
+  return %z : memref<8x40xf32>
+}
