@@ -14,6 +14,7 @@
 
 #include "CpuFeatures.h"
 #include "GpuModel.h"
+#include "IoSignature.h"
 #include "Manifest.h"
 #include "Plan.h"
 #include "Sha256.h"
@@ -39,7 +40,6 @@ namespace {
 
 using AbiVersionFn = uint32_t (*)(void);
 using ArenaBytesFn = uint64_t (*)(void);
-using IoSignatureFn = const char *(*)(void);
 using MainFn = void (*)(const void *ctx, void *const *inputs,
                         void *const *outputs, const uint8_t *weights);
 
@@ -291,52 +291,6 @@ qcc_status openLibrary(qcc_model &model, const std::string &path) {
   return findSymbol(model.library, path, "qcc_artifact_main", model.mainFn);
 }
 
-/// The n-th line of `text` (without its newline), or "(none)".
-std::string lineAt(const std::string &text, size_t n) {
-  size_t begin = 0;
-  for (size_t i = 0; i < n && begin != std::string::npos; ++i) {
-    begin = text.find('\n', begin);
-    if (begin != std::string::npos)
-      ++begin;
-  }
-  if (begin == std::string::npos || begin >= text.size())
-    return "(none)";
-  return text.substr(begin, text.find('\n', begin) - begin);
-}
-
-/// A CPU library names the weight file size and the I/O it was compiled for
-/// (qcc_artifact_io_signature, docs/ARTIFACT.md); a manifest that says
-/// otherwise, even with every hash recomputed, would make the code read
-/// past the caller's buffers or the weights. Libraries of older compilers
-/// lack the symbol and load without this check.
-qcc_status checkIoSignature(qcc_model &model, const std::string &path) {
-  ::dlerror();
-  auto signature = reinterpret_cast<IoSignatureFn>(
-      ::dlsym(model.library, "qcc_artifact_io_signature"));
-  if (!signature)
-    return nullptr;
-  const char *text = signature();
-  std::string library = text ? text : "";
-  const Manifest &manifest = model.manifest;
-  std::string expected =
-      "weights " + std::to_string(manifest.weightsSize) + "\n" +
-      contentHashIo(manifest.inputs, manifest.outputs);
-  if (library == expected)
-    return nullptr;
-  // The first line that differs (texts that differ only past their last
-  // newline stop at "(none)").
-  size_t line = 0;
-  while (lineAt(library, line) == lineAt(expected, line) &&
-         lineAt(expected, line) != "(none)")
-    ++line;
-  return makeStatus(QCC_STATUS_DATA_LOSS,
-                    "artifact integrity check failed: manifest '" +
-                        model.manifestPath + "' does not describe library '" +
-                        path + "': the manifest says '" +
-                        lineAt(expected, line) + "', the library '" +
-                        lineAt(library, line) + "'");
-}
-
 /// Checks a file's digest against the manifest.
 qcc_status checkDigest(const char *what, const std::string &path,
                        const std::string &digest, const std::string &expected) {
@@ -462,7 +416,8 @@ qcc_status loadModel(qcc_model &model, const std::string &prefix,
     return status;
   if (qcc_status status = openLibrary(model, libraryPath))
     return status;
-  if (qcc_status status = checkIoSignature(model, libraryPath))
+  if (qcc_status status = checkIoSignature(model.library, model.manifest,
+                                            model.manifestPath, libraryPath))
     return status;
   int64_t spinWindowUs = 0;
   std::string spinError;
