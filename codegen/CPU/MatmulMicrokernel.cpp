@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qcc/Codegen/CPU/Passes.h"
+#include "qcc/Dialect/Q/IR/QOps.h"
 
 #include "OutputInit.h"
 #include "PackedMatmul.h"
@@ -226,6 +227,15 @@ static std::pair<int64_t, int64_t> chooseBlock(const MatmulShape &s,
 static constexpr int64_t kGemvMaxRows = 2;
 /// B rows combined per pass over the output row(s) in the GEMV form.
 static constexpr int64_t kGemvRowsPerStep = 8;
+/// B rows per pass of a parallel GEMV that runs on one thread, for B rows
+/// of at least kGemvNarrowMinBytes: fewer concurrent DRAM streams. On Zen 5
+/// 4096x4096 M=1 at 1 thread took 1.87 ms with 8 streams, 1.63 with 4, and
+/// 384x1536 M=1 0.0244 -> 0.0230; at 2 threads 4 streams per thread were
+/// slower (1.23 -> 1.39 ms), and so were narrower rows (1536x384 M=1
+/// 0.0213 -> 0.0221). The sum is the same chain of FMAs in K order either
+/// way, so the result does not depend on the choice.
+static constexpr int64_t kGemvOneThreadRowsPerStep = 4;
+static constexpr int64_t kGemvNarrowMinBytes = 4096;
 /// K rows per parallel unit of the GEMV form, at least.
 static constexpr int64_t kGemvMinUnitRows = 64;
 
@@ -325,16 +335,26 @@ public:
   /// at a time, the C row(s) staying in L1. With `units` > 1 the K range is
   /// cut into that many parallel units of `perUnit` rows, each summing into
   /// its own zeroed slice of a scratch buffer, added to C (in unit order,
-  /// so the result does not depend on the thread count) afterwards.
+  /// so the result does not depend on the thread count) afterwards; wide B
+  /// rows then take kGemvOneThreadRowsPerStep per pass when the call runs
+  /// on one thread (q.num_threads).
   void emitGemv(int64_t units, int64_t perUnit) {
     if (units <= 1) {
-      emitGemvRange(s.c, Value(), index(0), index(s.k));
+      emitGemvRange(s.c, Value(), index(0), index(s.k), kGemvRowsPerStep);
       return;
     }
     auto partialType =
         MemRefType::get({units, s.m, s.n}, b.getF32Type());
     Value partial =
         memref::AllocOp::create(b, loc, partialType, b.getI64IntegerAttr(64));
+    // Wide B rows: 4 per pass on one thread, 8 with more (chosen per call).
+    Value oneThread;
+    if (s.n * 4 >= kGemvNarrowMinBytes) {
+      Value threads =
+          qcc::q::NumThreadsOp::create(b, loc, b.getIndexType());
+      oneThread = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                        threads, index(1));
+    }
     auto loop = scf::ParallelOp::create(b, loc, ValueRange{index(0)},
                                         ValueRange{index(units)},
                                         ValueRange{index(1)});
@@ -351,7 +371,16 @@ public:
       Value k1 = arith::MinSIOp::create(
           b, loc, arith::AddIOp::create(b, loc, k0, index(perUnit)),
           index(s.k));
-      emitGemvRange(partial, unit, k0, k1);
+      if (!oneThread) {
+        emitGemvRange(partial, unit, k0, k1, kGemvRowsPerStep);
+      } else {
+        auto ifOp = scf::IfOp::create(b, loc, oneThread, /*else=*/true);
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        emitGemvRange(partial, unit, k0, k1, kGemvOneThreadRowsPerStep);
+        b.setInsertionPointToStart(ifOp.elseBlock());
+        emitGemvRange(partial, unit, k0, k1, kGemvRowsPerStep);
+      }
     }
     forEachRowVector([&](Value row, Value col, Value mask) {
       Value sum = initVec ? initVec : loadVector(s.c, {row, col}, mask);
@@ -482,8 +511,8 @@ private:
   }
 
   /// dst[(unit,) r, :] += sum over k in [k0, k1) of A[r, k] * B[k, :] for
-  /// every row r: steps of kGemvRowsPerStep B rows, then single rows.
-  void emitGemvRange(Value dst, Value unit, Value k0, Value k1) {
+  /// every row r: steps of `step` B rows, then single rows.
+  void emitGemvRange(Value dst, Value unit, Value k0, Value k1, int64_t step) {
     // One pass over the columns adding `step` B rows from `k`.
     auto emitPass = [&](Value k, int64_t step) {
       SmallVector<Value> kIdx, aVecs;
@@ -519,7 +548,6 @@ private:
       if (fullN < s.n)
         columns(index(fullN), tailMask(s.n - fullN));
     };
-    int64_t step = kGemvRowsPerStep;
     // k0 + floor((k1 - k0) / step) * step: the end of the full steps.
     Value span = arith::SubIOp::create(b, loc, k1, k0);
     Value mainEnd = arith::AddIOp::create(

@@ -21,6 +21,9 @@
 // storable type, loops outside the entry function, which has no context)
 // stay serial, which is always correct.
 //
+// `q.num_threads` (kernels that pick a variant by the call's thread count)
+// becomes the context's num_threads in the entry function, 1 elsewhere.
+//
 // Two rules keep small loops cheap. A loop whose static work estimate (its
 // iterations times the operations of its body, nested loops counted with
 // their static trip counts, calls as unbounded) is below `min-work` stays
@@ -34,6 +37,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qcc/Codegen/CPU/Passes.h"
+#include "qcc/Dialect/Q/IR/QOps.h"
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Dialect/LLVMIR/LLVMTypes.h"
@@ -60,6 +64,28 @@ enum ContextField : int32_t {
   kPool = 2,
   kParallelFor = 3,
 };
+
+/// The LLVM struct type of `qcc_exec_context`.
+LLVM::LLVMStructType execContextType(MLIRContext *context) {
+  auto i32Type = IntegerType::get(context, 32);
+  auto ptrType = LLVM::LLVMPointerType::get(context);
+  return LLVM::LLVMStructType::getLiteral(context,
+                                          {i32Type, i32Type, ptrType, ptrType});
+}
+
+/// The context's num_threads as an index, at least 1.
+Value loadNumThreads(OpBuilder &b, Location loc, Value ctx) {
+  MLIRContext *context = b.getContext();
+  Value slot = LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(context),
+                                   execContextType(context), ctx,
+                                   ArrayRef<LLVM::GEPArg>{0, kNumThreads});
+  Value threads32 =
+      LLVM::LoadOp::create(b, loc, IntegerType::get(context, 32), slot);
+  Value threads =
+      arith::IndexCastUIOp::create(b, loc, b.getIndexType(), threads32);
+  return arith::MaxUIOp::create(b, loc, threads,
+                                arith::ConstantIndexOp::create(b, loc, 1));
+}
 
 /// One value the loop body uses from above, and how it travels.
 struct Capture {
@@ -161,10 +187,9 @@ scf::ParallelOp splitInnerDims(scf::ParallelOp loop, unsigned k) {
 
 class ParallelOutliner {
 public:
-  ParallelOutliner(ModuleOp module, func::FuncOp entry, Value ctx,
-                   int64_t chunksPerThread)
+  ParallelOutliner(ModuleOp module, func::FuncOp entry, Value ctx)
       : module(module), symbolTable(module), entry(entry), ctx(ctx),
-        chunksPerThread(chunksPerThread), converter(module.getContext()),
+        converter(module.getContext()),
         ptrType(LLVM::LLVMPointerType::get(module.getContext())),
         i32Type(IntegerType::get(module.getContext(), 32)),
         i64Type(IntegerType::get(module.getContext(), 64)) {}
@@ -200,7 +225,7 @@ public:
 
   /// Replaces the loop of `plan` by the outlined function and the call
   /// through the context.
-  void outline(OutlinePlan &plan) {
+  void outline(OutlinePlan &plan, int64_t perThreadChunks) {
     scf::ParallelOp loop = plan.loop;
     Location loc = loop.getLoc();
     OpBuilder b(loop);
@@ -219,18 +244,12 @@ public:
 
     // Chunks: one when the call has a single thread, else a few per thread
     // (never more than the units).
-    Value threadsSlot =
-        LLVM::GEPOp::create(b, loc, ptrType, contextType(), ctx,
-                            ArrayRef<LLVM::GEPArg>{0, kNumThreads});
-    Value threads32 = LLVM::LoadOp::create(b, loc, i32Type, threadsSlot);
-    Value threads =
-        arith::IndexCastUIOp::create(b, loc, b.getIndexType(), threads32);
-    threads = arith::MaxUIOp::create(b, loc, threads, one);
+    Value threads = loadNumThreads(b, loc, ctx);
     Value isSerial =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, threads, one);
     Value perThread = arith::SelectOp::create(
         b, loc, isSerial, one,
-        arith::ConstantIndexOp::create(b, loc, chunksPerThread));
+        arith::ConstantIndexOp::create(b, loc, perThreadChunks));
     Value chunks = arith::MinUIOp::create(
         b, loc, total, arith::MulIOp::create(b, loc, threads, perThread));
 
@@ -295,8 +314,7 @@ public:
 
 private:
   LLVM::LLVMStructType contextType() {
-    return LLVM::LLVMStructType::getLiteral(
-        module.getContext(), {i32Type, i32Type, ptrType, ptrType});
+    return execContextType(module.getContext());
   }
 
   /// The field type `type` is stored as, or null when it cannot travel.
@@ -441,7 +459,6 @@ private:
   SymbolTable symbolTable;
   func::FuncOp entry;
   Value ctx;
-  int64_t chunksPerThread;
   LLVMTypeConverter converter;
   Type ptrType;
   IntegerType i32Type;
@@ -451,6 +468,30 @@ private:
 struct CpuOutlineParallelPass
     : public qcc::cpu::impl::CpuOutlineParallelBase<CpuOutlineParallelPass> {
   using Base::Base;
+
+  /// q.num_threads: the context's num_threads (at least 1), loaded once at
+  /// the start of the entry function, whose loops may capture it; 1 in any
+  /// other function (no context: serial).
+  static void resolveNumThreads(ModuleOp module, func::FuncOp entryFn) {
+    SmallVector<qcc::q::NumThreadsOp> ops;
+    module.walk([&](qcc::q::NumThreadsOp op) { ops.push_back(op); });
+    if (ops.empty())
+      return;
+    OpBuilder b(module.getContext());
+    b.setInsertionPointToStart(&entryFn.getBody().front());
+    Value threads =
+        loadNumThreads(b, entryFn.getLoc(), entryFn.getArgument(0));
+    for (qcc::q::NumThreadsOp op : ops) {
+      if (op->getParentOfType<func::FuncOp>() == entryFn) {
+        op.replaceAllUsesWith(threads);
+      } else {
+        OpBuilder at(op);
+        op.replaceAllUsesWith(
+            arith::ConstantIndexOp::create(at, op.getLoc(), 1).getResult());
+      }
+      op.erase();
+    }
+  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -491,17 +532,31 @@ struct CpuOutlineParallelPass
       return signalPassFailure();
     }
 
+    resolveNumThreads(module, entryFn);
+
     SmallVector<scf::ParallelOp> loops;
     entryFn.walk<WalkOrder::PreOrder>([&](scf::ParallelOp loop) {
       loops.push_back(loop);
       // Nested loops run serially inside their outlined parent.
       return WalkResult::skip();
     });
-    ParallelOutliner outliner(module, entryFn, entryFn.getArgument(0),
-                              chunksPerThread);
+    ParallelOutliner outliner(module, entryFn, entryFn.getArgument(0));
     for (scf::ParallelOp loop : loops) {
       if (!loop.getInitVals().empty())
         continue;
+      // A kernel's own chunk count (read before splitInnerDims rebuilds the
+      // loop).
+      int64_t perThread = chunksPerThread;
+      if (Attribute attr = loop->getAttr(qcc::cpu::kChunksPerThreadAttrName)) {
+        auto value = dyn_cast<IntegerAttr>(attr);
+        if (!value || value.getValue().getSExtValue() <= 0) {
+          loop.emitError("'")
+              << qcc::cpu::kChunksPerThreadAttrName
+              << "' must be a positive integer";
+          return signalPassFailure();
+        }
+        perThread = value.getValue().getSExtValue();
+      }
       // Static trip counts of the leading dimensions, up to the first
       // dynamic one.
       SmallVector<uint64_t> trips;
@@ -530,7 +585,7 @@ struct CpuOutlineParallelPass
         }
       }
       if (std::optional<OutlinePlan> plan = outliner.plan(loop))
-        outliner.outline(*plan);
+        outliner.outline(*plan, perThread);
     }
   }
 };

@@ -490,9 +490,17 @@ void QMatmulLowering::emitActivationQuantization(Value codes, Value scales,
     scale = memref::LoadOp::create(b, loc, op.getActScale(), ValueRange{});
     inv = arith::DivFOp::create(b, loc, f32(1.0f), scale);
   } else {
-    // max |x| over the row, vectorized with a scalar tail.
-    Value zeroVec = arith::ConstantOp::create(b, loc, vf,
-                                              DenseElementsAttr::get(vf, 0.0f));
+    // max |x| over the row, vectorized with a scalar tail. The vector part
+    // takes the max of |x|'s bit patterns as unsigned i32 (sign bit
+    // cleared): for non-negative floats that order is the float order, so
+    // the maximum is the same value, and NaN (bits above +inf) still wins.
+    // A float max (arith.maximumf) lowers to a 5-instruction NaN-handling
+    // chain through the accumulator, ~12 cycles per 16 values: a quarter of
+    // the 1536x384 M=128 int8 product's time on Zen 5 (perf).
+    Value zeroVec = arith::ConstantOp::create(
+        b, loc, vi32, DenseElementsAttr::get(vi32, APInt(32, 0)));
+    Value absMask = arith::ConstantOp::create(
+        b, loc, vi32, DenseElementsAttr::get(vi32, APInt(32, 0x7fffffff)));
     auto maxLoop = scf::ForOp::create(b, loc, index(0), index(vecK), index(16),
                                       ValueRange{zeroVec});
     {
@@ -501,13 +509,16 @@ void QMatmulLowering::emitActivationQuantization(Value codes, Value scales,
       Value v = vector::LoadOp::create(
           b, loc, vf, x, ValueRange{r, maxLoop.getInductionVar()});
       v = applyOutlierMask(v, maxLoop.getInductionVar());
-      Value a = math::AbsFOp::create(b, loc, v);
+      Value bits = arith::AndIOp::create(
+          b, loc, vector::BitCastOp::create(b, loc, vi32, v), absMask);
       Value m =
-          arith::MaximumFOp::create(b, loc, a, maxLoop.getRegionIterArgs()[0]);
+          arith::MaxUIOp::create(b, loc, bits, maxLoop.getRegionIterArgs()[0]);
       scf::YieldOp::create(b, loc, m);
     }
-    Value m = vector::ReductionOp::create(
-        b, loc, vector::CombiningKind::MAXIMUMF, maxLoop.getResult(0));
+    Value m = arith::BitcastOp::create(
+        b, loc, b.getF32Type(),
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXUI,
+                                    maxLoop.getResult(0)));
     auto tail = scf::ForOp::create(b, loc, index(vecK), index(numK), index(1),
                                    ValueRange{m});
     {

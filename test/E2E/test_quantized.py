@@ -188,6 +188,39 @@ def test_mlp_kernels_match_simulated_quantization(mlp, mlp_model, recipe, target
     assert rel <= 2e-3, f"[QCC_TEST_SEED={base_seed}] {recipe} on {target}: relative L2 {rel:.2e} vs simulation"
 
 
+@pytest.mark.parametrize("target", TARGETS)
+def test_int8_activation_row_absmax(target, base_seed, tmp_path):
+    """The per-token activation scale takes the row's max |x| wherever it is: a negative extreme in
+    the vector part, an extreme in the K tail (K = 200 = 12 x 16 + 8), negative there, signed
+    zeros, an all-zero row (scale 1, zero output). Each row of one MatMul is checked against the
+    exact simulation: a missed extreme would clip the row's codes at +-127 and move it by far more
+    than the tolerance."""
+    rng = np.random.default_rng(base_seed + 4)
+    k, n = 200, 64
+    w = (rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)
+    x = rng.standard_normal((5, k)).astype(np.float32)
+    x[0, 37] = -40.0          # negative extreme, vector part
+    x[1, 195] = 50.0          # extreme in the tail
+    x[2, :] = 0.0
+    x[2, ::3] = -0.0          # all-zero row with signed zeros
+    x[3, 190] = -45.0         # negative extreme in the tail
+    x[3, 5] = -0.0
+    x[4, 0] = 30.0            # first element
+    g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "mm",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [5, k])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [5, n])],
+                          [numpy_helper.from_array(w, "w")])
+    path = tmp_path / "mm.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    compile_and_run(path, tmp_path / "q" / "mm", {"x": x}, RECIPES["int8-dynamic"][0], target)
+    got = H.load_outputs(tmp_path / "q" / "out", ["y"])["y"]
+    expected = fake_quant_rows(x).astype(np.float64) @ fake_quant_weight(w, "int8-dynamic").astype(np.float64)
+    assert np.all(got[2] == 0), f"{target}: zero row gave {got[2][:4]}"
+    for r in (0, 1, 3, 4):
+        err = np.abs(got[r] - expected[r]).max() / np.abs(expected[r]).max()
+        assert err <= 1e-5, f"[QCC_TEST_SEED={base_seed}] {target} row {r}: max error {err:.2e} vs simulation"
+
+
 @pytest.mark.parametrize("recipe,max_ratio", [("int8-dynamic", 0.30), ("int4-g128", 0.20)])
 def test_weight_file_shrinks(mlp, recipe, max_ratio, tmp_path):
     """The quantized weight file is at most max_ratio of the float one (scales included)."""

@@ -21,6 +21,8 @@
 // VNNI: arith.constant 128 : i32
 // VNNI: arith.subi
 // VNNI: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}] : memref<2x16xf32>, vector<16xf32>
+// One row tile (a GEMV): the column tiles are cut into 8 chunks per thread.
+// VNNI: } {qcc.chunks_per_thread = 8 : i64}
 // VNNI: memref.dealloc %[[QX]]
 // VNNI-NOT: q.matmul
 // VNNI: qcc_kweight: "0x{{[0-9A-F]+}}81818181
@@ -50,6 +52,7 @@ func.func @w8a8(%x: memref<2x8xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>)
 // VNNI-LABEL: func @rows_and_tail
 // VNNI: scf.parallel (%{{.+}}, %{{.+}}) =
 // VNNI: scf.if
+// VNNI-NOT: qcc.chunks_per_thread
 // TILE-LABEL: func @rows_and_tail
 // TILE: vector.load %{{.+}} : memref<384xi8>, vector<64xi8>
 // TILE: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
@@ -337,5 +340,30 @@ func.func @quantize_rows_parallel(%x: memref<2x8192xf32>, %s: memref<16xf32>, %o
 func.func @quantize_rows_serial(%x: memref<2x4096xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>) {
   %w = q.weight_constant dense<1> : tensor<65536xi8> -> !q.weight<4096x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>
   q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x4096xf32>, !q.weight<4096x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>, memref<16xf32>, memref<2x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// The row's max |x| over whole vectors of 16 is an unsigned max of the bit
+// patterns with the sign bit cleared (no NaN-handling float max chain), the
+// K tail (20 = 16 + 4) a scalar float max.
+// VNNI-LABEL: func @absmax_bits
+// VNNI: %[[MASK:.+]] = arith.constant dense<2147483647> : vector<16xi32>
+// VNNI: scf.for
+// VNNI: %[[V:.+]] = vector.load %{{.+}} : memref<2x20xf32>, vector<16xf32>
+// VNNI: %[[BITS:.+]] = vector.bitcast %[[V]] : vector<16xf32> to vector<16xi32>
+// VNNI: %[[ABS:.+]] = arith.andi %[[BITS]], %[[MASK]] : vector<16xi32>
+// VNNI: arith.maxui %[[ABS]], %{{.+}} : vector<16xi32>
+// VNNI: %[[RED:.+]] = vector.reduction <maxui>, %{{.+}} : vector<16xi32> into i32
+// VNNI: %[[MAX:.+]] = arith.bitcast %[[RED]] : i32 to f32
+// VNNI: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %[[MAX]]) -> (f32)
+// VNNI: math.absf %{{.+}} : f32
+// VNNI: arith.maximumf %{{.+}} : f32
+// VNNI-NOT: arith.maximumf %{{.+}} : vector<16xf32>
+// VNNI: math.roundeven
+func.func @absmax_bits(%x: memref<2x20xf32>, %s: memref<16xf32>, %out: memref<2x16xf32>) {
+  %w = q.weight_constant dense<1> : tensor<320xi8> -> !q.weight<20x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2x20xf32>, !q.weight<20x16xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, vnni_k4n16>, memref<16xf32>, memref<2x16xf32>) -> ()
   return
 }

@@ -181,18 +181,35 @@ func.func @parallel_batch_rows(%a: memref<3x200x128xf32>, %b: memref<3x128x80xf3
 // A GEMV of 1x4100x1024 (4.2M multiply-adds): its K range in 8 parallel
 // units of 520 rows (a multiple of 8; the last one 460), each summing into
 // its own zeroed slice of a scratch buffer, then C += the 8 slices in order.
+// B rows of 4 KiB: 4 per pass (4 DRAM streams) when the call has one
+// thread, 8 with more; then the unit's last rows one at a time.
 // GEMV-LABEL: func @parallel_gemv
 // GEMV: %[[P:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8x1x1024xf32>
+// GEMV: %[[T:.+]] = q.num_threads
+// GEMV: %[[ONE:.+]] = arith.cmpi eq, %[[T]], %{{.+}} : index
 // GEMV: %[[C8:.+]] = arith.constant 8 : index
 // GEMV: scf.parallel (%[[U:.+]]) = (%{{.+}}) to (%[[C8]]) step
 // GEMV:   vector.store %{{.+}}, %[[P]][%[[U]], %{{.+}}, %{{.+}}]
 // GEMV:   %[[K0:.+]] = arith.muli %[[U]], %{{.+}} : index
 // GEMV:   arith.minsi
-// GEMV:   scf.for %{{.+}} = %[[K0]] to
+// GEMV:   scf.if %[[ONE]] {
+// GEMV:     scf.for %{{.+}} = %[[K0]] to
+// GEMV-COUNT-4: vector.load %{{.+}} : memref<4100x1024xf32>
+// GEMV-NOT:   vector.load %{{.+}} : memref<4100x1024xf32>
+// GEMV:       vector.load %[[P]][%[[U]]
+// GEMV-COUNT-4: vector.fma
+// GEMV:       vector.store %{{.+}}, %[[P]][%[[U]]
+// GEMV:     scf.for
+// GEMV-COUNT-1: vector.load %{{.+}} : memref<4100x1024xf32>
+// GEMV-NOT:   vector.load %{{.+}} : memref<4100x1024xf32>
+// GEMV:       vector.load %[[P]][%[[U]]
+// GEMV:   } else {
+// GEMV:     scf.for %{{.+}} = %[[K0]] to
 // GEMV-COUNT-8: vector.load %{{.+}} : memref<4100x1024xf32>
-// GEMV:     vector.load %[[P]][%[[U]]
+// GEMV-NOT:   vector.load %{{.+}} : memref<4100x1024xf32>
+// GEMV:       vector.load %[[P]][%[[U]]
 // GEMV-COUNT-8: vector.fma
-// GEMV:     vector.store %{{.+}}, %[[P]][%[[U]]
+// GEMV:       vector.store %{{.+}}, %[[P]][%[[U]]
 // GEMV:   scf.reduce
 // GEMV: vector.load %{{.+}} : memref<1x1024xf32>
 // GEMV-COUNT-8: arith.addf
@@ -280,6 +297,24 @@ func.func @init_kept(%a: memref<8x64xf32>, %b: memref<64x40xf32>, %c: memref<8x4
   memref.copy %z, %c : memref<8x40xf32> to memref<8x40xf32>
   linalg.matmul ins(%a, %b : memref<8x64xf32>, memref<64x40xf32>) outs(%c : memref<8x40xf32>)
   memref.dealloc %z : memref<8x40xf32>
+  return
+}
+
+// -----
+
+// A parallel GEMV of B rows under 4 KiB (1x16384x512, 8.4M multiply-adds)
+// adds 8 of them per pass whatever the thread count.
+// GEMV-LABEL: func @parallel_gemv_narrow
+// GEMV-NOT: q.num_threads
+// GEMV-NOT: scf.if
+// GEMV: scf.parallel
+// GEMV: scf.for
+// GEMV-COUNT-8: vector.load %{{.+}} : memref<16384x512xf32>
+// GEMV-NOT: vector.load %{{.+}} : memref<16384x512xf32>
+// GEMV: vector.load %{{.+}} : memref<8x1x512xf32>
+// GEMV: scf.reduce
+func.func @parallel_gemv_narrow(%a: memref<1x16384xf32>, %b: memref<16384x512xf32>, %c: memref<1x512xf32>) {
+  linalg.matmul ins(%a, %b : memref<1x16384xf32>, memref<16384x512xf32>) outs(%c : memref<1x512xf32>)
   return
 }
 

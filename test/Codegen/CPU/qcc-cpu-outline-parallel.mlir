@@ -293,3 +293,79 @@ func.func @main(%m: memref<4xf32>) {
   }
   return
 }
+
+// -----
+
+// A loop's own qcc.chunks_per_thread replaces the option's 4 chunks per
+// thread.
+// DEF-LABEL: func.func @main(%{{.+}}: !llvm.ptr, %{{.+}}: memref<64x4096xf32>, %{{.+}}: f32)
+// DEF: %[[NT:.+]] = llvm.load %{{.+}} : !llvm.ptr -> i32
+// DEF: %[[PER:.+]] = arith.constant 8 : index
+// DEF: %[[SEL:.+]] = arith.select %{{.+}}, %{{.+}}, %[[PER]] : index
+// DEF: %[[ALL:.+]] = arith.muli %{{.+}}, %[[SEL]] : index
+// DEF: arith.minui %{{.+}}, %[[ALL]] : index
+// DEF-NOT: arith.constant 4 : index
+// DEF: llvm.call
+// DEF-NOT: scf.parallel
+func.func @main(%m: memref<64x4096xf32>, %x: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c4096 = arith.constant 4096 : index
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    scf.for %j = %c0 to %c4096 step %c1 {
+      memref.store %x, %m[%i, %j] : memref<64x4096xf32>
+    }
+    scf.reduce
+  } {qcc.chunks_per_thread = 8 : i64}
+  return
+}
+
+// -----
+
+// q.num_threads: in the entry function the context's num_threads (at least
+// 1), loaded once at its start; the outlined body gets it through the
+// captures struct (as i64). In another function (no context) it is 1.
+// CHECK-LABEL: func.func private @helper
+// CHECK-NOT: q.num_threads
+// CHECK: %[[ONE:.+]] = arith.constant 1 : index
+// CHECK: memref.store %{{.+}}, %{{.+}}[%[[ONE]]]
+// CHECK-LABEL: func.func private @main_parallel
+// CHECK-NOT: q.num_threads
+// CHECK: memref.store
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: (%[[CTX:.+]]: !llvm.ptr,
+// CHECK: %[[SLOT:.+]] = llvm.getelementptr %[[CTX]][0, 1] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(i32, i32, ptr, ptr)>
+// CHECK: %[[NT:.+]] = llvm.load %[[SLOT]] : !llvm.ptr -> i32
+// CHECK: %[[NTI:.+]] = arith.index_castui %[[NT]] : i32 to index
+// CHECK: %[[MAX:.+]] = arith.maxui %[[NTI]], %{{.+}} : index
+// CHECK: %[[MAX64:.+]] = arith.index_cast %[[MAX]] : index to i64
+// CHECK: llvm.store %[[MAX64]]
+// CHECK: llvm.call
+// CHECK-NOT: q.num_threads
+// Below min-work the loop stays serial and uses the loaded value.
+// DEF-LABEL: func.func private @helper
+// DEF: arith.constant 1 : index
+// DEF-LABEL: func.func @main
+// DEF: %[[MAX:.+]] = arith.maxui
+// DEF: scf.parallel
+// DEF: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %[[MAX]]]
+// DEF-NOT: q.num_threads
+func.func private @helper(%m: memref<8xf32>) {
+  %t = q.num_threads
+  %f = arith.constant 1.0 : f32
+  memref.store %f, %m[%t] : memref<8xf32>
+  return
+}
+func.func @main(%m: memref<8x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %f = arith.constant 1.0 : f32
+  %t = q.num_threads
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    memref.store %f, %m[%i, %t] : memref<8x8xf32>
+    scf.reduce
+  }
+  return
+}

@@ -61,3 +61,12 @@ func.func @matmul_outliers(%x: tensor<2x8xf32>, %s: tensor<4xf32>, %o: tensor<2x
   %y = q.matmul %x, %w scales(%s) outliers(%o) outs(%init) {act_quant = #q.act_quant<dynamic_per_token>, outlier_channels = array<i64: 1, 6>} : (tensor<2x8xf32>, !q.weight<8x4xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, tensor<4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
 }
+
+// The call's thread count (resolved by qcc-cpu-outline-parallel).
+// CHECK-LABEL: func @num_threads
+// CHECK: %[[T:.+]] = q.num_threads
+// CHECK: return %[[T]] : index
+func.func @num_threads() -> index {
+  %t = q.num_threads
+  return %t : index
+}

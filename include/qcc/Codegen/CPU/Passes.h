@@ -12,6 +12,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
+#include "qcc/Dialect/Q/IR/QDialect.h"
 
 namespace qcc::cpu {
 
@@ -19,6 +20,13 @@ namespace qcc::cpu {
 /// `qcc_exec_context` pointer (set by qcc-cpu-outline-parallel, read by
 /// qcc-cpu-emit-entry).
 inline constexpr llvm::StringLiteral kExecContextAttrName = "qcc.exec_context";
+
+/// Integer attribute of an scf.parallel: the chunks per thread that
+/// qcc-cpu-outline-parallel cuts it into when several threads run, instead
+/// of its `chunks-per-thread` option (set by kernels whose few, long units
+/// need finer dynamic balancing).
+inline constexpr llvm::StringLiteral kChunksPerThreadAttrName =
+    "qcc.chunks_per_thread";
 
 /// Integer module attribute: the entry function's last parameter is an
 /// arena of this many bytes that the runtime passes in `ctx->arena` (set by

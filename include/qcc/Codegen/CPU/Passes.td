@@ -25,7 +25,9 @@ def CpuMatmulMicrokernel
     adds 8 whole rows of B. In parallel their K range is cut into up to 8
     units, each summing into its own slice of a scratch buffer that is
     added to C afterwards in unit order (the same result for any thread
-    count).
+    count); B rows of 4 KiB or more are then added 4 per pass when the
+    call runs on one thread (`q.num_threads`: fewer DRAM streams), 8 with
+    more.
 
     The write that initializes the output right before the product, a
     constant `linalg.fill` of it or a `memref.copy` from a buffer that only
@@ -59,7 +61,8 @@ def CpuMatmulMicrokernel
   let dependentDialects = ["mlir::scf::SCFDialect",
                            "mlir::vector::VectorDialect",
                            "mlir::arith::ArithDialect",
-                           "mlir::memref::MemRefDialect"];
+                           "mlir::memref::MemRefDialect",
+                           "qcc::q::QDialect"];
 }
 
 def CpuPackMatmulWeights
@@ -187,9 +190,12 @@ def CpuOutlineParallel : Pass<"qcc-cpu-outline-parallel", "mlir::ModuleOp"> {
     `@<entry>_parallel(%data: !llvm.ptr, %chunk: i64)` that runs one
     contiguous chunk of the linearized iteration space. The chunk count is
     chosen at run time: 1 with one thread, else `chunks-per-thread` per
-    thread, at most the number of iterations. Values the body uses from
+    thread (or the loop's own `qcc.chunks_per_thread` integer attribute),
+    at most the number of iterations. Values the body uses from
     above travel in a struct on the stack (indices as i64, memrefs as their
-    LLVM descriptors); constants are cloned instead.
+    LLVM descriptors); constants are cloned instead. Each `q.num_threads`
+    becomes the context's `num_threads` (at least 1, loaded at the start of
+    the entry function) there, and 1 in any other function.
 
     ```mlir
     func.func @main(%m: memref<64xf32>) {

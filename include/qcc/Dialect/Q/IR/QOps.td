@@ -130,6 +130,23 @@ def Q_UnpackOp : Q_Op<"unpack", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Q_NumThreadsOp : Q_Op<"num_threads", [Pure]> {
+  let summary = "Threads that run the current call of the compiled model";
+  let description = [{
+    The `num_threads` of the call's `qcc_exec_context` (docs/ARTIFACT.md),
+    at least 1, for code that picks a variant by the threads sharing the
+    machine's memory bandwidth. `qcc-cpu-outline-parallel` replaces it:
+    with the context's field in the entry function, with 1 elsewhere (code
+    that has no context runs on one thread).
+
+    ```mlir
+    %threads = q.num_threads
+    ```
+  }];
+  let results = (outs Index:$result);
+  let assemblyFormat = "attr-dict";
+}
+
 def Q_MatmulOp : Q_Op<"matmul", [AttrSizedOperandSegments,
     DestinationStyleOpInterface,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
