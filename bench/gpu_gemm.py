@@ -25,6 +25,7 @@
         4096x4096 and 8192x8192; each check case also keeps the sm_80 (mma.sync) artifact in
         mma/, and `run` asserts the two GPU outputs are bit-identical (same int32 accumulation,
         same f32 epilogue). `table --begin-tag bench-gpu-wgmma` writes that block instead.
+        `--gpu-wgmma 256,4` forces 128x256 tiles split over K in 4 (qcc --gpu-wgmma).
 """
 import argparse
 import ctypes
@@ -102,8 +103,9 @@ def prepare(args):
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
         onnx.save(matmul_model(m, k, n, seed=k + n), str(folder / "model.onnx"))
+        tuning = ["--gpu-wgmma=" + args.gpu_wgmma] if args.gpu_wgmma else []
         r = H.compile_model(folder / "model.onnx", folder / "model", target=args.target, bits=8,
-                            extra=extra, qcc=args.qcc)
+                            extra=extra + tuning, qcc=args.qcc)
         if r.ok and args.target == "sm_90a" and kind == "check":  # mma.sync bits to compare with
             r = H.compile_model(folder / "model.onnx", folder / "mma" / "model", target="sm_80",
                                 bits=8, extra=extra, qcc=args.qcc)
@@ -425,6 +427,8 @@ def main():
     p.add_argument("-k", help="only cases whose name contains one of these (comma list)")
     p.add_argument("--target", default="sm_80", choices=["sm_80", "sm_90a"])
     p.add_argument("--set", default="issue", choices=sorted(SETS))
+    p.add_argument("--gpu-wgmma", help="TILE_N,SPLIT_K: qcc's --gpu-wgmma for the sm_90a "
+                   "compile (forced wgmma tile columns and K splits; tuning)")
     r = sub.add_parser("run")
     r.add_argument("dir")
     r.add_argument("--runtime", required=True)

@@ -24,7 +24,9 @@
 //     contiguous block. (On sm_90a the K loop runs on wgmma instead,
 //     WgmmaQMatmul.cpp; there the quantization kernel writes the codes as
 //     [Mpad / 128][Kpad / 64][128][64] swizzled tiles and each stage
-//     arrives by two bulk copies.) The epilogue computes
+//     arrives by two bulk copies; with split-K the blocks of one output
+//     tile each run part of K and the last to finish adds the others' int32
+//     sums, emitSplitKReduce.) The epilogue computes
 //     acc * a_scale[row] * w_scale[col] (+ bias[col]) in f32 and stores
 //     pairs of columns.
 //
@@ -86,9 +88,11 @@ TileConfig chooseConfig(int64_t m, int64_t n) {
 
 class MmaLowering {
 public:
-  MmaLowering(q::MatmulOp op, SymbolTable &symbols, bool wgmma)
+  MmaLowering(q::MatmulOp op, SymbolTable &symbols, bool wgmma,
+              int64_t forceBn, int64_t forceSplitK)
       : op(op), symbols(symbols), b(op), loc(op.getLoc()),
-        ctx(op.getContext()), wgmma(wgmma) {}
+        ctx(op.getContext()), wgmma(wgmma), forceBn(forceBn),
+        forceSplitK(forceSplitK) {}
 
   /// Whether the op is one this pass handles (otherwise it is left to
   /// qcc-gpu-lower-qmatmul).
@@ -135,9 +139,14 @@ public:
     Value out = collapse(dense);
     numM = cast<MemRefType>(x.getType()).getShape()[0];
     std::optional<qcc::gpu::WgmmaTile> tile;
+    const int64_t kTiles = (numK + kTileK - 1) / kTileK;
     if (wgmma)
-      tile = qcc::gpu::chooseWgmmaTile(numM, numN,
-                                       (numK + kTileK - 1) / kTileK);
+      tile = qcc::gpu::chooseWgmmaTile(numM, numN, kTiles, forceBn,
+                                       forceSplitK);
+    if (tile && kTiles % tile->splitK != 0)
+      return op.emitOpError("wgmma split-k ")
+             << tile->splitK << " does not divide the " << kTiles
+             << " K tiles of 64";
     wgmma = tile.has_value();
     if (wgmma) {
       // A warp per 16 rows (warpgroups of 64 rows), each over all bn columns.
@@ -156,6 +165,20 @@ public:
         b, loc, MemRefType::get({padM * padK}, b.getI8Type()));
     Value saBuf = memref::AllocOp::create(
         b, loc, MemRefType::get({padM}, b.getF32Type()));
+    if (wgmma && wgmmaTile.splitK > 1) {
+      // Split-K: a slot of int32 sums per block, a counter per output tile
+      // (zeroed by the quantization kernel).
+      tiles = (padM / cfg.bm) * (padN / cfg.bn);
+      partials = memref::AllocOp::create(
+          b, loc,
+          MemRefType::get({tiles * wgmmaTile.splitK * cfg.bm * cfg.bn},
+                          b.getI32Type()));
+      counters = memref::AllocOp::create(
+          b, loc, MemRefType::get({tiles}, b.getI32Type()));
+      if (tiles > padM * kQuantThreads)
+        return op.emitOpError("wgmma split-k: more output tiles (")
+               << tiles << ") than quantization threads to zero counters";
+    }
     emitQuantize(x, aBuf, saBuf);
     emitGemm(aBuf, saBuf, wBuf, out);
     if (dense != init)
@@ -236,10 +259,11 @@ private:
   }
 
   mlir::gpu::LaunchOp launch(int64_t gridX, int64_t gridY, int64_t threads,
-                             TypeRange attributions, int64_t dynamicShared = 0) {
+                             TypeRange attributions, int64_t dynamicShared = 0,
+                             int64_t gridZ = 1) {
     Value one = idx(1);
     auto l = mlir::gpu::LaunchOp::create(
-        b, loc, idx(gridX), idx(gridY), one, idx(threads), one, one,
+        b, loc, idx(gridX), idx(gridY), idx(gridZ), idx(threads), one, one,
         dynamicShared ? i32c(int32_t(dynamicShared)) : Value(),
         /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/{}, attributions);
@@ -418,6 +442,20 @@ private:
       Value ptr = gep(aPtr, i32, aWord(row64, c));
       LLVM::StoreOp::create(b, loc, ifOp.getResult(0), ptr, /*alignment=*/4);
     }
+    if (counters) {
+      // Split-K: the GEMM's tile counters start at 0 (one per thread of the
+      // first blocks; run() checks there are enough threads).
+      OpBuilder::InsertionGuard zeroGuard(b);
+      Value i = add(mul(row64, threads), tid64);
+      auto ifOp = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i,
+                                i64c(tiles)),
+          /*withElse=*/false);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      LLVM::StoreOp::create(b, loc, i32c(0), gep(pointer(counters, 1), i32, i),
+                            /*alignment=*/4);
+    }
     Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
                                         idx(0));
     auto ifOp = scf::IfOp::create(b, loc, first, /*withElse=*/false);
@@ -427,13 +465,13 @@ private:
   }
 
   /// The 4-byte word of aBuf that holds codes 4 c .. 4 c + 3 of `row`:
-  /// [padM, padK] row-major, or, when the wgmma stages come by bulk
-  /// copies, the ring's tiles
+  /// [padM, padK] row-major, or, for wgmma (whose stages come by bulk
+  /// copies), the ring's tiles
   /// [padM / bm][padK / 64][bm][64] with the 16-byte chunks of each tile row
   /// swizzled (chunk q of row r at q ^ ((r >> 1) & 3)), so that each stage's
   /// A tile is one contiguous block for the bulk copy.
   Value aWord(Value row, Value c) {
-    if (!wgmma || !wgmmaTile.bulk)
+    if (!wgmma)
       return add(mul(row, padK / 4), c);
     const int64_t BM = cfg.bm, KT = padK / kTileK;
     Value r = andc(row, BM - 1), chunk = andc(shr(c, 2), 3);
@@ -505,8 +543,7 @@ private:
       OpBuilder::InsertionGuard loopGuard(b);
       b.setInsertionPointToStart(loop.getBody());
       Value kt = loop.getInductionVar();
-      qcc::gpu::emitRingStep(b, loc, kt, S, S - 1, KT, /*asyncProxy=*/false,
-                             loadStage);
+      qcc::gpu::emitRingStep(b, loc, kt, S, S - 1, KT, loadStage);
       Value stage = arith::RemUIOp::create(b, loc, kt, i64c(S));
       Value aStage = gep(aShared, i8, mul(stage, BM * kTileK));
       Value bStage = gep(bShared, i8, mul(stage, BN * kTileK));
@@ -554,7 +591,7 @@ private:
       // One dynamic shared buffer, the ring aligned to 1024 bytes (the
       // swizzle atoms of the descriptors are 512).
       l = launch(padN / BN, padM / BM, wgmmaTile.threads(), TypeRange{},
-                 wgmmaTile.sharedBytes());
+                 wgmmaTile.sharedBytes(), wgmmaTile.splitK);
       auto space = mlir::gpu::AddressSpaceAttr::get(
           ctx, mlir::gpu::AddressSpace::Workgroup);
       Value dyn = mlir::gpu::DynamicSharedMemoryOp::create(
@@ -627,11 +664,25 @@ private:
            gep(bGlobal, i8, add(bTileBase, mul(kt, BN * kTileK))),
            BN * kTileK);
     };
-    SmallVector<Value> acc =
-        wgmma ? qcc::gpu::emitWgmmaMainLoop(b, loc, wgmmaTile, KT, aShared,
-                                            bShared, tid, shr(warp, 2),
-                                            loadStage, bulkStage)
-              : mmaMainLoop(aShared, bShared, lane, wm, wn, loadStage);
+    SmallVector<Value> acc;
+    if (!wgmma) {
+      acc = mmaMainLoop(aShared, bShared, lane, wm, wn, loadStage);
+    } else {
+      // With split-K, block z runs K tiles z KT / splitK .. of the loop.
+      const int64_t splitK = wgmmaTile.splitK;
+      Value split = toI64(l.getBlockIds().z);
+      Value kBase = mul(split, KT / splitK);
+      auto splitStage = [&](Value kt, Value stage, Value mbar) {
+        bulkStage(add(kt, kBase), stage, mbar);
+      };
+      acc = qcc::gpu::emitWgmmaMainLoop(b, loc, wgmmaTile, KT / splitK,
+                                        aShared, bShared, tid, shr(warp, 2),
+                                        splitStage);
+      if (splitK > 1)
+        acc = qcc::gpu::emitSplitKReduce(
+            b, loc, wgmmaTile, acc, pointer(partials, 1), pointer(counters, 1),
+            add(mul(blockM, padN / BN), blockN), split, tid, bShared);
+    }
 
     // Epilogue: out[row, col..col+1] = acc * a_scale[row] * w_scale[col]
     // (+ bias[col]).
@@ -705,7 +756,11 @@ private:
   Location loc;
   MLIRContext *ctx;
   bool wgmma;
+  int64_t forceBn, forceSplitK;
   qcc::gpu::WgmmaTile wgmmaTile;
+  // Split-K: the blocks' int32 sums and the per-tile counters.
+  Value partials, counters;
+  int64_t tiles = 0;
   TileConfig cfg{0, 0, 1, 1};
   int64_t numM = 0, numK = 0, numN = 0, padM = 0, padN = 0, padK = 0;
 };
@@ -720,8 +775,10 @@ struct GpuMmaQMatmulPass
     SymbolTable symbols(module);
     SmallVector<q::MatmulOp> ops;
     module.walk([&](q::MatmulOp op) { ops.push_back(op); });
+    if (failed(qcc::gpu::checkWgmmaOptions(module, wgmmaTileN, wgmmaSplitK)))
+      return signalPassFailure();
     for (q::MatmulOp op : ops) {
-      MmaLowering lowering(op, symbols, wgmma);
+      MmaLowering lowering(op, symbols, wgmma, wgmmaTileN, wgmmaSplitK);
       if (lowering.matches() && failed(lowering.run()))
         return signalPassFailure();
     }

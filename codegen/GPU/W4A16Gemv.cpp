@@ -174,9 +174,12 @@ std::optional<Shape> resolve(int64_t rows, int64_t k, int64_t n, int64_t group,
   // just before their mmas takes it to 80 without spills (4096x11008 before
   // the cap: 20.3-20.4 -> 17.1 us). 9-15 rows stay at 85-86 registers with
   // chunks, and the chunks only expose more load latency there (11 rows
-  // 22.3 -> 30.0 us); so they keep one batch per step.
+  // 22.3 -> 30.0 us); so they keep one batch per step. Where at most 2
+  // blocks per SM are needed the 98 registers fit and the chunks only wait
+  // longer: 16x8192x8192 (256 blocks) 30.4-30.6 -> 28.9-29.1 us with one
+  // batch (H100, CUPTI, 3 rounds).
   s.actChunk = s.stepK / 16;
-  if (rows == 16 && s.maxRegs == 0)
+  if (rows == 16 && s.maxRegs == 0 && perSMNeeded > 2)
     s.actChunk = std::min<int64_t>(s.actChunk, 4);
   return s;
 }

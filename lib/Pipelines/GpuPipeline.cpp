@@ -63,6 +63,8 @@ void buildGpuCodegenPipeline(OpPassManager &pm,
   // W4A16 ones with more rows than the GEMV takes to the W4A16 GEMM.
   gpu::GpuMmaQMatmulOptions mmaOptions;
   mmaOptions.wgmma = options.wgmma;
+  mmaOptions.wgmmaTileN = options.wgmmaTileN;
+  mmaOptions.wgmmaSplitK = options.wgmmaSplitK;
   pm.addPass(gpu::createGpuMmaQMatmul(mmaOptions));
   pm.addPass(gpu::createGpuW4A16Gemm());
   gpu::GpuLowerQMatmulOptions qmatmulOptions;
@@ -87,7 +89,16 @@ void buildGpuCodegenPipeline(OpPassManager &pm,
     warpOptions.blockSize = options.blockSize;
     pm.addNestedPass<func::FuncOp>(gpu::createGpuWarpReductions(warpOptions));
   }
-  pm.addNestedPass<func::FuncOp>(math::createMathExpandOpsPass());
+  // Every expansion but roundeven's: math.roundeven becomes __nv_rintf and
+  // then llvm.roundeven (qcc-gpu-resolve-libdevice), one cvt.rni.f32.f32,
+  // where its expansion took ~33 instructions per value (the W8A8
+  // quantization kernel's rounding of every activation).
+  math::MathExpandOpsPassOptions expandOptions;
+  expandOptions.opMnemonics = {"sinh",  "cosh",  "tanh",  "tan",   "asinh",
+                               "acosh", "atanh", "fma",   "ceil",  "exp2",
+                               "powf",  "fpowi", "round", "rsqrt", "ctlz",
+                               "clampf"};
+  pm.addNestedPass<func::FuncOp>(math::createMathExpandOpsPass(expandOptions));
   pm.addNestedPass<func::FuncOp>(cpu::createCpuApproximateMath());
   gpu::GpuMapToLaunchesOptions launchOptions;
   launchOptions.blockSize = options.blockSize;

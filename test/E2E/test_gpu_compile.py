@@ -215,6 +215,9 @@ def test_w8a8_uses_int8_tensor_cores(sm, tmp_path, base_seed):
                    "ldmatrix.sync.aligned.m8n8.x4.shared.b16", "cp.async.cg.shared.global",
                    "cp.async.wait_group"):
         assert needle in ptx, f"{needle} missing from the W8A8 PTX"
+    # The quantization rounds half to even in one instruction per value (math.roundeven is
+    # left to libdevice's rint, not expanded into ~30 instructions).
+    assert "cvt.rni.f32.f32" in ptx and "cvt.rzi.f32.f32" not in ptx
     assemble(Path(f"{prefix}.ptx"), sm)
 
 
@@ -256,6 +259,30 @@ def test_w8a8_sm90a_uses_wgmma(tmp_path, base_seed):
     _, _, ptx = check_artifact(prefix, "90a")
     assert "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32" in ptx and "wgmma" not in ptx
     assemble(Path(f"{prefix}.ptx"), "90a")
+
+
+def test_w8a8_sm90a_split_k(tmp_path, base_seed):
+    # --gpu-wgmma=TILE_N,SPLIT_K (tuning): 256 x 1024 x 4096 on 128x128 tiles split over K in
+    # 2 (grid z): each block stores its int32 sums, fences them and counts itself with an
+    # atomic add; the last of a tile's blocks adds the other's sums (consumer warps meet at
+    # named barrier 1, without the producer warp). A split that does not divide the 16 K
+    # tiles is a one-line error.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from gpu_gemm import matmul_model
+    mpath = tmp_path / "split.onnx"
+    onnx.save(matmul_model(256, 1024, 4096, base_seed), mpath)
+    prefix = tmp_path / "split" / "model"
+    compile_gpu(mpath, prefix, target="sm_90a", bits=8, extra=["--gpu-wgmma=128,2"])
+    _, plan, ptx = check_artifact(prefix, "90a")
+    launches = [c for c in plan["commands"] if c["op"] == "launch"]
+    assert launches[-1]["grid"] == [32, 2, 2] and launches[-1]["block"][0] == 288
+    for needle in ("wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8", "membar.gl",
+                   "bar.sync \t1, 256", "atom.global.add.u32"):
+        assert needle in ptx, f"{needle!r} missing from the split-K PTX"
+    assemble(Path(f"{prefix}.ptx"), "90a")
+    r = H.compile_model(mpath, tmp_path / "bad" / "model", target="sm_90a", bits=8,
+                        extra=["--gpu-wgmma=128,3"], timeout=COMPILE_TIMEOUT)
+    assert not r.ok and "split-k 3 does not divide the 16 K tiles" in r.first_error_line()
 
 
 @pytest.mark.parametrize("sm", [80, 90])

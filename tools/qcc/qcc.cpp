@@ -17,6 +17,7 @@
 #include "qcc/Pipelines/Pipelines.h"
 #include "qcc/Target/Target.h"
 
+#include "DriverSupport.h"
 #include "Report.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -96,6 +97,12 @@ cl::list<int64_t> gpuGemv(
     cl::desc("GPU W4A16 GEMV launch shape TILES,WARPS,UNROLL (0: default; "
              "for tuning)"),
     cl::value_desc("t,w,u"), cl::CommaSeparated, cl::Hidden,
+    cl::cat(qccCategory));
+cl::list<int64_t> gpuWgmma(
+    "gpu-wgmma",
+    cl::desc("sm_90a W8A8 GEMM block tile columns and K splits "
+             "TILE_N,SPLIT_K (0: automatic; for tuning)"),
+    cl::value_desc("n,s"), cl::CommaSeparated, cl::Hidden,
     cl::cat(qccCategory));
 cl::opt<bool> gpuWarpReductions(
     "gpu-warp-reductions",
@@ -250,59 +257,6 @@ struct TemporaryDirectory {
       llvm::sys::fs::remove_directories(path);
   }
 };
-
-/// Prints `qcc: error: ...` and returns the exit code.
-int fail(const llvm::Twine &message) {
-  llvm::errs() << "qcc: error: " << message << "\n";
-  return 1;
-}
-
-class StageTimer {
-public:
-  void done(llvm::StringRef stage) {
-    auto now = std::chrono::steady_clock::now();
-    if (verbose)
-      llvm::errs() << llvm::format(
-          "qcc: %-12s %8.1f ms\n", stage.str().c_str(),
-          std::chrono::duration<double, std::milli>(now - last).count());
-    last = now;
-  }
-
-private:
-  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
-};
-
-/// Parses NAME:1x128 (the name may itself contain ':').
-bool parseInputShape(llvm::StringRef text, std::string &name,
-                     std::vector<int64_t> &dims) {
-  size_t colon = text.rfind(':');
-  if (colon == llvm::StringRef::npos || colon == 0)
-    return false;
-  name = text.substr(0, colon).str();
-  llvm::SmallVector<llvm::StringRef> parts;
-  text.substr(colon + 1).split(parts, 'x');
-  for (llvm::StringRef part : parts) {
-    int64_t dim;
-    if (part.getAsInteger(10, dim) || dim <= 0)
-      return false;
-    dims.push_back(dim);
-  }
-  return !dims.empty();
-}
-
-
-void printTargetList() {
-  llvm::outs() << "Targets (-target=NAME):\n";
-  llvm::outs() << llvm::format("  %-14s %s\n", "host",
-                               "the best CPU target this machine runs");
-  for (const TargetInfo &target : getAllTargets()) {
-    std::string fast;
-    for (int b : target.fastBits)
-      fast += (fast.empty() ? "" : ",") + std::to_string(b);
-    llvm::outs() << llvm::format("  %-14s %s; bits %s\n", target.name.c_str(),
-                                 target.description.c_str(), fast.c_str());
-  }
-}
 
 } // namespace
 
@@ -483,7 +437,7 @@ int main(int argc, char **argv) {
     importOptions.constantInputFiles[spec.substr(0, eq)] = spec.substr(eq + 1);
   }
 
-  StageTimer timer;
+  StageTimer timer(verbose);
   auto compileStart = std::chrono::steady_clock::now();
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -556,17 +510,15 @@ int main(int argc, char **argv) {
     gpuOptions.wgmma = target->archSpecific && target->smVersion == 90;
     std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());
     gpuOptions.keepFloat = keep;
-    if (gpuGemv.size() > 3)
-      return fail("--gpu-gemv takes at most 3 numbers: TILES,WARPS,UNROLL");
-    for (int64_t v : gpuGemv)
-      if (v < 0)
-        return fail("--gpu-gemv numbers must not be negative");
-    if (gpuGemv.size() > 0)
-      gpuOptions.gemvTiles = gpuGemv[0];
-    if (gpuGemv.size() > 1)
-      gpuOptions.gemvWarps = gpuGemv[1];
-    if (gpuGemv.size() > 2)
-      gpuOptions.gemvUnroll = gpuGemv[2];
+    auto gemv = readTuning(gpuGemv, "--gpu-gemv", "TILES,WARPS,UNROLL", 3);
+    auto wgmma = readTuning(gpuWgmma, "--gpu-wgmma", "TILE_N,SPLIT_K", 2);
+    if (!gemv || !wgmma)
+      return 1;
+    gpuOptions.gemvTiles = (*gemv)[0];
+    gpuOptions.gemvWarps = (*gemv)[1];
+    gpuOptions.gemvUnroll = (*gemv)[2];
+    gpuOptions.wgmmaTileN = (*wgmma)[0];
+    gpuOptions.wgmmaSplitK = (*wgmma)[1];
     gpuOptions.frontOptions(pipelineOptions);
   } else {
     pipelineOptions.setTarget(*target);

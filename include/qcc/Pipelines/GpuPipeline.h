@@ -63,6 +63,15 @@ struct GpuPipelineOptions : public mlir::PassPipelineOptions<GpuPipelineOptions>
       *this, "wgmma",
       llvm::cl::desc("W8A8 GEMM on Hopper's wgmma.mma_async (target sm_90a)"),
       llvm::cl::init(false)};
+  Option<int64_t> wgmmaTileN{
+      *this, "wgmma-tile-n",
+      llvm::cl::desc("wgmma GEMM: columns per block tile (0: automatic)"),
+      llvm::cl::init(0)};
+  Option<int64_t> wgmmaSplitK{
+      *this, "wgmma-split-k",
+      llvm::cl::desc("wgmma GEMM: blocks per output tile over K (0: "
+                     "automatic)"),
+      llvm::cl::init(0)};
 
   /// Sets the options of the shared front (tensor optimization,
   /// quantization) in `front`.

@@ -253,23 +253,17 @@ memref.global "private" constant @global_scales : memref<32x16xf32> = dense<0.5>
 
 // -----
 
-// Sixteen rows (two row tiles) with global activations: a step loads the
-// next step's codes first, then the float4 activations of 4 K tiles (x 2
-// row tiles) just before their 8 mmas, twice per 128-K step, so that fewer
-// registers hold loaded activations (4096x11008 on sm_90: 98 -> 80
-// registers, 3 blocks of 8 warps per SM instead of 2). Fifteen rows load
-// the step's 16 float4s at once (as gemv_global_activations).
+// Sixteen rows (two row tiles) with global activations, 1 block: a step
+// loads the next step's codes first, then the step's 16 float4 activations
+// at once (a kernel that needs at most 2 blocks per SM has room for its 98
+// registers; 16x8192x8192 is 256 blocks).
 // CHECK-LABEL: func @gemv_sixteen_rows
 // CHECK: gpu.launch {{.+}} workgroup(%{{[^ ]+}} : memref<{{[0-9]+}}xf32, #gpu.address_space<workgroup>>) {
 // CHECK: scf.for
 // CHECK-COUNT-2: llvm.load {{.+}} !llvm.ptr<1> -> vector<4xi32>
-// CHECK-COUNT-8: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK-COUNT-16: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>
 // CHECK-NOT: -> vector<4xf32>
-// CHECK-COUNT-8: nvvm.mma.sync
-// CHECK-NOT: nvvm.mma.sync
-// CHECK-COUNT-8: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>
-// CHECK-NOT: -> vector<4xf32>
-// CHECK-COUNT-8: nvvm.mma.sync
+// CHECK-COUNT-16: nvvm.mma.sync
 // CHECK-NOT: -> vector<4x
 // CHECK: scf.yield
 func.func @gemv_sixteen_rows(%x: memref<16x4096xf32>, %out: memref<16x16xf32>) {
@@ -279,6 +273,33 @@ func.func @gemv_sixteen_rows(%x: memref<16x4096xf32>, %out: memref<16x16xf32>) {
   return
 }
 memref.global "private" constant @sixteen_scales : memref<32x16xf32> = dense<0.5>
+// Sixteen rows x 12800 columns: 400 blocks of 8 warps need 4 per SM (no
+// cap, which is for 3): the step loads the float4 activations of 4 K tiles
+// (x 2 row tiles) just before their 16 mmas, twice per 128-K step, so that
+// fewer registers hold loaded activations (98 -> 80 registers on sm_90, 3
+// blocks of 8 warps per SM instead of 2).
+// CHECK-LABEL: func @gemv_sixteen_rows_chunked
+// CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %c400{{.*}}, {{.+}})
+// CHECK: scf.for
+// CHECK-COUNT-4: llvm.load {{.+}} !llvm.ptr<1> -> vector<4xi32>
+// CHECK-COUNT-8: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK-NOT: -> vector<4xf32>
+// CHECK-COUNT-16: nvvm.mma.sync
+// CHECK-NOT: nvvm.mma.sync
+// CHECK-COUNT-8: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK-NOT: -> vector<4xf32>
+// CHECK-COUNT-16: nvvm.mma.sync
+// CHECK-NOT: -> vector<4x
+// CHECK: scf.yield
+// CHECK-NOT: qcc.kernel_attrs
+// CHECK: return
+func.func @gemv_sixteen_rows_chunked(%x: memref<16x1024xf32>, %out: memref<16x12800xf32>) {
+  %s = memref.get_global @chunked_scales : memref<8x12800xf32>
+  %w = q.weight_constant dense<-7> : tensor<6553600xi8> -> !q.weight<1024x12800xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 128, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<none>} : (memref<16x1024xf32>, !q.weight<1024x12800xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 128, symmetric = true>, packed_k>, memref<8x12800xf32>, memref<16x12800xf32>) -> ()
+  return
+}
+memref.global "private" constant @chunked_scales : memref<8x12800xf32> = dense<0.5>
 // CHECK-LABEL: func @gemv_fifteen_rows
 // CHECK: scf.for
 // CHECK-COUNT-16: llvm.load {{.+}} : !llvm.ptr<1> -> vector<4xf32>

@@ -1,5 +1,7 @@
 // RUN: qcc-opt %s -split-input-file -qcc-gpu-mma-qmatmul | FileCheck %s
 // RUN: qcc-opt %s -split-input-file -qcc-gpu-mma-qmatmul=wgmma=true | FileCheck %s --check-prefix=WG
+// RUN: qcc-opt %s -split-input-file -qcc-gpu-mma-qmatmul="wgmma=true wgmma-tile-n=256 wgmma-split-k=4" | FileCheck %s --check-prefix=SK
+// RUN: qcc-opt %s -split-input-file -qcc-gpu-mma-qmatmul="wgmma=true wgmma-tile-n=128 wgmma-split-k=2" | FileCheck %s --check-prefix=SK2
 
 // W8A8 with per-token activations, per-channel weights and a bias: K = 40
 // and N = 10 pad to one 64-byte stage and one 64-column tile (rows: 64).
@@ -272,5 +274,71 @@ func.func @w8a8_wgmma_producer(%x: memref<256x1024xf32>, %s: memref<4096xf32>, %
 func.func @w8a8_short_k(%x: memref<2048x64xf32>, %s: memref<1024xf32>, %out: memref<2048x1024xf32>) {
   %w = q.weight_constant dense<5> : tensor<65536xi8> -> !q.weight<64x1024xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
   q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<2048x64xf32>, !q.weight<64x1024xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<1024xf32>, memref<2048x1024xf32>) -> ()
+  return
+}
+
+// -----
+
+// Split-K (tuning options wgmma-tile-n=256, wgmma-split-k=4), 256 x 1024 x
+// 4096: 128x256 tiles (16 x 2 = 32 output tiles), 4 blocks each over 4 of
+// the 16 K tiles (grid z = 4: 128 blocks), thread 0 issuing the bulk copies
+// (256 threads), 6 stages: 6 x 24576 + 48 (mbarriers) + 16 (the "last
+// block" word) + 1024 = 148544 bytes. Buffers: a slot of 128 x 256 int32
+// sums per block (32 x 4 x 32768 = 4194304) and a counter per output tile,
+// which the quantization kernel zeroes. After its K loop every block stores
+// its sums (16-byte vectors), fences them (membar.gl), meets the other
+// consumer threads at barrier 1, and thread 0 counts the block with an
+// atomic add; the block that finds 3 before it resets the counter, loads the
+// other 3 slots (32 vectors of 4 sums per thread each), adds them in int32
+// and runs the epilogue.
+// Without the options the GEMM takes 128x64 tiles, no split.
+// WG-LABEL: func @w8a8_wgmma_split_k
+// WG: gpu.launch blocks({{.+}}) in ({{.+}} = %c64{{.*}}, {{.+}} = %c2{{.*}}, {{.+}} = %c1{{.*}})
+// WG-NOT: llvm.atomicrmw
+// SK-LABEL: func @w8a8_wgmma_split_k
+// SK: %[[PART:.+]] = memref.alloc() : memref<4194304xi32>
+// SK: %[[CNT:.+]] = memref.alloc() : memref<32xi32>
+// SK: gpu.launch
+// SK: math.roundeven
+// SK: arith.cmpi ult, %{{.+}}, %c32{{.*}} : i64
+// SK: llvm.store %c0_i32{{.*}}, %{{.+}} {alignment = 4 : i64} : i32, !llvm.ptr<1>
+// SK: gpu.launch blocks({{.+}}) in ({{.+}} = %c16{{.*}}, {{.+}} = %c2{{.*}}, {{.+}} = %c4{{.*}}) threads({{.+}}) in ({{.+}} = %c256{{.*}}) dynamic_shared_memory_size %c148544_i32
+// SK-COUNT-4: nvvm.mbarrier.arrive.expect_tx {{.+}}, %c24576_i32
+// SK: scf.for %{{.+}} = %c0{{.*}} to %c4{{.*}}
+// SK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 256, k = 32>
+// SK: nvvm.wgmma.wait.group.sync.aligned 0
+// SK: llvm.store {{.+}} {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<1>
+// SK: nvvm.memory.barrier <gpu>
+// SK: nvvm.barrier id = %c1_i32{{.*}} number_of_threads = %c256_i32
+// SK: llvm.atomicrmw add {{.+}} monotonic : !llvm.ptr<1>, i32
+// SK: nvvm.barrier id = %c1_i32{{.*}} number_of_threads = %c256_i32
+// SK: arith.cmpi eq, %{{.+}}, %c3_i32{{.*}} : i32
+// SK: scf.if
+// SK: llvm.store %c0_i32{{.*}} : i32, !llvm.ptr<1>
+// SK: nvvm.memory.barrier <gpu>
+// SK-COUNT-96: llvm.load {{.+}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
+// SK-NOT: llvm.load {{.+}} vector<4xi32>
+// SK: arith.sitofp
+// SK: llvm.store {{.+}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>
+// With 128x128 tiles split in 2 (wgmma-tile-n=128 wgmma-split-k=2): 64
+// output tiles of 2 blocks, each 8 K tiles; the producer warp (288 threads)
+// leaves before the reduction, so its barriers count the 256 consumers; the
+// last block loads the other slot's 16 vectors per thread.
+// SK2-LABEL: func @w8a8_wgmma_split_k
+// SK2: memref.alloc() : memref<2097152xi32>
+// SK2: memref.alloc() : memref<64xi32>
+// SK2: gpu.launch blocks({{.+}}) in ({{.+}} = %c32{{.*}}, {{.+}} = %c2{{.*}}, {{.+}} = %c2{{.*}}) threads({{.+}}) in ({{.+}} = %c288{{.*}}) dynamic_shared_memory_size %c197840_i32
+// SK2: scf.for %{{.+}} = %c0{{.*}} to %c8{{.*}}
+// SK2: } else {
+// SK2: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 32>
+// SK2: nvvm.barrier id = %c1_i32{{.*}} number_of_threads = %c256_i32
+// SK2: llvm.atomicrmw add
+// SK2: arith.cmpi eq, %{{.+}}, %c1_i32{{.*}} : i32
+// SK2-COUNT-16: llvm.load {{.+}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
+// SK2-NOT: llvm.load {{.+}} vector<4xi32>
+// SK2: arith.sitofp
+func.func @w8a8_wgmma_split_k(%x: memref<256x1024xf32>, %s: memref<4096xf32>, %out: memref<256x4096xf32>) {
+  %w = q.weight_constant dense<5> : tensor<4194304xi8> -> !q.weight<1024x4096xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>
+  q.matmul %x, %w scales(%s) outs(%out) {act_quant = #q.act_quant<dynamic_per_token>} : (memref<256x1024xf32>, !q.weight<1024x4096xi8, #q.scheme<bits = 8, is_signed = true, granularity = per_channel, axis = 1, group_size = 0, symmetric = true>, row_major>, memref<4096xf32>, memref<256x4096xf32>) -> ()
   return
 }

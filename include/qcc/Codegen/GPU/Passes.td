@@ -106,11 +106,21 @@ def GpuMmaQMatmul : Pass<"qcc-gpu-mma-qmatmul", "mlir::ModuleOp"> {
     c ^ ((r >> 1) & 3), each stage 1024-byte aligned). Dynamic shared
     memory holds a ring of 3-6 stages (up to 192 KB); one wgmma group
     stays in flight while the next stage is awaited. Same quantization
-    kernel and epilogue.
+    kernel and epilogue. With split-K (`wgmma-split-k`, grid z) the blocks
+    of one output tile each run an equal share of the K tiles, store their
+    int32 sums in a global slot and count themselves on the tile's counter
+    (zeroed by the quantization kernel); the last one adds the other slots
+    (int32: the same sums as one K loop) and runs the epilogue.
   }];
   let options = [
     Option<"wgmma", "wgmma", "bool", /*default=*/"false",
            "GEMM on wgmma.mma_async (sm_90a) instead of mma.sync">,
+    Option<"wgmmaTileN", "wgmma-tile-n", "int64_t", /*default=*/"0",
+           "wgmma: columns per block tile, 64, 128 or 256 (0: automatic; "
+           "for tuning)">,
+    Option<"wgmmaSplitK", "wgmma-split-k", "int64_t", /*default=*/"0",
+           "wgmma: blocks per output tile, each over part of K, dividing "
+           "the K tiles of 64 (0: automatic; for tuning)">,
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::NVVM::NVVMDialect",
                            "mlir::LLVM::LLVMDialect", "mlir::scf::SCFDialect",
