@@ -70,9 +70,12 @@ def fake_quant_weight(w: np.ndarray, recipe: str) -> np.ndarray:
     scale is negative when that end is positive)."""
     flags = RECIPES[recipe][0]
     if "-bits=8" in flags:
-        s = np.abs(w).max(axis=0) / np.float32(127)
+        # chooseScaleZeroPoint / quantizeValue: the scale divides in double and rounds to float,
+        # the codes divide in double (a float32 division can flip a rounding tie).
+        s = (np.abs(w).max(axis=0).astype(np.float64) / 127).astype(np.float32)
         s = np.where(s == 0, np.float32(1), s).astype(np.float32)
-        return (np.clip(rne(w / s), -128, 127) * s).astype(np.float32)
+        q = np.clip(rne(w.astype(np.float64) / s.astype(np.float64)), -128, 127)
+        return (q.astype(np.float32) * s).astype(np.float32)
     g = next((int(f.split("=")[1]) for f in flags if f.startswith("--group-size")), 128)
     k, n = w.shape
     wg = w.reshape(k // g, g, n)
