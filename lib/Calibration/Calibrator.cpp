@@ -323,9 +323,20 @@ FloatModel::~FloatModel() {
 }
 
 std::unique_ptr<FloatModel>
-FloatModel::compile(ModuleOp module, const TargetInfo &target,
+FloatModel::compile(ModuleOp module, const TargetInfo &requested,
                     const CpuPipelineOptions &options, unsigned numThreads,
                     std::string &error) {
+  // The float model runs here, on the compiling machine: cross-compiling
+  // for a CPU this machine lacks (x86-64-vnni on an AVX2 host) calibrates
+  // with the host's best CPU target instead.
+  const TargetInfo *runnable =
+      hostRuns(requested) ? &requested : lookupTarget("host");
+  if (!runnable || !hostRuns(*runnable)) {
+    error = "no CPU target runs on this machine to calibrate with (the "
+            "float model needs at least x86-64 with AVX2 and FMA)";
+    return nullptr;
+  }
+  const TargetInfo &target = *runnable;
   std::unique_ptr<FloatModel> result(new FloatModel());
   ArtifactSpec &spec = result->artifactSpec;
   spec.sourceModelPath = "calibration";

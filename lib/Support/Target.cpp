@@ -2,6 +2,7 @@
 
 #include "qcc/Target/Target.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -84,4 +85,13 @@ const TargetInfo *qcc::lookupTarget(llvm::StringRef name) {
     if (target.name == name)
       return &target;
   return nullptr;
+}
+
+bool qcc::hostRuns(const TargetInfo &target) {
+  if (target.kind != TargetKind::Cpu)
+    return false;
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return llvm::all_of(target.requiredFeatures, [&](const std::string &f) {
+    return features.lookup(f);
+  });
 }

@@ -189,6 +189,24 @@ def test_every_layout_gives_the_same_calibration(mlp, base_seed, tmp_path):
         assert values == first, f"{name} calibrated differently: {values} vs {first}"
 
 
+@pytest.mark.parametrize("target", ["x86-64-avx512", "x86-64-vnni"])
+def test_calibration_for_a_cpu_this_machine_lacks(mlp, target, base_seed, tmp_path):
+    """Calibration runs the float model on the compiling machine: for a target whose features
+    the host lacks (x86-64-vnni built on an AVX2 machine) it runs the host's best CPU target and
+    calibrates to the same ranges as the portable x86-64 target (float32 rounding aside)."""
+    samples = calib_samples(base_seed + 6, 2)
+    np.savez(tmp_path / "calib.npz", x=samples)
+    chosen = {}
+    for t in ("x86-64", target):
+        report = tmp_path / f"{t}.json"
+        r = qcc(mlp, tmp_path / t / "model", "-bits=8", "--calib", str(tmp_path / "calib.npz"),
+                "--calib-method=minmax", f"--report={report}", target=t)
+        assert r.ok, f"{t}: {r.first_error_line()}"
+        chosen[t] = [a["abs_max_chosen"] for a in json.loads(report.read_text())["calibration"]["activations"]]
+    assert len(chosen[target]) == len(chosen["x86-64"]) > 0
+    np.testing.assert_allclose(chosen[target], chosen["x86-64"], rtol=1e-5)
+
+
 def test_eval_reports_quality(mlp, base_seed, tmp_path):
     np.savez(tmp_path / "eval.npz", x=calib_samples(base_seed + 6, 4))
     prefix = tmp_path / "m" / "model"

@@ -51,6 +51,10 @@ llvm::ArrayRef<TargetInfo> getAllTargets();
 /// machine runs. Returns nullptr for an unknown name.
 const TargetInfo *lookupTarget(llvm::StringRef name);
 
+/// Whether this machine can run code of `target`: a CPU target whose
+/// required features the host CPU has.
+bool hostRuns(const TargetInfo &target);
+
 } // namespace qcc
 
 #endif // QCC_TARGET_TARGET_H
