@@ -42,8 +42,12 @@ Limits: bench/machine_limits.c (built with clang here) measures DRAM read bandwi
 buffer), L3-resident read bandwidth (16 MiB) and the vpdpbusd peak, for 1..T threads; M=1 rows
 show achieved weight-read GB/s next to them, M=128 rows int8 GOP/s next to the peak.
 
-  .venv/bin/python bench/bench_quant.py [--rounds 5] [--repeat 20] [--threads 1,2] [-k k384] [--prec int4,int4a]
-                                        [--quick] [--update] [--qcc-run] [--realtime]
+  .venv/bin/python bench/bench_quant.py [--rounds 5] [--repeat 20] [--threads 1,2] [-k k384,k4096_n4096_m1]
+                                        [--prec int4,int4a] [--target x86-64] [--quick] [--update] [--qcc-run]
+                                        [--realtime]
+
+--target x86-64 compiles for AVX2 hosts without VNNI (the vpmaddwd kernels; the int8 compute limit is
+then machine_limits.c's vpmaddwd probe). --update is meant for the x86-64-vnni table only.
 
 --realtime times every block at SCHED_FIFO priority 1 (root only; compiles stay at normal
 priority), so that other processes on a shared machine do not take the CPUs from the timed calls;
@@ -171,7 +175,11 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=None, help="timed runs per round per method (default 20)")
     ap.add_argument("--warmup", type=int, default=3, help="warm-up runs per round per method")
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("-k", default="", help="only rows whose key (e.g. k4096_n4096_m1) contains this")
+    ap.add_argument("-k", default="",
+                    help="only rows whose key (e.g. k4096_n4096_m1) contains this (a comma list: any of them)")
+    ap.add_argument("--target", default="x86-64-vnni",
+                    help="qcc -target (default x86-64-vnni; x86-64 for AVX2 hosts without VNNI, whose int8 "
+                         "compute limit is then the vpmaddwd probe)")
     ap.add_argument("--prec", default=",".join(PRECS),
                     help=f"comma list of the methods to compile and time (default all: {','.join(PRECS)})")
     ap.add_argument("--quick", action="store_true",
@@ -191,6 +199,9 @@ def main(argv=None) -> int:
     if unknown or not precs:
         print(f"bench_quant: error: --prec takes a comma list of {','.join(PRECS)}, got {a.prec!r}", file=sys.stderr)
         return 1
+    if a.update and a.target != "x86-64-vnni":
+        print("bench_quant: error: --update writes the x86-64-vnni table; use --md for other targets", file=sys.stderr)
+        return 1
     if a.update and precs != PRECS:
         print("bench_quant: error: --update needs every method (no --prec)", file=sys.stderr)
         return 1
@@ -203,9 +214,10 @@ def main(argv=None) -> int:
     work = a.keep or Path(tempfile.mkdtemp(prefix="qcc-bench-quant-"))
     work.mkdir(parents=True, exist_ok=True)
     with E.realtime(a.realtime):
-        limits = measure_limits(work, max(threads))
+        limits = measure_limits(work, max(threads), vnni=a.target == "x86-64-vnni")
     if limits is None:
-        print("bench_quant: error: cannot build or run bench/machine_limits.c (needs clang with AVX-512 VNNI)",
+        print("bench_quant: error: cannot build or run bench/machine_limits.c (needs clang; AVX-512 VNNI for "
+              "-target=x86-64-vnni, else AVX2)",
               file=sys.stderr)
         return 1
     print("machine limits: " + ", ".join(f"{n} T={t} {v:g}" for (n, t), v in sorted(limits.items())), flush=True)
@@ -216,7 +228,7 @@ def main(argv=None) -> int:
     rows, failures = [], []
     for (k, n, m, copies) in specs:
         key = row_key(k, n, m, copies)
-        if a.k not in key:
+        if not any(f in key for f in a.k.split(",")):
             continue
         rng = np.random.default_rng(1000 * k + 10 * n + m + copies - 1)
         model, feeds, W = build_matmul(rng, m, k, n, copies)
@@ -237,7 +249,7 @@ def main(argv=None) -> int:
         for p in precs:
             bits, extra = QCC_FLAGS[p]
             prefix = d / f"qcc_{p}" / "model"
-            r = H.compile_model(mpath, prefix, target="x86-64-vnni", bits=bits, extra=extra, timeout=1800)
+            r = H.compile_model(mpath, prefix, target=a.target, bits=bits, extra=extra, timeout=1800)
             if not r.ok:
                 bad.append(f"qcc {p} compile failed: {r.first_error_line()}")
                 continue
@@ -335,10 +347,10 @@ def main(argv=None) -> int:
 
     cmd = "bench/bench_quant.py " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))
     lim = ", ".join(f"{t} thread{'s' if t > 1 else ''}: DRAM {limits['dram_read_gbs', t]:.1f} GB/s, "
-                    f"L3 {limits['l3_read_gbs', t]:.1f} GB/s, vpdpbusd {limits['vnni_gops', t]:.0f} GOP/s"
-                    for t in threads)
+                    f"L3 {limits['l3_read_gbs', t]:.1f} GB/s, {_ops_probe(limits)[1]} "
+                    f"{limits[_ops_probe(limits)[0], t]:.0f} GOP/s" for t in threads)
     lines = [f"Machine: {H.cpu_model_name()} ({_ncpu()} logical CPUs); date: {datetime.date.today().isoformat()}; "
-             f"command: `{cmd.strip()}`; threads: {', '.join(map(str, threads))}; rounds: {rounds}; "
+             f"target: {a.target}; command: `{cmd.strip()}`; threads: {', '.join(map(str, threads))}; rounds: {rounds}; "
              f"onnxruntime {ort.__version__} (CPU, graph optimizations on); load average at the start "
              f"{_load():.2f} (MEASURING.md: compare ratios, not absolute times, when other work runs)" +
              ("; timed at SCHED_FIFO priority 1 (--realtime: other processes got at most 5% of the CPUs "
@@ -371,7 +383,7 @@ def main(argv=None) -> int:
              f"is above). The row `{COLD[0]} x {COLD[1]} x {COLD_COPIES} (cold)` is y = concat_i(x @ W_i) over "
              f"{COLD_COPIES} independent {COLD[0]}x{COLD[1]} weights (int4 {COLD_COPIES * weight_bytes('int4', *COLD) / 1e6:.0f} MB, "
              f"int8 {COLD_COPIES * weight_bytes('int8', *COLD) / 1e6:.0f} MB, more than the L3), so its M=1 GB/s are "
-             f"DRAM reads: the goal's measure (int4 GEMV >= 80% of DRAM). For M=128, int8 GOP/s = 2*M*K*N / time and % of the measured vpdpbusd peak at T threads. "
+             f"DRAM reads: the goal's measure (int4 GEMV >= 80% of DRAM). For M=128, int8 GOP/s = 2*M*K*N / time and % of the measured {_ops_probe(limits)[1]} peak at T threads. "
              f"cos: cosine of qcc's outputs vs the float64 reference (onnxruntime's in parentheses); a row must "
              f"pass > {COS_MIN['int8']} (int8) / > {COS_MIN['int4']} (int4) and fp32 rel-L2 <= {FP32_REL_L2:.0e} "
              f"to be timed.",
@@ -408,15 +420,22 @@ def main(argv=None) -> int:
     return 0
 
 
-def measure_limits(work: Path, max_threads: int) -> dict | None:
-    """{(name, threads): value} from bench/machine_limits.c, built here with clang; None on failure."""
+def _ops_probe(limits) -> tuple[str, str]:
+    """(key, label) of the int8 compute limit machine_limits.c measured: vpdpbusd, or vpmaddwd on AVX2."""
+    return ("vnni_gops", "vpdpbusd") if any(k == "vnni_gops" for k, _ in limits) else ("madd_gops", "vpmaddwd")
+
+
+def measure_limits(work: Path, max_threads: int, vnni: bool = True) -> dict | None:
+    """{(name, threads): value} from bench/machine_limits.c, built here with clang (AVX-512 VNNI, or AVX2
+    when not `vnni`); None on failure."""
     import shutil
     import subprocess
     cc = next((c for c in ("clang-22", "clang", "cc") if shutil.which(c)), None)
     if cc is None:
         return None
     exe = work / "machine_limits"
-    flags = ["-O2", "-mavx512f", "-mavx512bw", "-mavx512vnni", "-pthread"]
+    flags = ["-O2", "-mavx512f", "-mavx512bw", "-mavx512vnni", "-pthread"] if vnni else \
+        ["-O2", "-mavx2", "-mfma", "-pthread"]
     r = subprocess.run([cc, *flags, str(ROOT / "bench" / "machine_limits.c"), "-o", str(exe)],
                        capture_output=True, text=True)
     if r.returncode != 0:
@@ -461,7 +480,7 @@ def limit_cell(r) -> str:
         return ", ".join(f"{p} {gbs(p):.1f} GB/s ({100 * gbs(p) / dram:.0f}%)" for p in PRECS[1:]
                          if ("qcc", p) in med)
     if m == 128 and ("qcc", "int8") in med:
-        peak = lim["vnni_gops", t]
+        peak = lim[_ops_probe(lim)[0], t]
         def gops(s_):
             return 2.0 * m * k * n / (med[s_, "int8"] * 1e-3) / 1e9
         return f"int8 {gops('qcc'):.0f} GOP/s ({100 * gops('qcc') / peak:.0f}%), ort {gops('ort'):.0f}"

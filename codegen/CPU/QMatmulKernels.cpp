@@ -143,11 +143,16 @@ TileOptions QMatmulLowering::chooseTile(KernelKind kind) {
 
 void QMatmulLowering::emitKernel(KernelKind kind) {
   kStep = kind == KernelKind::W8A8 ? 4 : 8;
-  group = kind == KernelKind::W8A8 ? numK : type.getScheme().getGroupSize();
-  groups = numK / group;
-  TileOptions tile = chooseTile(kind);
-  std::vector<int8_t> packed = packKernelWeights(kind, tile.colBlocks);
-  if (kind == KernelKind::W4A8)
+  // AVX2 (no VNNI): 8-column blocks, int8 K padded to a multiple of 4.
+  blockCols = hasVnni ? 16 : 8;
+  paddedK = hasVnni || kind != KernelKind::W8A8 ? numK : (numK + 3) / 4 * 4;
+  group = kind == KernelKind::W8A8 ? paddedK : type.getScheme().getGroupSize();
+  groups = paddedK / group;
+  TileOptions tile = hasVnni ? chooseTile(kind) : chooseTileAvx2(kind);
+  std::vector<int8_t> packed = hasVnni
+                                   ? packKernelWeights(kind, tile.colBlocks)
+                                   : packKernelWeightsAvx2(kind, tile.colBlocks);
+  if (kind == KernelKind::W4A8 && hasVnni)
     packGroupConstants(tile.colBlocks);
   kernelWeights = getGlobal(
       "__qcc_kweight",
@@ -158,11 +163,21 @@ void QMatmulLowering::emitKernel(KernelKind kind) {
   };
   SmallVector<Value> temporaries;
   if (kind != KernelKind::W4F32) {
-    qx = alloc({numRows, numK}, b.getI8Type());
+    // AVX2: i16 codes (vpmaddwd operands), zero in the K padding.
+    qx = alloc({numRows, paddedK}, hasVnni ? b.getI8Type() : b.getI16Type());
     rowScale = alloc({numRows}, b.getF32Type());
     sums = alloc({numRows, groups}, b.getI32Type());
     temporaries = {qx, rowScale, sums};
-    emitActivationQuantization(qx, rowScale, sums, group);
+    emitActivationQuantization(qx, rowScale, sums, std::min(group, numK));
+    for (int64_t k = numK; k < paddedK; ++k) {
+      OpBuilder::InsertionGuard guard(b);
+      auto rowLoop =
+          scf::ForOp::create(b, loc, index(0), index(numRows), index(1));
+      b.setInsertionPointToStart(rowLoop.getBody());
+      memref::StoreOp::create(
+          b, loc, arith::ConstantOp::create(b, loc, b.getI16IntegerAttr(0)),
+          qx, ValueRange{rowLoop.getInductionVar(), index(k)});
+    }
   } else {
     bool isSigned = type.getScheme().getIsSigned();
     SmallVector<float> table;
@@ -179,7 +194,7 @@ void QMatmulLowering::emitKernel(KernelKind kind) {
     return;
   }
   int64_t rows = tile.rows, blocks = tile.colBlocks;
-  int64_t numBlocks = numN / 16;
+  int64_t numBlocks = numN / blockCols;
   int64_t fullTiles = numBlocks / blocks, tailBlocks = numBlocks % blocks;
   int64_t rowTiles = (numRows + rows - 1) / rows;
   {
@@ -275,6 +290,8 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
                                Value block0, int64_t blocks) {
   if (kind == KernelKind::W4F32)
     return emitTileF32(row0, rows, block0, blocks);
+  if (!hasVnni)
+    return emitTileAvx2(kind, row0, rows, block0, blocks);
   auto vi32 = VectorType::get({16}, b.getI32Type());
   auto vf = VectorType::get({16}, b.getF32Type());
   auto v64i8 = VectorType::get({64}, b.getI8Type());

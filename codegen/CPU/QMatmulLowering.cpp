@@ -4,11 +4,13 @@
 //
 // * Register-tiled AVX-512 kernels (QMatmulKernels.cpp) for int8 weights x
 //   int8 activations, int4 weights (symmetric or with zero points) x int8
-//   activations, and int4 weights x f32 activations. The weight is repacked
+//   activations, and int4 weights x f32 activations; without VNNI, AVX2
+//   forms of the two int8-activation ones (QMatmulKernelsAvx2.cpp). The weight is repacked
 //   at compile time into the kernel's own layout; int8 activations are
 //   quantized per token at run time (or per tensor from calibration) once,
 //   before the tiles run.
-// * A portable path for every other case (no VNNI, other schemes): the
+// * A portable path for every other case (other schemes, weight-only int4
+//   without VNNI): the
 //   weight is decoded to f32 into a scratch buffer and multiplied by
 //   linalg.matmul, which the f32 microkernel then handles. Quantized
 //   activations are quantized and dequantized first, so every target
@@ -160,13 +162,18 @@ LogicalResult QMatmulLowering::run() {
 
 std::optional<KernelKind> QMatmulLowering::selectKernel() {
   q::SchemeAttr s = type.getScheme();
-  if (!hasVnni || numN % 16 != 0 || numRows == 0)
+  // Without VNNI the int8-activation kernels have AVX2 forms
+  // (QMatmulKernelsAvx2.cpp) on 8-column blocks.
+  bool avx2 = !hasVnni && hasAvx2;
+  if (!(hasVnni || avx2) || numN % (hasVnni ? 16 : 8) != 0 || numRows == 0)
     return std::nullopt;
   Value zeros = op.getZeroPoints();
   if (s.getBits() == 8 && s.getIsSigned() && s.getSymmetric() && !zeros &&
       s.getGranularity() == q::Granularity::PerChannel && s.getAxis() == 1 &&
-      numK % 4 == 0 && actQuantized())
+      (numK % 4 == 0 || avx2) && actQuantized())
     return KernelKind::W8A8;
+  if (avx2 && !actQuantized())
+    return std::nullopt;
   if (s.getBits() != 4 || s.getGranularity() != q::Granularity::PerGroup ||
       s.getAxis() != 0 || s.getGroupSize() % 8 != 0 ||
       numK % s.getGroupSize() != 0)
@@ -466,7 +473,9 @@ void QMatmulLowering::emitActivationQuantization(Value codes, Value scales,
                                                  int64_t groupSize) {
   auto vf = VectorType::get({16}, b.getF32Type());
   auto vi32 = VectorType::get({16}, b.getI32Type());
-  auto vi8 = VectorType::get({16}, b.getI8Type());
+  // i8 codes, or i16 for the AVX2 kernels' vpmaddwd.
+  Type codeType = cast<MemRefType>(codes.getType()).getElementType();
+  auto vCode = VectorType::get({16}, codeType);
   OpBuilder::InsertionGuard guard(b);
   // Rows are independent: inputs from 16K values quantize them on the
   // pool's threads (16 x 1536, ~6 us serial, took a fifth of a 2-thread
@@ -579,7 +588,7 @@ void QMatmulLowering::emitActivationQuantization(Value codes, Value scales,
     Value v = vector::LoadOp::create(b, loc, vf, x, ValueRange{r, k});
     v = applyOutlierMask(v, k);
     Value q = quantize(v, vf, vi32);
-    vector::StoreOp::create(b, loc, arith::TruncIOp::create(b, loc, vi8, q),
+    vector::StoreOp::create(b, loc, arith::TruncIOp::create(b, loc, vCode, q),
                             codes, ValueRange{r, k});
     scf::YieldOp::create(
         b, loc,
@@ -597,7 +606,7 @@ void QMatmulLowering::emitActivationQuantization(Value codes, Value scales,
     v = applyOutlierMask(v, k);
     Value q = quantize(v, b.getF32Type(), b.getI32Type());
     memref::StoreOp::create(b, loc,
-                            arith::TruncIOp::create(b, loc, b.getI8Type(), q),
+                            arith::TruncIOp::create(b, loc, codeType, q),
                             codes, ValueRange{r, k});
     scf::YieldOp::create(
         b, loc,
@@ -630,7 +639,8 @@ struct CpuLowerQMatmulPass
         return signalPassFailure();
       }
       if (failed(
-              QMatmulLowering(op, vnni, parallelMinFmas, tile, symbols).run()))
+              QMatmulLowering(op, vnni, avx2, parallelMinFmas, tile, symbols)
+                  .run()))
         return signalPassFailure();
     }
     // Weight constants are dead once every matmul reading them is lowered.

@@ -1,8 +1,9 @@
 //===- QMatmulLowering.h - q.matmul on memrefs to CPU code ------*- C++ -*-===//
 //
 // Private to codegen/CPU: the lowering of one bufferized `q.matmul`, shared
-// by QMatmulLowering.cpp (driver, activation quantization, portable path)
-// and QMatmulKernels.cpp (the register-tiled AVX-512 kernels).
+// by QMatmulLowering.cpp (driver, activation quantization, portable path),
+// QMatmulKernels.cpp (the register-tiled AVX-512 kernels) and
+// QMatmulKernelsAvx2.cpp (their AVX2 forms for targets without VNNI).
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,7 +22,8 @@
 
 namespace qcc::cpu::detail {
 
-/// The fast kernels (all need AVX-512; the int8-activation ones VNNI).
+/// The fast kernels (AVX-512, the int8-activation ones VNNI; without VNNI
+/// the int8-activation ones have AVX2 forms).
 enum class KernelKind {
   /// int8 per-channel weights x int8 activations (vpdpbusd, 4 K per block).
   W8A8,
@@ -45,9 +47,10 @@ int64_t decodeCode(llvm::ArrayRef<int8_t> bytes, q::WeightType type, int64_t k,
 
 class QMatmulLowering {
 public:
-  QMatmulLowering(q::MatmulOp op, bool hasVnni, int64_t parallelMinFmas,
-                  TileOptions tile, mlir::SymbolTable &symbols)
-      : op(op), b(op), loc(op.getLoc()), hasVnni(hasVnni),
+  QMatmulLowering(q::MatmulOp op, bool hasVnni, bool hasAvx2,
+                  int64_t parallelMinFmas, TileOptions tile,
+                  mlir::SymbolTable &symbols)
+      : op(op), b(op), loc(op.getLoc()), hasVnni(hasVnni), hasAvx2(hasAvx2),
         parallelMinFmas(parallelMinFmas), tileOptions(tile), symbols(symbols),
         type(op.getWeight().getType()) {}
 
@@ -128,10 +131,21 @@ private:
   mlir::Value dot(mlir::Value acc, mlir::Value u8, mlir::Value s8);
   mlir::Value broadcastCodes(mlir::Value codes, mlir::Value r, mlir::Value k);
 
+  // ---- QMatmulKernelsAvx2.cpp (no VNNI: 8-column ymm blocks, vpmaddwd)
+  /// The weight codes for the AVX2 kernels: 32-byte K blocks of 8 columns,
+  /// column tiles as in packKernelWeights; K padded with zero codes to
+  /// `paddedK`.
+  std::vector<int8_t> packKernelWeightsAvx2(KernelKind kind,
+                                            int64_t tileBlocks);
+  TileOptions chooseTileAvx2(KernelKind kind);
+  void emitTileAvx2(KernelKind kind, mlir::Value row0, int64_t rows,
+                    mlir::Value block0, int64_t blocks);
+
   q::MatmulOp op;
   mlir::OpBuilder b;
   mlir::Location loc;
   bool hasVnni;
+  bool hasAvx2;
   int64_t parallelMinFmas;
   TileOptions tileOptions;
   mlir::SymbolTable &symbols;
@@ -146,6 +160,11 @@ private:
 
   // Kernel state (emitKernel).
   int64_t group = 0, groups = 0, kStep = 0;
+  /// Columns per block: 16 (zmm, VNNI) or 8 (ymm, AVX2).
+  int64_t blockCols = 16;
+  /// K of the packed weights and activation codes (AVX2 W8A8 pads K to a
+  /// multiple of 4 with zero codes).
+  int64_t paddedK = 0;
   mlir::Value kernelWeights, qx, rowScale, sums, lut;
   mlir::Value packedScales, packedZeros;
 };

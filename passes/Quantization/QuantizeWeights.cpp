@@ -411,6 +411,10 @@ struct QuantizeWeightsPass
         kernel = weightOnly ? "AVX-512 kernel (int4 decoded in registers, FMA)"
                             : "vpdpbusd kernel";
     }
+    // Without VNNI: the AVX2 forms of the int8-activation kernels.
+    if (!vnni && numN % 8 == 0 && !weightOnly &&
+        (bits == 8 || scheme.groupSize % 8 == 0))
+      kernel = "AVX2 vpmaddwd kernel";
     if (!cpuKernelNotes)
       kernel = "kernel chosen by the GPU lowering (see the plan)";
     report(op, name, format, numK, numN,

@@ -1,4 +1,5 @@
-"""The tiled AVX-512 q.matmul kernels on shapes that exercise their edges.
+"""The tiled q.matmul kernels (AVX-512 VNNI, and their AVX2 forms on x86-64) on shapes that exercise
+their edges.
 
 test_quantized.py checks every recipe on a small MLP; here one MatMul per case is large enough
 for the kernels' parallel (column tile, row tile) loop (M*K*N >= 4M multiply-adds) and has
@@ -6,7 +7,8 @@ row and column remainders (M not a multiple of the row tile, N/16 not a multiple
 tile), plus M=1 (GEMV tiles) and a bias. Each case is checked against the float64 simulation of
 test_quantized.py (same RTN weights and per-token int8 activations), and the 2-thread output
 must equal the 1-thread output bit for bit (each output element is computed by one tile).
-Skipped, with a message, on a CPU without AVX-512 VNNI.
+x86-64 (AVX2: vpmaddwd kernels for int8 activations, 8-column blocks; weight-only int4 takes the
+portable path) runs everywhere; x86-64-vnni only on a CPU with AVX-512 VNNI.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from onnx import TensorProto, helper, numpy_helper
 import qcc_harness as H
 from test_quantized import RECIPES, fake_quant_rows, fake_quant_weight, host_has_vnni
 
-pytestmark = pytest.mark.skipif(not host_has_vnni(), reason="the kernels need AVX-512 VNNI")
+TARGETS = ["x86-64"] + (["x86-64-vnni"] if host_has_vnni() else [])
 
 # (M, K, N): remainders of the default tiles (4 rows; 4 or 2 column blocks) and M = 1; for the
 # weight-only kernel also its panel form (8+ rows: 8 x 3 tiles, here 5 row tiles and a 1-block
@@ -57,14 +59,15 @@ def outputs_by_threads(prefix, x, tmp_path, threads=(1, 2)):
 
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("recipe", CASES)
-def test_kernel_matches_simulation_and_threads_agree(recipe, shape, base_seed, tmp_path):
+@pytest.mark.parametrize("target", TARGETS)
+def test_kernel_matches_simulation_and_threads_agree(target, recipe, shape, base_seed, tmp_path):
     m, k, n = shape
     rng = np.random.default_rng(base_seed + m * 7 + n)
     model, w, bias = matmul_model(rng, m, k, n)
     path = tmp_path / "mm.onnx"
     onnx.save(model, path)
     prefix = tmp_path / "q" / "mm"
-    r = H.compile_model(path, prefix, target="x86-64-vnni", bits=32, extra=recipe_flags(recipe))
+    r = H.compile_model(path, prefix, target=target, bits=32, extra=recipe_flags(recipe))
     assert r.ok, f"qcc {recipe} failed: {r.first_error_line()}"
     x = rng.standard_normal((m, k)).astype(np.float32)
     outs = outputs_by_threads(prefix, x, tmp_path)

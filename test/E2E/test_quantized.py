@@ -4,7 +4,7 @@ Quantization changes the numbers, so the comparison is by metrics, not equality 
 cosine similarity and relative L2 of the outputs against onnxruntime running the float model on
 the same fresh random inputs, plus the size of the weight file against the float compile's.
 Each recipe runs on the VNNI target (vpdpbusd kernels, when this CPU has VNNI) and on plain
-x86-64 (the portable path).
+x86-64 (AVX2 vpmaddwd kernels for int8 activations, the portable path otherwise).
 """
 from __future__ import annotations
 
@@ -63,12 +63,12 @@ def rne(x: np.ndarray) -> np.ndarray:
     return np.round(x)  # numpy rounds half to even, like the kernels
 
 
-def fake_quant_weight(w: np.ndarray, recipe: str) -> np.ndarray:
+def fake_quant_weight(w: np.ndarray, recipe) -> np.ndarray:
     """RTN of a [K, N] weight as lib/Quant does it, dequantized (float32 math). int4
     (quantizeWeightRtn): per group, the clip ratio in 1, 0.98, ..., 0.82 with the smallest squared
     error; symmetric scales are "full range" (the larger end of the shrunk range maps to -8, so the
     scale is negative when that end is positive)."""
-    flags = RECIPES[recipe][0]
+    flags = RECIPES[recipe][0] if isinstance(recipe, str) else recipe
     if "-bits=8" in flags:
         # chooseScaleZeroPoint / quantizeValue: the scale divides in double and rounds to float,
         # the codes divide in double (a float32 division can flip a rounding tie).
@@ -222,6 +222,48 @@ def test_int8_activation_row_absmax(target, base_seed, tmp_path):
     for r in (0, 1, 3, 4):
         err = np.abs(got[r] - expected[r]).max() / np.abs(expected[r]).max()
         assert err <= 1e-5, f"[QCC_TEST_SEED={base_seed}] {target} row {r}: max error {err:.2e} vs simulation"
+
+
+# (M, K, N, flags) of single MatMuls for the kernels' edges: the AVX2 kernels' 8-column blocks and
+# column tiles (N = 8, 24, 40: N % 16 == 8), their row tiles (4 rows: M = 1, 3, 5, 9, 33), int8 K
+# not a multiple of 4 (padded with zero codes), int4 groups 32 / 64 / 128 symmetric and asymmetric,
+# and a product large enough for the parallel tile loop (64 x 256 x 256). N = 20 takes the portable
+# path there. K * N >= 4096, the smallest weight qcc quantizes.
+KERNEL_EDGES = [
+    (1, 259, 24, ["-bits=8", "--act=dynamic"]),
+    (5, 130, 40, ["-bits=8", "--act=dynamic"]),
+    (33, 513, 8, ["-bits=8", "--act=dynamic"]),
+    (64, 256, 256, ["-bits=8", "--act=dynamic"]),
+    (3, 208, 20, ["-bits=8", "--act=dynamic"]),
+    (1, 192, 24, ["-bits=4", "--group-size=32"]),
+    (9, 192, 40, ["-bits=4", "--group-size=64"]),
+    (5, 640, 8, ["-bits=4", "--group-size=128"]),
+    (3, 192, 24, ["-bits=4", "--group-size=32", "--asym"]),
+    (64, 256, 256, ["-bits=4", "--group-size=64", "--asym"]),
+]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("m,k,n,flags", KERNEL_EDGES, ids=lambda v: "_".join(v) if isinstance(v, list) else str(v))
+def test_kernel_edges_match_simulation(m, k, n, flags, target, base_seed, tmp_path):
+    """Each row of one MatMul against the exact simulation (float64 over the same codes): the
+    kernels' sums are exact integers, so only the float32 scale products differ."""
+    rng = np.random.default_rng(base_seed + 5 + k + n + m)
+    w = (rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "mm",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])],
+                          [numpy_helper.from_array(w, "w")])
+    path = tmp_path / "mm.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    compile_and_run(path, tmp_path / "q" / "mm", {"x": x}, flags, target)
+    got = H.load_outputs(tmp_path / "q" / "out", ["y"])["y"]
+    expected = fake_quant_rows(x).astype(np.float64) @ fake_quant_weight(w, flags).astype(np.float64)
+    for r in range(m):
+        err = np.abs(got[r] - expected[r]).max() / np.abs(expected[r]).max()
+        assert err <= 2e-5, (f"[QCC_TEST_SEED={base_seed}] {target} {m}x{k}x{n} {' '.join(flags)} row {r}: "
+                             f"max error {err:.2e} vs simulation")
 
 
 @pytest.mark.parametrize("recipe,max_ratio", [("int8-dynamic", 0.30), ("int4-g128", 0.20)])

@@ -1,5 +1,5 @@
 // RUN: qcc-opt %s -split-input-file -qcc-cpu-lower-qmatmul="parallel-min-fmas=0" | FileCheck %s --check-prefix=VNNI
-// RUN: qcc-opt %s -split-input-file -qcc-cpu-lower-qmatmul="vnni=false" | FileCheck %s --check-prefix=PORTABLE
+// RUN: qcc-opt %s -split-input-file -qcc-cpu-lower-qmatmul="vnni=false avx2=false" | FileCheck %s --check-prefix=PORTABLE
 // RUN: qcc-opt %s -split-input-file -qcc-cpu-lower-qmatmul="tile-rows=1 tile-col-blocks=2" | FileCheck %s --check-prefix=TILE
 
 // int8 weights with dynamic activations: the weight is repacked as codes +

@@ -389,7 +389,7 @@ def CpuEmitEntry : Pass<"qcc-cpu-emit-entry", "mlir::ModuleOp"> {
 }
 
 def CpuLowerQMatmul : Pass<"qcc-cpu-lower-qmatmul", "mlir::ModuleOp"> {
-  let summary = "Lower bufferized q.matmul to VNNI kernels or a portable path";
+  let summary = "Lower bufferized q.matmul to VNNI or AVX2 kernels or a portable path";
   let description = [{
     With `vnni`, three register-tiled AVX-512 kernels:
     * int8 per-output-channel symmetric weights x int8 activations (per
@@ -407,8 +407,16 @@ def CpuLowerQMatmul : Pass<"qcc-cpu-lower-qmatmul", "mlir::ModuleOp"> {
     point) times that sum is removed in int32, so the result is exact before
     the fp32 scales. A tile of `tile-rows` x `tile-col-blocks` x 16 outputs
     stays in zmm accumulators; large products run the (column tile, row
-    tile) loop as an `scf.parallel`. Everything else takes a portable path
-    that decodes the weight to f32 and uses `linalg.matmul`. q.matmul
+    tile) loop as an `scf.parallel`.
+    Without `vnni` (and with `avx2`), the two int8-activation kernels run
+    in AVX2 form: 8-column ymm blocks of 32 bytes (8 columns x 4 K values,
+    int8 codes, or 8 K as nibbles: low K pairs 0-1, high 2-3), codes
+    sign- or zero-extended to i16 and multiplied by the activation codes
+    (quantized to i16, a pair of K values broadcast as one i32) with
+    `vpmaddwd`, the same exact int32 sums and fp32 epilogue; int8 K is
+    padded to a multiple of 4 with zero codes. Everything else takes a
+    portable path that decodes the weight to f32 and uses `linalg.matmul`.
+    q.matmul
     overwrites its output, so a fill of it or a copy into it right before
     (nothing but allocations and operations without memory effects in
     between) is erased, with a copied buffer nothing reads any more.
@@ -416,6 +424,9 @@ def CpuLowerQMatmul : Pass<"qcc-cpu-lower-qmatmul", "mlir::ModuleOp"> {
   let options = [
     Option<"vnni", "vnni", "bool", /*default=*/"true",
            "The target has AVX-512 VNNI">,
+    Option<"avx2", "avx2", "bool", /*default=*/"true",
+           "Without vnni: the int8-activation kernels' AVX2 forms "
+           "(vpmaddwd on 8-column blocks) instead of the portable path">,
     Option<"parallelMinFmas", "parallel-min-fmas", "int64_t",
            /*default=*/"4194304",
            "Multiply-adds from which the kernels' tile loops (and the "
@@ -423,8 +434,8 @@ def CpuLowerQMatmul : Pass<"qcc-cpu-lower-qmatmul", "mlir::ModuleOp"> {
     Option<"tileRows", "tile-rows", "int64_t", /*default=*/"0",
            "Rows of a kernel's register tile (0: chosen by shape)">,
     Option<"tileColBlocks", "tile-col-blocks", "int64_t", /*default=*/"0",
-           "16-column blocks of a kernel's register tile (0: chosen by "
-           "shape)">
+           "Column blocks (16 columns, 8 for AVX2) of a kernel's register "
+           "tile (0: chosen by shape)">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",

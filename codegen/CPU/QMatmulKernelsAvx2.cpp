@@ -1,0 +1,255 @@
+//===- QMatmulKernelsAvx2.cpp - AVX2 q.matmul kernels (no VNNI) -----------===//
+//
+// The int8-activation kernels of `qcc-cpu-lower-qmatmul` for x86 targets
+// without VNNI (x86-64: AVX2 + FMA, x86-64-avx512): the same tiles, loops,
+// activation quantization and epilogue as QMatmulKernels.cpp, on 8-column
+// ymm blocks, with `vpmaddwd` (i16 pairs multiplied and added into i32
+// lanes: 16 exact multiply-adds per instruction, no saturation) in place of
+// `vpdpbusd`. The int32 sums, and so the results, are those of the VNNI
+// kernels.
+//
+// Weight layout (packKernelWeightsAvx2): column blocks of 8, column tiles
+// and K block order as in packKernelWeights; each 32-byte K block holds 8
+// columns x kStep K values in two 16-byte halves:
+//   int8 (kStep 4): byte ((k % 4) / 2) * 16 + (n % 8) * 2 + k % 2 = code
+//                   (signed), sign-extended to 16 x i16 per half, K pair
+//                   (k0 + 2h, k0 + 2h + 1) for half h;
+//   int4 (kStep 8): byte (((k % 8) % 4) / 2) * 16 + (n % 8) * 2 + k % 2,
+//                   low nibble K values 0-3, high nibble 4-7, each = code +
+//                   8 (symmetric) or the asymmetric code (0..15): a half
+//                   zero-extended to 16 x i16 gives K pair h in the low
+//                   nibbles (& 15) and K pair h + 2 in the high ones (>> 4).
+// The activation codes are quantized to i16 ([-128, 127]); a K pair of a row
+// is one i32 broadcast to the 8 lanes, so vpmaddwd adds w(k, n) x(k) +
+// w(k + 1, n) x(k + 1) into column n's lane. int8 K is padded to a multiple
+// of 4 with zero codes (weights and activations). With the weight offset
+// removed in int32 per group (8 * sum x, or zero point * sum x), the sums
+// are exact before the fp32 scales, bit for bit the VNNI kernels' numbers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "QMatmulLowering.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace qcc;
+using namespace qcc::cpu::detail;
+
+std::vector<int8_t>
+QMatmulLowering::packKernelWeightsAvx2(KernelKind kind, int64_t tileBlocks) {
+  bool int8 = kind == KernelKind::W8A8;
+  std::vector<int8_t> packed(
+      static_cast<size_t>(int8 ? paddedK * numN : paddedK * numN / 2), 0);
+  int64_t offset = int8 ? 0 : type.getScheme().getIsSigned() ? 8 : 0;
+  int64_t blocksPerColumn = paddedK / kStep;
+  int64_t numBlocks = numN / 8;
+  for (int64_t k = 0; k < numK; ++k)
+    for (int64_t n = 0; n < numN; ++n) {
+      int64_t code = decodeCode(weightBytes, type, k, n) + offset;
+      int64_t blk = n / 8;
+      int64_t tile0 = blk / tileBlocks * tileBlocks;
+      int64_t width = std::min(tileBlocks, numBlocks - tile0);
+      int64_t index = (tile0 * blocksPerColumn + (k / kStep) * width +
+                       (blk - tile0)) * 32 +
+                      (((k % kStep) % 4) / 2) * 16 + (n % 8) * 2 + k % 2;
+      auto &byte = reinterpret_cast<uint8_t &>(packed[index]);
+      if (int8)
+        byte = static_cast<uint8_t>(code);
+      else
+        byte |= static_cast<uint8_t>((code & 15) << (k % 8 < 4 ? 0 : 4));
+    }
+  return packed;
+}
+
+TileOptions QMatmulLowering::chooseTileAvx2(KernelKind kind) {
+  // 16 ymm registers: rows x blocks int32 accumulators, the extended
+  // weights of a K pair (int8: one per block; int4: two, both nibbles of a
+  // half) and a broadcast. The int4 kernel's f32 totals are touched once
+  // per group and may live on the stack.
+  TileOptions tile;
+  if (kind == KernelKind::W8A8) {
+    tile.rows = numRows >= 4 ? 4 : numRows;
+    tile.colBlocks = numRows >= 4 ? 3 : 4;
+  } else {
+    tile.rows = numRows >= 4 ? 4 : numRows;
+    tile.colBlocks = numRows >= 3 ? 2 : 4;
+  }
+  if (tileOptions.rows > 0)
+    tile.rows = tileOptions.rows;
+  if (tileOptions.colBlocks > 0)
+    tile.colBlocks = tileOptions.colBlocks;
+  tile.rows = std::min(tile.rows, numRows);
+  tile.colBlocks = std::min(tile.colBlocks, numN / 8);
+  return tile;
+}
+
+void QMatmulLowering::emitTileAvx2(KernelKind kind, Value row0, int64_t rows,
+                                   Value block0, int64_t blocks) {
+  auto vi32 = VectorType::get({8}, b.getI32Type());
+  auto vf = VectorType::get({8}, b.getF32Type());
+  auto v16i8 = VectorType::get({16}, b.getI8Type());
+  auto v16i16 = VectorType::get({16}, b.getI16Type());
+  auto v2i16 = VectorType::get({2}, b.getI16Type());
+  auto v1i32 = VectorType::get({1}, b.getI32Type());
+  bool int8 = kind == KernelKind::W8A8;
+  int64_t blockBytes = paddedK / kStep * 32;
+  SmallVector<Value> rowIdx, colIdx, colBase;
+  for (int64_t r = 0; r < rows; ++r)
+    rowIdx.push_back(r == 0 ? row0
+                            : arith::AddIOp::create(b, loc, row0, index(r)));
+  // The tile's weights: K block kb of its block c at tileBase + (kb * blocks
+  // + c) * 32 (packKernelWeightsAvx2).
+  Value tileBase = arith::MulIOp::create(b, loc, block0, index(blockBytes));
+  for (int64_t c = 0; c < blocks; ++c) {
+    Value blk =
+        c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
+    colIdx.push_back(arith::MulIOp::create(b, loc, blk, index(8)));
+    colBase.push_back(arith::AddIOp::create(b, loc, tileBase, index(c * 32)));
+  }
+  Value zeroAcc = arith::ConstantOp::create(
+      b, loc, vi32, DenseElementsAttr::get(vi32, APInt(32, 0)));
+  Value zeroF =
+      arith::ConstantOp::create(b, loc, vf, DenseElementsAttr::get(vf, 0.0f));
+  Value low4 = arith::ConstantOp::create(
+      b, loc, v16i16, DenseElementsAttr::get(v16i16, APInt(16, 15)));
+  Value four = arith::ConstantOp::create(
+      b, loc, v16i16, DenseElementsAttr::get(v16i16, APInt(16, 4)));
+  int64_t tileSize = rows * blocks;
+  Value zeros = op.getZeroPoints();
+  // The activation codes of K values (k, k + 1) of row r as one i32 in all
+  // 8 lanes, viewed as 16 x i16.
+  auto broadcastPair = [&](int64_t r, Value k) -> Value {
+    Value two = vector::LoadOp::create(b, loc, v2i16, qx, ValueRange{rowIdx[r], k});
+    Value word = vector::ExtractOp::create(
+        b, loc, vector::BitCastOp::create(b, loc, v1i32, two),
+        ArrayRef<int64_t>{0});
+    return vector::BitCastOp::create(
+        b, loc, v16i16, vector::BroadcastOp::create(b, loc, vi32, word));
+  };
+
+  auto groupLoop = scf::ForOp::create(b, loc, index(0), index(groups), index(1),
+                                      SmallVector<Value>(tileSize, zeroF));
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(groupLoop.getBody());
+    Value gi = groupLoop.getInductionVar();
+    Value kb0 = arith::MulIOp::create(b, loc, gi, index(group / kStep));
+    Value kb1 = arith::AddIOp::create(b, loc, kb0, index(group / kStep));
+    auto kLoop = scf::ForOp::create(b, loc, kb0, kb1, index(1),
+                                    SmallVector<Value>(tileSize, zeroAcc));
+    {
+      OpBuilder::InsertionGuard kg(b);
+      b.setInsertionPointToStart(kLoop.getBody());
+      Value kb = kLoop.getInductionVar();
+      Value kbBytes = arith::MulIOp::create(b, loc, kb, index(blocks * 32));
+      Value k0 = arith::MulIOp::create(b, loc, kb, index(kStep));
+      SmallVector<Value> accs(kLoop.getRegionIterArgs());
+      for (int64_t h = 0; h < 2; ++h) {
+        // The K pairs of this half: h (int8), or h and h + 2 (int4).
+        SmallVector<int64_t> pairs{h};
+        if (!int8)
+          pairs.push_back(h + 2);
+        SmallVector<SmallVector<Value>> w(pairs.size());
+        for (int64_t c = 0; c < blocks; ++c) {
+          Value off = arith::AddIOp::create(
+              b, loc, arith::AddIOp::create(b, loc, colBase[c], kbBytes),
+              index(h * 16));
+          Value bytes = vector::LoadOp::create(b, loc, v16i8, kernelWeights,
+                                               ValueRange{off});
+          if (int8) {
+            w[0].push_back(arith::ExtSIOp::create(b, loc, v16i16, bytes));
+            continue;
+          }
+          Value wide = arith::ExtUIOp::create(b, loc, v16i16, bytes);
+          w[0].push_back(arith::AndIOp::create(b, loc, wide, low4));
+          w[1].push_back(arith::ShRUIOp::create(b, loc, wide, four));
+        }
+        for (size_t p = 0; p < pairs.size(); ++p) {
+          Value k = arith::AddIOp::create(b, loc, k0, index(2 * pairs[p]));
+          for (int64_t r = 0; r < rows; ++r) {
+            Value a = broadcastPair(r, k);
+            for (int64_t c = 0; c < blocks; ++c) {
+              Value &acc = accs[r * blocks + c];
+              Value prod = LLVM::CallIntrinsicOp::create(
+                               b, loc, vi32,
+                               b.getStringAttr("llvm.x86.avx2.pmadd.wd"),
+                               ValueRange{w[p][c], a})
+                               .getResult(0);
+              acc = arith::AddIOp::create(b, loc, acc, prod);
+            }
+          }
+        }
+      }
+      scf::YieldOp::create(b, loc, accs);
+    }
+
+    // Group epilogue: remove the weight offset, scale, accumulate in fp32
+    // (the VNNI kernels' arithmetic).
+    SmallVector<Value> scale, zeroPoint;
+    for (int64_t c = 0; c < blocks; ++c) {
+      SmallVector<Value> idx{colIdx[c]};
+      if (!int8)
+        idx.insert(idx.begin(), gi);
+      scale.push_back(vector::LoadOp::create(b, loc, vf, op.getScales(), idx));
+      if (!zeros)
+        continue;
+      auto zType = cast<MemRefType>(zeros.getType()).getElementType();
+      Value z = vector::LoadOp::create(b, loc, VectorType::get({8}, zType),
+                                       zeros, ValueRange{gi, colIdx[c]});
+      if (zType.getIntOrFloatBitWidth() < 32)
+        z = arith::ExtSIOp::create(b, loc, vi32, z);
+      else if (zType.getIntOrFloatBitWidth() > 32)
+        z = arith::TruncIOp::create(b, loc, vi32, z);
+      zeroPoint.push_back(z);
+    }
+    SmallVector<Value> next;
+    for (int64_t r = 0; r < rows; ++r) {
+      // int8 codes are signed: no offset. int4: 8 (symmetric) or the zero
+      // point, times the group's sum of activation codes.
+      Value sumV;
+      if (!int8)
+        sumV = vector::BroadcastOp::create(
+            b, loc, vi32,
+            memref::LoadOp::create(b, loc, sums, ValueRange{rowIdx[r], gi}));
+      Value eight = arith::ConstantOp::create(
+          b, loc, vi32, DenseElementsAttr::get(vi32, APInt(32, 8)));
+      for (int64_t c = 0; c < blocks; ++c) {
+        Value acc = kLoop.getResult(r * blocks + c);
+        if (!int8)
+          acc = arith::SubIOp::create(
+              b, loc, acc,
+              arith::MulIOp::create(b, loc, zeros ? zeroPoint[c] : eight,
+                                    sumV));
+        Value exact = arith::SIToFPOp::create(b, loc, vf, acc);
+        next.push_back(math::FmaOp::create(
+            b, loc, exact, scale[c],
+            groupLoop.getRegionIterArgs()[r * blocks + c]));
+      }
+    }
+    scf::YieldOp::create(b, loc, next);
+  }
+
+  // Row scale of the int8 activations, bias, store.
+  SmallVector<Value> bias;
+  if (op.getBias())
+    for (int64_t c = 0; c < blocks; ++c)
+      bias.push_back(vector::LoadOp::create(b, loc, vf, op.getBias(),
+                                            ValueRange{colIdx[c]}));
+  for (int64_t r = 0; r < rows; ++r) {
+    Value rs = vector::BroadcastOp::create(
+        b, loc, vf,
+        memref::LoadOp::create(b, loc, rowScale, ValueRange{rowIdx[r]}));
+    for (int64_t c = 0; c < blocks; ++c) {
+      Value result = arith::MulFOp::create(
+          b, loc, groupLoop.getResult(r * blocks + c), rs);
+      if (!bias.empty())
+        result = arith::AddFOp::create(b, loc, result, bias[c]);
+      vector::StoreOp::create(b, loc, result, out,
+                              ValueRange{rowIdx[r], colIdx[c]});
+    }
+  }
+}
