@@ -178,7 +178,7 @@ void QMatmulLowering::emitKernel(KernelKind kind) {
           b, loc, arith::ConstantOp::create(b, loc, b.getI16IntegerAttr(0)),
           qx, ValueRange{rowLoop.getInductionVar(), index(k)});
     }
-  } else {
+  } else if (hasVnni) {
     bool isSigned = type.getScheme().getIsSigned();
     SmallVector<float> table;
     for (int i = 0; i < 16; ++i)
@@ -188,7 +188,7 @@ void QMatmulLowering::emitKernel(KernelKind kind) {
         b, loc, vf, DenseElementsAttr::get(vf, ArrayRef<float>(table)));
   }
 
-  if (kind == KernelKind::W4F32 && tile.rows >= 8 &&
+  if (kind == KernelKind::W4F32 && hasVnni && tile.rows >= 8 &&
       group <= kMaxPanelGroup) {
     emitPanelKernelF32(tile);
     return;
@@ -288,10 +288,10 @@ Value QMatmulLowering::broadcastCodes(Value codes, Value r, Value k) {
 
 void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
                                Value block0, int64_t blocks) {
-  if (kind == KernelKind::W4F32)
-    return emitTileF32(row0, rows, block0, blocks);
   if (!hasVnni)
     return emitTileAvx2(kind, row0, rows, block0, blocks);
+  if (kind == KernelKind::W4F32)
+    return emitTileF32(row0, rows, block0, blocks);
   auto vi32 = VectorType::get({16}, b.getI32Type());
   auto vf = VectorType::get({16}, b.getF32Type());
   auto v64i8 = VectorType::get({64}, b.getI8Type());

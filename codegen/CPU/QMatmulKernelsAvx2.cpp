@@ -1,12 +1,14 @@
 //===- QMatmulKernelsAvx2.cpp - AVX2 q.matmul kernels (no VNNI) -----------===//
 //
-// The int8-activation kernels of `qcc-cpu-lower-qmatmul` for x86 targets
-// without VNNI (x86-64: AVX2 + FMA, x86-64-avx512): the same tiles, loops,
-// activation quantization and epilogue as QMatmulKernels.cpp, on 8-column
-// ymm blocks, with `vpmaddwd` (i16 pairs multiplied and added into i32
-// lanes: 16 exact multiply-adds per instruction, no saturation) in place of
-// `vpdpbusd`. The int32 sums, and so the results, are those of the VNNI
-// kernels.
+// The kernels of `qcc-cpu-lower-qmatmul` for x86 targets without VNNI
+// (x86-64: AVX2 + FMA, x86-64-avx512): the same tiles, loops, activation
+// quantization and epilogue as QMatmulKernels.cpp, on 8-column ymm blocks.
+// The int8-activation kernels use `vpmaddwd` (i16 pairs multiplied and
+// added into i32 lanes: 16 exact multiply-adds per instruction, no
+// saturation) in place of `vpdpbusd`: the int32 sums, and so the results,
+// are those of the VNNI kernels. The int4 weight-only kernel decodes
+// nibbles to f32 with a shift, a mask and a convert, scales them per group
+// and uses FMA.
 //
 // Weight layout (packKernelWeightsAvx2): column blocks of 8, column tiles
 // and K block order as in packKernelWeights; each 32-byte K block holds 8
@@ -18,7 +20,11 @@
 //                   low nibble K values 0-3, high nibble 4-7, each = code +
 //                   8 (symmetric) or the asymmetric code (0..15): a half
 //                   zero-extended to 16 x i16 gives K pair h in the low
-//                   nibbles (& 15) and K pair h + 2 in the high ones (>> 4).
+//                   nibbles (& 15) and K pair h + 2 in the high ones (>> 4);
+//   int4 weight-only (kStep 8): dword lane n % 8 holds column n's 8 K values,
+//                   K value i in bits 4i..4i+3 (code + 8, or the asymmetric
+//                   code): (lanes >> 4i) & 15 converted to f32 is K value i
+//                   of the 8 columns.
 // The activation codes are quantized to i16 ([-128, 127]); a K pair of a row
 // is one i32 broadcast to the 8 lanes, so vpmaddwd adds w(k, n) x(k) +
 // w(k + 1, n) x(k + 1) into column n's lane. int8 K is padded to a multiple
@@ -42,6 +48,7 @@ using namespace qcc::cpu::detail;
 std::vector<int8_t>
 QMatmulLowering::packKernelWeightsAvx2(KernelKind kind, int64_t tileBlocks) {
   bool int8 = kind == KernelKind::W8A8;
+  bool f32 = kind == KernelKind::W4F32;
   std::vector<int8_t> packed(
       static_cast<size_t>(int8 ? paddedK * numN : paddedK * numN / 2), 0);
   int64_t offset = int8 ? 0 : type.getScheme().getIsSigned() ? 8 : 0;
@@ -55,9 +62,12 @@ QMatmulLowering::packKernelWeightsAvx2(KernelKind kind, int64_t tileBlocks) {
       int64_t width = std::min(tileBlocks, numBlocks - tile0);
       int64_t index = (tile0 * blocksPerColumn + (k / kStep) * width +
                        (blk - tile0)) * 32 +
-                      (((k % kStep) % 4) / 2) * 16 + (n % 8) * 2 + k % 2;
+                      (f32 ? (n % 8) * 4 + (k % 8) / 2
+                           : (((k % kStep) % 4) / 2) * 16 + (n % 8) * 2 + k % 2);
       auto &byte = reinterpret_cast<uint8_t &>(packed[index]);
-      if (int8)
+      if (f32)
+        byte |= static_cast<uint8_t>((code & 15) << (k % 2 == 0 ? 0 : 4));
+      else if (int8)
         byte = static_cast<uint8_t>(code);
       else
         byte |= static_cast<uint8_t>((code & 15) << (k % 8 < 4 ? 0 : 4));
@@ -74,8 +84,13 @@ TileOptions QMatmulLowering::chooseTileAvx2(KernelKind kind) {
   if (kind == KernelKind::W8A8) {
     tile.rows = numRows >= 4 ? 4 : numRows;
     tile.colBlocks = numRows >= 4 ? 3 : 4;
-  } else {
+  } else if (kind == KernelKind::W4A8) {
     tile.rows = numRows >= 4 ? 4 : numRows;
+    tile.colBlocks = numRows >= 3 ? 2 : 4;
+  } else {
+    // f32 accumulators; the decode of a K value (4 instructions per block)
+    // is shared by the tile's rows.
+    tile.rows = numRows >= 6 ? 6 : numRows;
     tile.colBlocks = numRows >= 3 ? 2 : 4;
   }
   if (tileOptions.rows > 0)
@@ -89,6 +104,8 @@ TileOptions QMatmulLowering::chooseTileAvx2(KernelKind kind) {
 
 void QMatmulLowering::emitTileAvx2(KernelKind kind, Value row0, int64_t rows,
                                    Value block0, int64_t blocks) {
+  if (kind == KernelKind::W4F32)
+    return emitTileF32Avx2(row0, rows, block0, blocks);
   auto vi32 = VectorType::get({8}, b.getI32Type());
   auto vf = VectorType::get({8}, b.getF32Type());
   auto v16i8 = VectorType::get({16}, b.getI8Type());
@@ -252,4 +269,119 @@ void QMatmulLowering::emitTileAvx2(KernelKind kind, Value row0, int64_t rows,
                               ValueRange{rowIdx[r], colIdx[c]});
     }
   }
+}
+
+/// int4 weights x f32 activations: per group and block, the scales (and
+/// -zero point * scale) are loaded once; per K value the 8 columns' codes
+/// are decoded to f32 (symmetric: code - 8, exact) and scaled like the VNNI
+/// kernel's weights (code * scale, or fma(code, scale, -zero * scale)),
+/// then shared by the tile's rows.
+void QMatmulLowering::emitTileF32Avx2(Value row0, int64_t rows, Value block0,
+                                      int64_t blocks) {
+  auto vi32 = VectorType::get({8}, b.getI32Type());
+  auto vf = VectorType::get({8}, b.getF32Type());
+  auto v32i8 = VectorType::get({32}, b.getI8Type());
+  int64_t blockBytes = numK / kStep * 32;
+  SmallVector<Value> rowIdx, colIdx, colBase;
+  for (int64_t r = 0; r < rows; ++r)
+    rowIdx.push_back(r == 0 ? row0
+                            : arith::AddIOp::create(b, loc, row0, index(r)));
+  Value tileBase = arith::MulIOp::create(b, loc, block0, index(blockBytes));
+  for (int64_t c = 0; c < blocks; ++c) {
+    Value blk =
+        c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
+    colIdx.push_back(arith::MulIOp::create(b, loc, blk, index(8)));
+    colBase.push_back(arith::AddIOp::create(b, loc, tileBase, index(c * 32)));
+  }
+  Value zeroF =
+      arith::ConstantOp::create(b, loc, vf, DenseElementsAttr::get(vf, 0.0f));
+  Value eightF =
+      arith::ConstantOp::create(b, loc, vf, DenseElementsAttr::get(vf, 8.0f));
+  Value low4 = arith::ConstantOp::create(
+      b, loc, vi32, DenseElementsAttr::get(vi32, APInt(32, 15)));
+  Value zeros = op.getZeroPoints();
+  int64_t tileSize = rows * blocks;
+  auto groupLoop = scf::ForOp::create(b, loc, index(0), index(groups), index(1),
+                                      SmallVector<Value>(tileSize, zeroF));
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(groupLoop.getBody());
+    Value gi = groupLoop.getInductionVar();
+    SmallVector<Value> scale, offset;
+    for (int64_t c = 0; c < blocks; ++c) {
+      scale.push_back(vector::LoadOp::create(b, loc, vf, op.getScales(),
+                                             ValueRange{gi, colIdx[c]}));
+      if (!zeros)
+        continue;
+      auto zType = cast<MemRefType>(zeros.getType()).getElementType();
+      Value z = vector::LoadOp::create(b, loc, VectorType::get({8}, zType),
+                                       zeros, ValueRange{gi, colIdx[c]});
+      Value zs = arith::MulFOp::create(
+          b, loc, arith::SIToFPOp::create(b, loc, vf, z), scale[c]);
+      offset.push_back(arith::NegFOp::create(b, loc, zs));
+    }
+    Value kb0 = arith::MulIOp::create(b, loc, gi, index(group / kStep));
+    Value kb1 = arith::AddIOp::create(b, loc, kb0, index(group / kStep));
+    auto kLoop = scf::ForOp::create(b, loc, kb0, kb1, index(1),
+                                    groupLoop.getRegionIterArgs());
+    {
+      OpBuilder::InsertionGuard kg(b);
+      b.setInsertionPointToStart(kLoop.getBody());
+      Value kb = kLoop.getInductionVar();
+      Value kbBytes = arith::MulIOp::create(b, loc, kb, index(blocks * 32));
+      Value k0 = arith::MulIOp::create(b, loc, kb, index(kStep));
+      SmallVector<Value> accs(kLoop.getRegionIterArgs());
+      SmallVector<Value> lanes;
+      for (int64_t c = 0; c < blocks; ++c) {
+        Value off = arith::AddIOp::create(b, loc, colBase[c], kbBytes);
+        lanes.push_back(vector::BitCastOp::create(
+            b, loc, vi32,
+            vector::LoadOp::create(b, loc, v32i8, kernelWeights,
+                                   ValueRange{off})));
+      }
+      for (int64_t i = 0; i < 8; ++i) {
+        SmallVector<Value> w;
+        for (int64_t c = 0; c < blocks; ++c) {
+          Value idx = lanes[c];
+          if (i > 0)
+            idx = arith::ShRUIOp::create(
+                b, loc, idx,
+                arith::ConstantOp::create(
+                    b, loc, vi32, DenseElementsAttr::get(vi32, APInt(32, 4 * i))));
+          if (i < 7)
+            idx = arith::AndIOp::create(b, loc, idx, low4);
+          Value code = arith::SIToFPOp::create(b, loc, vf, idx);
+          if (zeros) {
+            w.push_back(math::FmaOp::create(b, loc, code, scale[c], offset[c]));
+          } else {
+            code = arith::SubFOp::create(b, loc, code, eightF);
+            w.push_back(arith::MulFOp::create(b, loc, code, scale[c]));
+          }
+        }
+        Value k = arith::AddIOp::create(b, loc, k0, index(i));
+        for (int64_t r = 0; r < rows; ++r) {
+          Value xv = vector::BroadcastOp::create(
+              b, loc, vf,
+              memref::LoadOp::create(b, loc, x, ValueRange{rowIdx[r], k}));
+          for (int64_t c = 0; c < blocks; ++c) {
+            Value &acc = accs[r * blocks + c];
+            acc = math::FmaOp::create(b, loc, w[c], xv, acc);
+          }
+        }
+      }
+      scf::YieldOp::create(b, loc, accs);
+    }
+    scf::YieldOp::create(b, loc, kLoop.getResults());
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < blocks; ++c) {
+      Value result = groupLoop.getResult(r * blocks + c);
+      if (op.getBias())
+        result = arith::AddFOp::create(
+            b, loc, result,
+            vector::LoadOp::create(b, loc, vf, op.getBias(),
+                                   ValueRange{colIdx[c]}));
+      vector::StoreOp::create(b, loc, result, out,
+                              ValueRange{rowIdx[r], colIdx[c]});
+    }
 }

@@ -4,13 +4,12 @@
 //
 // * Register-tiled AVX-512 kernels (QMatmulKernels.cpp) for int8 weights x
 //   int8 activations, int4 weights (symmetric or with zero points) x int8
-//   activations, and int4 weights x f32 activations; without VNNI, AVX2
-//   forms of the two int8-activation ones (QMatmulKernelsAvx2.cpp). The weight is repacked
+//   activations, and int4 weights x f32 activations; without VNNI, their
+//   AVX2 forms (QMatmulKernelsAvx2.cpp). The weight is repacked
 //   at compile time into the kernel's own layout; int8 activations are
 //   quantized per token at run time (or per tensor from calibration) once,
 //   before the tiles run.
-// * A portable path for every other case (other schemes, weight-only int4
-//   without VNNI): the
+// * A portable path for every other case (other schemes): the
 //   weight is decoded to f32 into a scratch buffer and multiplied by
 //   linalg.matmul, which the f32 microkernel then handles. Quantized
 //   activations are quantized and dequantized first, so every target
@@ -172,8 +171,6 @@ std::optional<KernelKind> QMatmulLowering::selectKernel() {
       s.getGranularity() == q::Granularity::PerChannel && s.getAxis() == 1 &&
       (numK % 4 == 0 || avx2) && actQuantized())
     return KernelKind::W8A8;
-  if (avx2 && !actQuantized())
-    return std::nullopt;
   if (s.getBits() != 4 || s.getGranularity() != q::Granularity::PerGroup ||
       s.getAxis() != 0 || s.getGroupSize() % 8 != 0 ||
       numK % s.getGroupSize() != 0)

@@ -23,7 +23,7 @@
 namespace qcc::cpu::detail {
 
 /// The fast kernels (AVX-512, the int8-activation ones VNNI; without VNNI
-/// the int8-activation ones have AVX2 forms).
+/// they have AVX2 forms).
 enum class KernelKind {
   /// int8 per-channel weights x int8 activations (vpdpbusd, 4 K per block).
   W8A8,
@@ -140,6 +140,8 @@ private:
   TileOptions chooseTileAvx2(KernelKind kind);
   void emitTileAvx2(KernelKind kind, mlir::Value row0, int64_t rows,
                     mlir::Value block0, int64_t blocks);
+  void emitTileF32Avx2(mlir::Value row0, int64_t rows, mlir::Value block0,
+                       int64_t blocks);
 
   q::MatmulOp op;
   mlir::OpBuilder b;

@@ -411,10 +411,14 @@ struct QuantizeWeightsPass
         kernel = weightOnly ? "AVX-512 kernel (int4 decoded in registers, FMA)"
                             : "vpdpbusd kernel";
     }
-    // Without VNNI: the AVX2 forms of the int8-activation kernels.
-    if (!vnni && numN % 8 == 0 && !weightOnly &&
-        (bits == 8 || scheme.groupSize % 8 == 0))
-      kernel = "AVX2 vpmaddwd kernel";
+    // Without VNNI: the kernels' AVX2 forms.
+    if (!vnni && numN % 8 == 0) {
+      if (bits == 8 && !weightOnly)
+        kernel = "AVX2 vpmaddwd kernel";
+      else if (bits == 4 && scheme.groupSize % 8 == 0)
+        kernel = weightOnly ? "AVX2 kernel (int4 decoded in registers, FMA)"
+                            : "AVX2 vpmaddwd kernel";
+    }
     if (!cpuKernelNotes)
       kernel = "kernel chosen by the GPU lowering (see the plan)";
     report(op, name, format, numK, numN,

@@ -228,7 +228,8 @@ def test_int8_activation_row_absmax(target, base_seed, tmp_path):
 # column tiles (N = 8, 24, 40: N % 16 == 8), their row tiles (4 rows: M = 1, 3, 5, 9, 33), int8 K
 # not a multiple of 4 (padded with zero codes), int4 groups 32 / 64 / 128 symmetric and asymmetric,
 # and a product large enough for the parallel tile loop (64 x 256 x 256). N = 20 takes the portable
-# path there. K * N >= 4096, the smallest weight qcc quantizes.
+# path there; weight-only int4 (f32 activations) last. K * N >= 4096, the smallest weight qcc
+# quantizes.
 KERNEL_EDGES = [
     (1, 259, 24, ["-bits=8", "--act=dynamic"]),
     (5, 130, 40, ["-bits=8", "--act=dynamic"]),
@@ -240,6 +241,8 @@ KERNEL_EDGES = [
     (5, 640, 8, ["-bits=4", "--group-size=128"]),
     (3, 192, 24, ["-bits=4", "--group-size=32", "--asym"]),
     (64, 256, 256, ["-bits=4", "--group-size=64", "--asym"]),
+    (3, 192, 24, ["-bits=4", "--group-size=32", "--act=none"]),
+    (7, 256, 40, ["-bits=4", "--group-size=64", "--asym", "--act=none"]),
 ]
 
 
@@ -247,7 +250,8 @@ KERNEL_EDGES = [
 @pytest.mark.parametrize("m,k,n,flags", KERNEL_EDGES, ids=lambda v: "_".join(v) if isinstance(v, list) else str(v))
 def test_kernel_edges_match_simulation(m, k, n, flags, target, base_seed, tmp_path):
     """Each row of one MatMul against the exact simulation (float64 over the same codes): the
-    kernels' sums are exact integers, so only the float32 scale products differ."""
+    int8-activation kernels' sums are exact integers, so only the float32 scale products differ
+    (weight-only: float32 sums)."""
     rng = np.random.default_rng(base_seed + 5 + k + n + m)
     w = (rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)
     x = rng.standard_normal((m, k)).astype(np.float32)
@@ -259,7 +263,8 @@ def test_kernel_edges_match_simulation(m, k, n, flags, target, base_seed, tmp_pa
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
     compile_and_run(path, tmp_path / "q" / "mm", {"x": x}, flags, target)
     got = H.load_outputs(tmp_path / "q" / "out", ["y"])["y"]
-    expected = fake_quant_rows(x).astype(np.float64) @ fake_quant_weight(w, flags).astype(np.float64)
+    a = x if "--act=none" in flags else fake_quant_rows(x)
+    expected = a.astype(np.float64) @ fake_quant_weight(w, flags).astype(np.float64)
     for r in range(m):
         err = np.abs(got[r] - expected[r]).max() / np.abs(expected[r]).max()
         assert err <= 2e-5, (f"[QCC_TEST_SEED={base_seed}] {target} {m}x{k}x{n} {' '.join(flags)} row {r}: "

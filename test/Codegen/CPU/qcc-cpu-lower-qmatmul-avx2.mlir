@@ -75,13 +75,23 @@ func.func @w4a8_asym(%x: memref<1x16xf32>, %s: memref<2x8xf32>, %z: memref<2x8xi
 
 // -----
 
-// Weight-only int4 and N % 8 != 0 keep the portable path without VNNI.
+// Weight-only int4 on AVX2: dword lane n of a 32-byte block holds column
+// n's 8 K values (17 = codes 1, 1 -> 0x99), (lanes >> 4i) & 15 converted
+// to f32, minus 8, times the group's scales, FMA with the broadcast x.
 // CHECK-LABEL: func @w4f32
-// CHECK-NOT: llvm.call_intrinsic
-// CHECK: linalg.matmul
+// CHECK-NOT: linalg.matmul
+// CHECK: vector.load %{{.+}} : memref<128xi8>, vector<32xi8>
+// CHECK: arith.shrui %{{.+}} : vector<8xi32>
+// CHECK: arith.andi %{{.+}} : vector<8xi32>
+// CHECK: arith.sitofp %{{.+}} : vector<8xi32> to vector<8xf32>
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: math.fma %{{.+}} : vector<8xf32>
+// N % 8 != 0 keeps the portable path.
 // CHECK-LABEL: func @n12
 // CHECK-NOT: llvm.call_intrinsic
 // CHECK: linalg.matmul
+// CHECK: qcc_kweight: "0x{{[0-9A-F]+}}99999999
 func.func @w4f32(%x: memref<3x16xf32>, %s: memref<2x16xf32>, %out: memref<3x16xf32>) {
   %w = q.weight_constant dense<17> : tensor<128xi8> -> !q.weight<16x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, packed_k>
   q.matmul %x, %w scales(%s) outs(%out) : (memref<3x16xf32>, !q.weight<16x16xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 8, symmetric = true>, packed_k>, memref<2x16xf32>, memref<3x16xf32>) -> ()

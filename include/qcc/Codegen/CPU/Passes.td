@@ -408,13 +408,14 @@ def CpuLowerQMatmul : Pass<"qcc-cpu-lower-qmatmul", "mlir::ModuleOp"> {
     the fp32 scales. A tile of `tile-rows` x `tile-col-blocks` x 16 outputs
     stays in zmm accumulators; large products run the (column tile, row
     tile) loop as an `scf.parallel`.
-    Without `vnni` (and with `avx2`), the two int8-activation kernels run
-    in AVX2 form: 8-column ymm blocks of 32 bytes (8 columns x 4 K values,
-    int8 codes, or 8 K as nibbles: low K pairs 0-1, high 2-3), codes
-    sign- or zero-extended to i16 and multiplied by the activation codes
-    (quantized to i16, a pair of K values broadcast as one i32) with
-    `vpmaddwd`, the same exact int32 sums and fp32 epilogue; int8 K is
-    padded to a multiple of 4 with zero codes. Everything else takes a
+    Without `vnni` (and with `avx2`), the three kernels run in AVX2 form on
+    8-column ymm blocks of 32 bytes (8 columns x 4 K values, int8 codes, or
+    8 K as nibbles). With int8 activations, codes sign- or zero-extended to
+    i16 are multiplied by the activation codes (quantized to i16, a pair of
+    K values broadcast as one i32) with `vpmaddwd`, the same exact int32
+    sums and fp32 epilogue; int8 K is padded to a multiple of 4 with zero
+    codes. Weight-only int4 decodes nibbles with a shift, a mask and a
+    convert, scales them per group and uses FMA. Everything else takes a
     portable path that decodes the weight to f32 and uses `linalg.matmul`.
     q.matmul
     overwrites its output, so a fill of it or a copy into it right before
@@ -425,8 +426,8 @@ def CpuLowerQMatmul : Pass<"qcc-cpu-lower-qmatmul", "mlir::ModuleOp"> {
     Option<"vnni", "vnni", "bool", /*default=*/"true",
            "The target has AVX-512 VNNI">,
     Option<"avx2", "avx2", "bool", /*default=*/"true",
-           "Without vnni: the int8-activation kernels' AVX2 forms "
-           "(vpmaddwd on 8-column blocks) instead of the portable path">,
+           "Without vnni: the kernels' AVX2 forms (8-column blocks; "
+           "vpmaddwd for int8 activations) instead of the portable path">,
     Option<"parallelMinFmas", "parallel-min-fmas", "int64_t",
            /*default=*/"4194304",
            "Multiply-adds from which the kernels' tile loops (and the "
