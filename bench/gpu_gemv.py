@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """W4A16 GEMV artifacts for the GPU machine, and their BENCHMARKS.md block.
 
-  prepare DIR --qcc QCC   (development machine) for each case (M x K x N, int4
-        group size, symmetric or asymmetric, --act=none): DIR/<case>/model.onnx
-        (one MatMul by a constant [K, N] weight), the sm_80 artifact
+  prepare DIR --qcc QCC [--target sm_80]   (development machine) for each case
+        (M x K x N, int4 group size, symmetric or asymmetric, --act=none):
+        DIR/<case>/model.onnx (one MatMul by a constant [K, N] weight), the artifact
         DIR/<case>/model.*, inputs.npz, reference.npz (the CPU artifact of the
         same recipe, run by qcc-run next to QCC) and meta.json (the "matmul"
         shape for the kernel-level PyTorch peers, bytes moved for GB/s, the
@@ -114,7 +114,7 @@ def prepare(args):
         onnx.save(model, str(folder / "model.onnx"))
         extra = ["--act=none", "--group-size=%d" % group, "--sym" if sym else "--asym"]
         gpu_extra = extra + (["--gpu-gemv=" + shape] if shape else [])
-        r = H.compile_model(folder / "model.onnx", folder / "model", target="sm_80", bits=4,
+        r = H.compile_model(folder / "model.onnx", folder / "model", target=args.target, bits=4,
                             extra=gpu_extra, qcc=args.qcc)
         if not r.ok:
             failed.append("%s: %s" % (name, r.first_error_line()))
@@ -420,6 +420,8 @@ def main():
     p.add_argument("dir")
     p.add_argument("--qcc", required=True)
     p.add_argument("--qcc-run", help="default: qcc-run next to --qcc")
+    p.add_argument("--target", default="sm_80",
+                   help="GPU target of the artifacts (sm_80, sm_86, sm_89, sm_90, sm_90a)")
     p.add_argument("-k", help="only cases whose name contains one of these (comma list)")
     p.add_argument("--case", action="append",
                    help="M,K,N,GROUP,sym|asym[,T-W-U] instead of the default cases "
