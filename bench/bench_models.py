@@ -5,7 +5,7 @@ Models (built and cached by scripts/models):
   minilm    all-MiniLM-L6-v2, seq 128, batch 1 (a real WikiText-2 sentence, padded to 128)
   smol128   SmolLM2-135M, one forward over 128 tokens (a real WikiText-2 test window)
   smol1     SmolLM2-135M, one decode-shaped forward of 1 token (the s1 model, position 127)
-Methods: qcc (`-target=x86-64-vnni`) fp32, int8 (-bits=8, per-token dynamic int8 activations),
+Methods: qcc (`-target=x86-64-vnni`, or --target) fp32, int8 (-bits=8, per-token dynamic int8 activations),
 int4 (-bits=4 --group-size=128, W4A8); onnxruntime fp32, int8 quantize_dynamic (per-channel
 QInt8 weights on the weight MatMul/Gemm nodes, like qcc) and as shipped ("defaults": its default
 op set, per-tensor weights), MatMulNBitsQuantizer int4 RTN block 128 symmetric with
@@ -113,7 +113,7 @@ def bench_model(name, a, log):
     prefixes, check, compile_s, ort_paths = {}, {}, {}, {}
     for p in a.precisions:
         try:
-            prefix, meta = E.qcc_artifact(src, f"bench-{p}", QCC[p], log=log)
+            prefix, meta = E.qcc_artifact(src, f"bench-{p}", QCC[p], target=a.target, log=log)
         except RuntimeError as e:
             log(f"  qcc {p}: {e}")
             check["qcc", p] = f"compile failed: {str(e)[:120]}"
@@ -230,6 +230,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default="minilm,smol128,smol1")
     ap.add_argument("--precisions", default="fp32,int8,int4")
+    ap.add_argument("--target", default="x86-64-vnni",
+                    help="qcc -target (x86-64: AVX2 hosts without VNNI); --update is for x86-64-vnni only")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 5)")
     ap.add_argument("--repeat", type=int, default=None, help="timed runs per method per round (default 10)")
@@ -258,6 +260,10 @@ def main(argv=None) -> int:
     bad = [m for m in models if m not in MODELS] + [p for p in a.precisions if p not in QCC]
     if bad:
         print(f"bench_models: error: unknown model or precision {bad[0]!r}", file=sys.stderr)
+        return 2
+    if a.update and a.target != "x86-64-vnni":
+        print("bench_models: error: --update writes the x86-64-vnni table; use --md for other targets",
+              file=sys.stderr)
         return 2
     if not H.tools_present():
         print(f"bench_models: error: {H.QCC} / {H.QCC_RUN} not built (run scripts/setup.sh)", file=sys.stderr)
