@@ -265,6 +265,26 @@ void QMatmulLowering::emitRowTiles(KernelKind kind, Value rowTile, int64_t rows,
 
 /// acc (16 x i32) += per-lane dot products of 4 u8 (`u8`, 64 bytes) and 4
 /// s8 (`s8`, 16 x i32); LLVM 22's intrinsic takes the bytes as <64 x i8>.
+QMatmulLowering::TileIndices
+QMatmulLowering::tileIndices(Value row0, int64_t rows, Value block0,
+                             int64_t blocks, int64_t lanes,
+                             int64_t blockBytes) {
+  TileIndices idx;
+  for (int64_t r = 0; r < rows; ++r)
+    idx.rows.push_back(r == 0 ? row0
+                              : arith::AddIOp::create(b, loc, row0, index(r)));
+  // K block kb of block c at tileBase + (kb * blocks + c) * lanes * 4.
+  Value tileBase = arith::MulIOp::create(b, loc, block0, index(blockBytes));
+  for (int64_t c = 0; c < blocks; ++c) {
+    Value blk =
+        c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
+    idx.columns.push_back(arith::MulIOp::create(b, loc, blk, index(lanes)));
+    idx.weights.push_back(
+        arith::AddIOp::create(b, loc, tileBase, index(c * lanes * 4)));
+  }
+  return idx;
+}
+
 Value QMatmulLowering::dot(Value acc, Value u8, Value s8) {
   auto vi32 = VectorType::get({16}, b.getI32Type());
   auto v64i8 = VectorType::get({64}, b.getI8Type());
@@ -480,18 +500,10 @@ void QMatmulLowering::emitTileF32(Value row0, int64_t rows, Value block0,
   auto vi32 = VectorType::get({16}, b.getI32Type());
   auto vf = VectorType::get({16}, b.getF32Type());
   auto v64i8 = VectorType::get({64}, b.getI8Type());
-  int64_t blockBytes = numK / kStep * 64;
-  SmallVector<Value> rowIdx, colIdx, colBase;
-  for (int64_t r = 0; r < rows; ++r)
-    rowIdx.push_back(r == 0 ? row0 : arith::AddIOp::create(b, loc, row0, index(r)));
-  // The tile's weights: K block kb of its block c at tileBase + (kb * blocks
-  // + c) * 64 (packKernelWeights).
-  Value tileBase = arith::MulIOp::create(b, loc, block0, index(blockBytes));
-  for (int64_t c = 0; c < blocks; ++c) {
-    Value blk = c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
-    colIdx.push_back(arith::MulIOp::create(b, loc, blk, index(16)));
-    colBase.push_back(arith::AddIOp::create(b, loc, tileBase, index(c * 64)));
-  }
+  TileIndices tileIdx =
+      tileIndices(row0, rows, block0, blocks, 16, numK / kStep * 64);
+  ArrayRef<Value> rowIdx = tileIdx.rows, colIdx = tileIdx.columns,
+                  colBase = tileIdx.weights;
   Value zeroF =
       arith::ConstantOp::create(b, loc, vf, DenseElementsAttr::get(vf, 0.0f));
   Value zeros = op.getZeroPoints();

@@ -116,20 +116,12 @@ void QMatmulLowering::emitTileAvx2(KernelKind kind, Value row0, int64_t rows,
   auto v2i16 = VectorType::get({2}, b.getI16Type());
   auto v1i32 = VectorType::get({1}, b.getI32Type());
   bool int8 = kind == KernelKind::W8A8;
-  int64_t blockBytes = paddedK / kStep * 32;
-  SmallVector<Value> rowIdx, colIdx, colBase;
-  for (int64_t r = 0; r < rows; ++r)
-    rowIdx.push_back(r == 0 ? row0
-                            : arith::AddIOp::create(b, loc, row0, index(r)));
-  // The tile's weights: K block kb of its block c at tileBase + (kb * blocks
-  // + c) * 32 (packKernelWeightsAvx2).
-  Value tileBase = arith::MulIOp::create(b, loc, block0, index(blockBytes));
-  for (int64_t c = 0; c < blocks; ++c) {
-    Value blk =
-        c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
-    colIdx.push_back(arith::MulIOp::create(b, loc, blk, index(8)));
-    colBase.push_back(arith::AddIOp::create(b, loc, tileBase, index(c * 32)));
-  }
+  // The tile's weights: K block kb of its block c at (kb * blocks + c) * 32
+  // from its first (packKernelWeightsAvx2).
+  TileIndices tileIdx =
+      tileIndices(row0, rows, block0, blocks, 8, paddedK / kStep * 32);
+  ArrayRef<Value> rowIdx = tileIdx.rows, colIdx = tileIdx.columns,
+                  colBase = tileIdx.weights;
   Value zeroAcc = arith::ConstantOp::create(
       b, loc, vi32, DenseElementsAttr::get(vi32, APInt(32, 0)));
   Value zeroF =
@@ -284,18 +276,10 @@ void QMatmulLowering::emitTileF32Avx2(Value row0, int64_t rows, Value block0,
   auto vi32 = VectorType::get({8}, b.getI32Type());
   auto vf = VectorType::get({8}, b.getF32Type());
   auto v32i8 = VectorType::get({32}, b.getI8Type());
-  int64_t blockBytes = numK / kStep * 32;
-  SmallVector<Value> rowIdx, colIdx, colBase;
-  for (int64_t r = 0; r < rows; ++r)
-    rowIdx.push_back(r == 0 ? row0
-                            : arith::AddIOp::create(b, loc, row0, index(r)));
-  Value tileBase = arith::MulIOp::create(b, loc, block0, index(blockBytes));
-  for (int64_t c = 0; c < blocks; ++c) {
-    Value blk =
-        c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
-    colIdx.push_back(arith::MulIOp::create(b, loc, blk, index(8)));
-    colBase.push_back(arith::AddIOp::create(b, loc, tileBase, index(c * 32)));
-  }
+  TileIndices tileIdx =
+      tileIndices(row0, rows, block0, blocks, 8, numK / kStep * 32);
+  ArrayRef<Value> rowIdx = tileIdx.rows, colIdx = tileIdx.columns,
+                  colBase = tileIdx.weights;
   Value zeroF =
       arith::ConstantOp::create(b, loc, vf, DenseElementsAttr::get(vf, 0.0f));
   Value eightF =

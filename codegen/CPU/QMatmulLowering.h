@@ -128,6 +128,16 @@ private:
                      llvm::ArrayRef<mlir::Value> colIdx);
   void emitRowTiles(KernelKind kind, mlir::Value rowTile, int64_t rows,
                     mlir::Value block0, int64_t blocks);
+  /// The indices of a tile of `rows` rows from `row0` and `blocks` column
+  /// blocks of `lanes` columns from `block0`: each row, each block's first
+  /// column, and the byte offset of each block's first K block in the packed
+  /// weights (a column tile's K blocks interleaved, K block major, `lanes *
+  /// 4` bytes each; `blockBytes` = one column block's bytes over all K).
+  struct TileIndices {
+    llvm::SmallVector<mlir::Value> rows, columns, weights;
+  };
+  TileIndices tileIndices(mlir::Value row0, int64_t rows, mlir::Value block0,
+                          int64_t blocks, int64_t lanes, int64_t blockBytes);
   mlir::Value dot(mlir::Value acc, mlir::Value u8, mlir::Value s8);
   mlir::Value broadcastCodes(mlir::Value codes, mlir::Value r, mlir::Value k);
 
