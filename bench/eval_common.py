@@ -85,10 +85,23 @@ def qcc_version() -> str:
     return m.group(0) if m else "?"
 
 
-def qcc_artifact(model: Path, label: str, flags: list[str], target: str = "x86-64-vnni",
+def host_cpu_target() -> str:
+    """The concrete name of `-target=host` on this machine (artifact cache keys must not say
+    "host": a cache may outlive the machine)."""
+    try:
+        flags = set(re.findall(r"\S+", Path("/proc/cpuinfo").read_text()))
+    except OSError:
+        flags = set()
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
+        return "x86-64-vnni" if "avx512_vnni" in flags else "x86-64-avx512"
+    return "x86-64"
+
+
+def qcc_artifact(model: Path, label: str, flags: list[str], target: str | None = None,
                  fresh: bool = False, timeout: float = 3600, log=print) -> tuple[Path, dict]:
     """Compile (or reuse) `model` with `qcc -target=T FLAGS`; returns (prefix, meta). `flags` must
     hold every option that changes the artifact (a --calib folder is keyed by its contents)."""
+    target = target or host_cpu_target()
     key_flags = []
     for f in flags:
         if f.startswith("--calib="):

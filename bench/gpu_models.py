@@ -7,7 +7,7 @@ tokens (s128) and one token (s1), each compiled with `-bits=8` and `-bits=4` plu
 alone is 47 / 113 MB, more than the device tool carries).
 
   prepare   (here) compiles the GPU artifacts into gpu-artifacts/models/<case>/ and the CPU
-            artifacts of the same recipe (-target=x86-64-vnni, cached in QCC_EVAL_CACHE); writes
+            artifacts of the same recipe (the host CPU target, x86-64-vnni with VNNI; cached in QCC_EVAL_CACHE); writes
             the inputs that travel (MiniLM: --sentences WikiText-2 test sentences as
             bench/quality.py picks them; SmolLM2 s128: --windows windows of 128 test tokens;
             s1: 8 random tokens and positions), a weightless copy of each ONNX graph for the
@@ -645,7 +645,7 @@ def report(a) -> int:
                  "op (bench/onnx_torch.py). ratio = peer ms / qcc ms (goal: >= 2). "
                  f"Median of {res['reps']} calls per method, each after a 256 MiB L2 flush, CUDA "
                  "events, methods alternating. Quality: GPU outputs fetched back and compared "
-                 "here with the CPU artifact of the same recipe (-target=x86-64-vnni, same flags; "
+                 "here with the CPU artifact of the same recipe (the host CPU target, same flags; "
                  "-bits=4 with --act=none, the GPU's default) "
                  "and with the float model in onnxruntime.")
     lines.append("")

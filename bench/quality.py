@@ -523,7 +523,7 @@ def main(argv=None) -> int:
     if a.json:
         a.json.write_text(json.dumps(out, indent=1))
     lines = ["Sentences / windows: see the docstring of bench/quality.py (deterministic, spread over the "
-             "test split). qcc: `-target=x86-64-vnni`, rows quantize MatMul/Gemm weights as `-bits`/`--act`/"
+             f"test split). qcc: `-target={E.host_cpu_target()}`, rows quantize MatMul/Gemm weights as `-bits`/`--act`/"
              "`--group-size` say; the onnxruntime int8 rows quantize the same weight MatMul/Gemm nodes (but not "
              "one whose weight feeds another node too, i.e. SmolLM2's tied LM head, which its quantizers "
              "mishandle) with per-channel weights (\"defaults\": quantize_dynamic as shipped: its default op set, which also "

@@ -14,12 +14,14 @@ static std::vector<TargetInfo> buildTargets() {
 
   TargetInfo avx2;
   avx2.name = "x86-64";
-  avx2.description = "x86-64 with AVX2 and FMA (x86-64-v3); no VNNI";
+  avx2.description =
+      "x86-64 with AVX2 and FMA (x86-64-v3); int8 through vpmaddwd, no VNNI";
   avx2.triple = triple;
   avx2.cpu = "x86-64-v3";
   avx2.requiredFeatures = {"avx", "avx2", "fma", "f16c"};
   avx2.vectorWidthF32 = 8;
-  avx2.fastBits = {32};
+  // AVX2 q.matmul kernels (QMatmulKernelsAvx2.cpp) for int8 and int4.
+  avx2.fastBits = {32, 8, 4};
   targets.push_back(avx2);
 
   TargetInfo avx512 = avx2;
