@@ -466,23 +466,28 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
     scf::YieldOp::create(b, loc, next);
   }
 
-  // Row scale of the int8 activations, bias, store.
+  storeRowScaledTile(groupLoop.getResults(), rowIdx, colIdx);
+}
+
+void QMatmulLowering::storeRowScaledTile(ValueRange results,
+                                         ArrayRef<Value> rows,
+                                         ArrayRef<Value> columns) {
+  auto vf = cast<VectorType>(results.front().getType());
+  int64_t blocks = columns.size();
   SmallVector<Value> bias;
   if (op.getBias())
-    for (int64_t c = 0; c < blocks; ++c)
+    for (Value column : columns)
       bias.push_back(
-          vector::LoadOp::create(b, loc, vf, op.getBias(), ValueRange{colIdx[c]}));
-  for (int64_t r = 0; r < rows; ++r) {
+          vector::LoadOp::create(b, loc, vf, op.getBias(), ValueRange{column}));
+  for (auto [r, row] : llvm::enumerate(rows)) {
     Value rs = vector::BroadcastOp::create(
-        b, loc, vf,
-        memref::LoadOp::create(b, loc, rowScale, ValueRange{rowIdx[r]}));
+        b, loc, vf, memref::LoadOp::create(b, loc, rowScale, ValueRange{row}));
     for (int64_t c = 0; c < blocks; ++c) {
-      Value result = groupLoop.getResult(r * blocks + c);
-      result = arith::MulFOp::create(b, loc, result, rs);
+      Value result = arith::MulFOp::create(
+          b, loc, results[r * blocks + c], rs);
       if (!bias.empty())
         result = arith::AddFOp::create(b, loc, result, bias[c]);
-      vector::StoreOp::create(b, loc, result, out,
-                              ValueRange{rowIdx[r], colIdx[c]});
+      vector::StoreOp::create(b, loc, result, out, ValueRange{row, columns[c]});
     }
   }
 }

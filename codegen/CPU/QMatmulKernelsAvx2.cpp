@@ -245,25 +245,7 @@ void QMatmulLowering::emitTileAvx2(KernelKind kind, Value row0, int64_t rows,
     scf::YieldOp::create(b, loc, next);
   }
 
-  // Row scale of the int8 activations, bias, store.
-  SmallVector<Value> bias;
-  if (op.getBias())
-    for (int64_t c = 0; c < blocks; ++c)
-      bias.push_back(vector::LoadOp::create(b, loc, vf, op.getBias(),
-                                            ValueRange{colIdx[c]}));
-  for (int64_t r = 0; r < rows; ++r) {
-    Value rs = vector::BroadcastOp::create(
-        b, loc, vf,
-        memref::LoadOp::create(b, loc, rowScale, ValueRange{rowIdx[r]}));
-    for (int64_t c = 0; c < blocks; ++c) {
-      Value result = arith::MulFOp::create(
-          b, loc, groupLoop.getResult(r * blocks + c), rs);
-      if (!bias.empty())
-        result = arith::AddFOp::create(b, loc, result, bias[c]);
-      vector::StoreOp::create(b, loc, result, out,
-                              ValueRange{rowIdx[r], colIdx[c]});
-    }
-  }
+  storeRowScaledTile(groupLoop.getResults(), rowIdx, colIdx);
 }
 
 /// int4 weights x f32 activations: per group and block, the scales (and

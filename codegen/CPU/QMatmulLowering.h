@@ -133,6 +133,12 @@ private:
   /// column, and the byte offset of each block's first K block in the packed
   /// weights (a column tile's K blocks interleaved, K block major, `lanes *
   /// 4` bytes each; `blockBytes` = one column block's bytes over all K).
+  /// The int8-activation tiles' epilogue: each accumulator (row r, block c
+  /// at results[r * columns.size() + c]) times its row's activation scale,
+  /// plus the bias, stored to the output.
+  void storeRowScaledTile(mlir::ValueRange results,
+                          llvm::ArrayRef<mlir::Value> rows,
+                          llvm::ArrayRef<mlir::Value> columns);
   struct TileIndices {
     llvm::SmallVector<mlir::Value> rows, columns, weights;
   };
