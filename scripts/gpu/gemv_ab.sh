@@ -10,6 +10,11 @@
 #
 #   ROUNDS=2 REPS=50 scripts/gpu/gemv_ab.sh DIR
 #
+# TIMING_ONLY=1 reports the checks but times every case even when one fails
+# (variants that compute wrong values on purpose, to time one factor alone).
+# NCU_CASES="CASE ..." then profiles those case folders under ncu (speed of
+# light, memory workload, warp states, occupancy; $OUT/ncu.log).
+#
 # DIR comes from `bench/gpu_gemv.py prepare DIR --qcc A ...` here; rename its
 # case folders to <case>_head (and the folder named in their *.same files),
 # then `prepare DIR --qcc B ...` with the same cases: B's artifacts share A's
@@ -33,7 +38,7 @@ if ! { cmake -G Ninja -S "$ROOT/runtime" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release 
 fi
 nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm --format=csv,noheader
 python3 "$ROOT/bench/gpu_gemv.py" expand "$DIR" >/dev/null || exit 1
-python3 - "$ROOT" "$DIR" "$BUILD/libqcc_runtime.so" <<'PY' || exit 1
+python3 - "$ROOT" "$DIR" "$BUILD/libqcc_runtime.so" <<'PY'
 import json, sys
 from pathlib import Path
 import numpy as np
@@ -67,6 +72,8 @@ for name, outs in outputs.items():
         print("check %s == %s_head bitwise: %s" % (name, base, same))
 sys.exit(1 if bad else 0)
 PY
+check=$?
+[ $check -eq 0 ] || [ "${TIMING_ONLY:-0}" = 1 ] || exit 1
 status=0
 for round in $(seq 1 "$ROUNDS"); do
   python3 "$ROOT/bench/gpu_gemv.py" profile "$DIR" --runtime "$BUILD/libqcc_runtime.so" \
@@ -74,4 +81,13 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "== round $round"
   cat "$OUT/profile.$round.log" | grep -v "^\s*$" | tail -40
 done
+if [ -n "${NCU_CASES:-}" ]; then
+  mkdir -p /tmp/qcc-ncu
+  for c in $NCU_CASES; do ln -sfn "$(cd "$DIR/$c" && pwd)" "/tmp/qcc-ncu/$c"; done
+  ncu --clock-control none --cache-control all -k "regex:^k[0-9]+_" --section SpeedOfLight \
+    --section MemoryWorkloadAnalysis --section WarpStateStats --section Occupancy \
+    python3 "$ROOT/bench/gpu_gemv.py" profile /tmp/qcc-ncu --runtime "$BUILD/libqcc_runtime.so" \
+    --reps 3 --calls-only >"$OUT/ncu.log" 2>&1 || status=1
+  grep -E "^  [a-z0-9_]+ \(|Duration|DRAM Throughput|L2 Cache Throughput|Warp Cycles Per Issued|Achieved Occupancy|represents about" "$OUT/ncu.log"
+fi
 exit $status
