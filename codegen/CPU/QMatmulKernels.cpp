@@ -265,26 +265,6 @@ void QMatmulLowering::emitRowTiles(KernelKind kind, Value rowTile, int64_t rows,
 
 /// acc (16 x i32) += per-lane dot products of 4 u8 (`u8`, 64 bytes) and 4
 /// s8 (`s8`, 16 x i32); LLVM 22's intrinsic takes the bytes as <64 x i8>.
-QMatmulLowering::TileIndices
-QMatmulLowering::tileIndices(Value row0, int64_t rows, Value block0,
-                             int64_t blocks, int64_t lanes,
-                             int64_t blockBytes) {
-  TileIndices idx;
-  for (int64_t r = 0; r < rows; ++r)
-    idx.rows.push_back(r == 0 ? row0
-                              : arith::AddIOp::create(b, loc, row0, index(r)));
-  // K block kb of block c at tileBase + (kb * blocks + c) * lanes * 4.
-  Value tileBase = arith::MulIOp::create(b, loc, block0, index(blockBytes));
-  for (int64_t c = 0; c < blocks; ++c) {
-    Value blk =
-        c == 0 ? block0 : arith::AddIOp::create(b, loc, block0, index(c));
-    idx.columns.push_back(arith::MulIOp::create(b, loc, blk, index(lanes)));
-    idx.weights.push_back(
-        arith::AddIOp::create(b, loc, tileBase, index(c * lanes * 4)));
-  }
-  return idx;
-}
-
 Value QMatmulLowering::dot(Value acc, Value u8, Value s8) {
   auto vi32 = VectorType::get({16}, b.getI32Type());
   auto v64i8 = VectorType::get({64}, b.getI8Type());
@@ -467,29 +447,6 @@ void QMatmulLowering::emitTile(KernelKind kind, Value row0, int64_t rows,
   }
 
   storeRowScaledTile(groupLoop.getResults(), rowIdx, colIdx);
-}
-
-void QMatmulLowering::storeRowScaledTile(ValueRange results,
-                                         ArrayRef<Value> rows,
-                                         ArrayRef<Value> columns) {
-  auto vf = cast<VectorType>(results.front().getType());
-  int64_t blocks = columns.size();
-  SmallVector<Value> bias;
-  if (op.getBias())
-    for (Value column : columns)
-      bias.push_back(
-          vector::LoadOp::create(b, loc, vf, op.getBias(), ValueRange{column}));
-  for (auto [r, row] : llvm::enumerate(rows)) {
-    Value rs = vector::BroadcastOp::create(
-        b, loc, vf, memref::LoadOp::create(b, loc, rowScale, ValueRange{row}));
-    for (int64_t c = 0; c < blocks; ++c) {
-      Value result = arith::MulFOp::create(
-          b, loc, results[r * blocks + c], rs);
-      if (!bias.empty())
-        result = arith::AddFOp::create(b, loc, result, bias[c]);
-      vector::StoreOp::create(b, loc, result, out, ValueRange{row, columns[c]});
-    }
-  }
 }
 
 /// int4 weights x f32 activations: per group, the decoded codes are scaled
