@@ -65,20 +65,9 @@ public:
         !cast<MemRefType>(op.getInit().getType()).getElementType().isF32())
       return op.emitOpError("the GPU lowering supports f32 activations");
 
-    // A fill of the output right before the matmul (found before any IR is
-    // created here).
-    linalg::FillOp initFill;
-    for (Operation *prev = op->getPrevNode(); prev;
-         prev = prev->getPrevNode()) {
-      if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
-        if (fill->getNumResults() == 0 && fill.getOutputs().size() == 1 &&
-            fill.getOutputs()[0] == op.getInit())
-          initFill = fill;
-        break;
-      }
-      if (!isMemoryEffectFree(prev))
-        break;
-    }
+    // The fill that last set the output (found before any IR is created
+    // here).
+    linalg::FillOp initFill = qcc::gpu::fillBefore(op, op.getInit());
 
     // Contiguous [rows, K] and [rows, N] views of input and output.
     Value x = collapse(contiguous(op.getInput(), /*copyIn=*/true));
@@ -90,7 +79,7 @@ public:
     // W4A16 GEMV (W4A16Gemv.cpp) for at most 16 rows.
     if (numRows <= 16 &&
         succeeded(qcc::gpu::emitW4A16Gemv(b, op, symbols, x, out, gemvConfig))) {
-      // It writes every output element: a fill of the output just before
+      // It writes every output element: the fill that last set the output
       // (the front's zero init) is dead, and would cost a launch.
       if (initFill)
         initFill->erase();

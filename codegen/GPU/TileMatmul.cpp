@@ -5,8 +5,12 @@
 // B[16 x tile] in workgroup memory (each thread loads tile*16/256 elements of
 // each, consecutive threads on consecutive addresses), then every thread
 // accumulates its (tile/16) x (tile/16) register block from shared memory.
+// When a linalg.fill set C just before (attention's zero init), the block
+// adds its sums to the fill's constant and the fill goes (one launch less).
 //
 //===----------------------------------------------------------------------===//
+
+#include "Fills.h"
 
 #include "qcc/Codegen/GPU/Passes.h"
 
@@ -91,6 +95,16 @@ struct GpuTileMatmulPass
     };
     const int64_t t = tile, regs = tile / kThreads;
     Value A = op->getOperand(0), B = op->getOperand(1), C = op->getOperand(2);
+    // C's initial value: the constant of a fill that the matmul is the next
+    // to see (the fill then goes), else read from C.
+    Value initial;
+    if (linalg::FillOp fill = qcc::gpu::fillBefore(op, C)) {
+      // A constant (the kernel outlining moves it into the kernel).
+      if (fill.getInputs()[0].getDefiningOp<arith::ConstantOp>()) {
+        initial = fill.getInputs()[0];
+        fill->erase();
+      }
+    }
     Type f32 = b.getF32Type();
     auto shared = mlir::gpu::AddressSpaceAttr::get(
         ctx, mlir::gpu::AddressSpace::Workgroup);
@@ -222,7 +236,9 @@ struct GpuTileMatmulPass
           auto ifOp = scf::IfOp::create(b, loc, cond, /*withElse=*/false);
           b.setInsertionPointToStart(ifOp.thenBlock());
         }
-        Value old = memref::LoadOp::create(b, loc, C, indices(r, c));
+        Value old = initial ? initial
+                            : Value(memref::LoadOp::create(b, loc, C,
+                                                           indices(r, c)));
         Value sum = arith::AddFOp::create(b, loc, old,
                                           kLoop.getResult(i * regs + j));
         memref::StoreOp::create(b, loc, sum, C, indices(r, c));

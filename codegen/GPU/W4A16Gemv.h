@@ -10,6 +10,8 @@
 #ifndef QCC_CODEGEN_GPU_W4A16GEMV_H
 #define QCC_CODEGEN_GPU_W4A16GEMV_H
 
+#include "Fills.h"
+
 #include "qcc/Dialect/Q/IR/QOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -43,10 +45,6 @@ mlir::Value contiguousBuffer(mlir::OpBuilder &b, mlir::Location loc,
 /// A contiguous memref of rank >= 2 as [rows, last dim].
 mlir::Value collapseToRows(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value value);
-/// A q.matmul `op` overwrites its `init`: erases a linalg.fill of that
-/// buffer just before it (only pure ops in between), which is dead and on
-/// the GPU would cost a launch writing the whole output.
-void eraseDeadFill(mlir::Operation *op, mlir::Value init);
 /// The GPU lowerings of q.matmul have no form for kept outlier channels
 /// (`outliers(...)`, qcc-fuse-outliers; the GPU pipeline keeps the split
 /// unfused): reports an error on each such op in `module` and fails.

@@ -137,17 +137,4 @@ LogicalResult rejectOutlierMatmuls(ModuleOp module) {
   return failure(found);
 }
 
-void eraseDeadFill(Operation *op, Value init) {
-  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
-    if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
-      if (fill.getOutputs().size() == 1 && fill.getOutputs()[0] == init &&
-          fill->getNumResults() == 0)
-        fill->erase();
-      return;
-    }
-    if (!isPure(prev))
-      return;
-  }
-}
-
 } // namespace qcc::gpu

@@ -107,6 +107,9 @@ void buildTensorOptimizationPipeline(OpPassManager &pm,
   // Tensors without elements go first: no later pass or code generator
   // then meets one.
   pm.addNestedPass<func::FuncOp>(createFoldEmptyTensors());
+  // Transposes that only move unit dimensions (attention at one token)
+  // become views.
+  pm.addNestedPass<func::FuncOp>(createTransposeToReshape());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // Inference BatchNorm and per-channel Mul/Add into the conv weights while

@@ -165,6 +165,21 @@ def FoldEmptyTensors : Pass<"qcc-fold-empty-tensors", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def TransposeToReshape : Pass<"qcc-transpose-to-reshape", "mlir::func::FuncOp"> {
+  let summary = "Turn transposes that only move unit dimensions into reshapes";
+  let description = [{
+    A `linalg.transpose` whose permutation keeps the dimensions of size
+    other than 1 in their order only moves unit dimensions: the elements
+    stay where they are in memory, so the op is a `tensor.collapse_shape` to
+    those dimensions followed by a `tensor.expand_shape` to the result
+    shape, views after bufferization instead of a copy (a kernel launch on
+    the GPU). Attention at one token transposes `[1, 1, heads, dim]` to
+    `[1, heads, 1, dim]` and back in every layer. Transposes with dynamic
+    shapes or that move a dimension of size other than 1 stay.
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
 def ConvNhwc : Pass<"qcc-conv-nhwc", "mlir::func::FuncOp"> {
   let summary = "Run convolution chains in NHWC (channels innermost)";
   let description = [{

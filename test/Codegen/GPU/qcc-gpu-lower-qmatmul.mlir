@@ -120,6 +120,49 @@ memref.global "private" constant @gemv_scales : memref<2x8xf32> = dense<0.5>
 
 // -----
 
+// Two GEMVs whose outputs bufferization filled once, before both (SwiGLU's
+// gate and up projections): the fill of the second one's output is dead
+// past the first GEMV, which does not touch that buffer, and goes; the fill
+// of a buffer a kernel reads in between stays.
+// CHECK-LABEL: func @gemv_fill_past_other_gemv
+// CHECK: %[[A:.+]] = memref.alloc() {{.*}}: memref<1x8xf32>
+// CHECK-NEXT: %[[B:.+]] = memref.alloc() {{.*}}: memref<1x8xf32>
+// CHECK-NOT: linalg.fill
+// CHECK: gpu.launch
+// CHECK: gpu.launch
+// CHECK-LABEL: func @gemv_fill_read_between
+// CHECK: %[[A:.+]] = memref.alloc() {{.*}}: memref<1x8xf32>
+// CHECK-NEXT: linalg.fill ins(%{{.+}} : f32) outs(%[[A]] : memref<1x8xf32>)
+// CHECK: linalg.copy ins(%[[A]] : memref<1x8xf32>)
+// CHECK: gpu.launch
+func.func @gemv_fill_past_other_gemv(%x: memref<1x64xf32>, %o1: memref<1x8xf32>, %o2: memref<1x8xf32>) {
+  %s = memref.get_global @gemv_fill_scales : memref<2x8xf32>
+  %w = q.weight_constant dense<-7> : tensor<256xi8> -> !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>
+  %zero = arith.constant 0.0 : f32
+  %a = memref.alloc() {alignment = 64 : i64} : memref<1x8xf32>
+  %b = memref.alloc() {alignment = 64 : i64} : memref<1x8xf32>
+  linalg.fill ins(%zero : f32) outs(%a : memref<1x8xf32>)
+  q.matmul %x, %w scales(%s) outs(%b) {act_quant = #q.act_quant<none>} : (memref<1x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<1x8xf32>) -> ()
+  q.matmul %x, %w scales(%s) outs(%a) {act_quant = #q.act_quant<none>} : (memref<1x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<1x8xf32>) -> ()
+  memref.copy %a, %o1 : memref<1x8xf32> to memref<1x8xf32>
+  memref.copy %b, %o2 : memref<1x8xf32> to memref<1x8xf32>
+  return
+}
+func.func @gemv_fill_read_between(%x: memref<1x64xf32>, %o1: memref<1x8xf32>, %o2: memref<1x8xf32>) {
+  %s = memref.get_global @gemv_fill_scales : memref<2x8xf32>
+  %w = q.weight_constant dense<-7> : tensor<256xi8> -> !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>
+  %zero = arith.constant 0.0 : f32
+  %a = memref.alloc() {alignment = 64 : i64} : memref<1x8xf32>
+  linalg.fill ins(%zero : f32) outs(%a : memref<1x8xf32>)
+  linalg.copy ins(%a : memref<1x8xf32>) outs(%o2 : memref<1x8xf32>)
+  q.matmul %x, %w scales(%s) outs(%a) {act_quant = #q.act_quant<none>} : (memref<1x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<1x8xf32>) -> ()
+  memref.copy %a, %o1 : memref<1x8xf32> to memref<1x8xf32>
+  return
+}
+memref.global "private" constant @gemv_fill_scales : memref<2x8xf32> = dense<0.5>
+
+// -----
+
 // Twelve rows (two mmas per tile: rows 12-15 read as 0), unsigned codes
 // with zero points, a bias, 20 columns (two tiles, padded to 32, both in
 // one warp above 8 rows), K = 256 in groups of 32: the default 2 code loads

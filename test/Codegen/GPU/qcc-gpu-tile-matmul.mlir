@@ -44,3 +44,39 @@ func.func @integer(%a: memref<4x4xi32>, %b: memref<4x4xi32>, %c: memref<4x4xi32>
   linalg.matmul ins(%a, %b : memref<4x4xi32>, memref<4x4xi32>) outs(%c : memref<4x4xi32>)
   return
 }
+
+// -----
+
+// A fill of C right before (attention's zero init): the tiles add their
+// sums to the fill's constant instead of reading C, and the fill goes. A
+// fill that a load reads in between stays, and C is read.
+// CHECK-LABEL: func @fill_folded
+// CHECK-NOT: linalg.fill
+// CHECK: %[[INIT:.+]] = arith.constant 2.500000e-01 : f32
+// CHECK: gpu.launch
+// CHECK-NOT: memref.load %{{.+}} : memref<5x64x32xf32>
+// CHECK: arith.addf %[[INIT]], %{{.+}} : f32
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<5x64x32xf32>
+// CHECK-LABEL: func @fill_read_between
+// CHECK: linalg.fill
+// CHECK: memref.load
+// CHECK: gpu.launch
+// CHECK: memref.load %{{.+}} : memref<5x64x32xf32>
+func.func @fill_folded(%a: memref<5x64x16xf32>, %b: memref<5x16x32xf32>, %c: memref<5x64x32xf32>) {
+  %init = arith.constant 0.25 : f32
+  %buf = memref.alloc() : memref<5x64x32xf32>
+  linalg.fill ins(%init : f32) outs(%buf : memref<5x64x32xf32>)
+  linalg.batch_matmul ins(%a, %b : memref<5x64x16xf32>, memref<5x16x32xf32>) outs(%buf : memref<5x64x32xf32>)
+  memref.copy %buf, %c : memref<5x64x32xf32> to memref<5x64x32xf32>
+  return
+}
+func.func @fill_read_between(%a: memref<5x64x16xf32>, %b: memref<5x16x32xf32>, %c: memref<5x64x32xf32>) -> f32 {
+  %init = arith.constant 0.25 : f32
+  %i = arith.constant 0 : index
+  %buf = memref.alloc() : memref<5x64x32xf32>
+  linalg.fill ins(%init : f32) outs(%buf : memref<5x64x32xf32>)
+  %v = memref.load %buf[%i, %i, %i] : memref<5x64x32xf32>
+  linalg.batch_matmul ins(%a, %b : memref<5x64x16xf32>, memref<5x16x32xf32>) outs(%buf : memref<5x64x32xf32>)
+  memref.copy %buf, %c : memref<5x64x32xf32> to memref<5x64x32xf32>
+  return %v : f32
+}

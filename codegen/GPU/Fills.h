@@ -1,0 +1,29 @@
+//===- Fills.h - initial fills a GPU lowering makes redundant ---*- C++ -*-===//
+//
+// Private to codegen/GPU. A kernel that overwrites its output buffer, or
+// starts its accumulators from a constant, makes the linalg.fill that last
+// wrote that buffer redundant; on the GPU each such fill is a launch that
+// writes the whole buffer.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QCC_CODEGEN_GPU_FILLS_H
+#define QCC_CODEGEN_GPU_FILLS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+namespace qcc::gpu {
+
+/// The linalg.fill of all of `buffer` (the buffer itself, or the allocation
+/// it is a reshape of) before `op` in its block whose value `op` is the next
+/// to see: every op in between is pure or, when `buffer` views a
+/// memref.alloc, touches no view of that allocation. Null when there is none.
+mlir::linalg::FillOp fillBefore(mlir::Operation *op, mlir::Value buffer);
+
+/// A q.matmul `op` overwrites its `init`: erases the fillBefore(op, init),
+/// which is dead.
+void eraseDeadFill(mlir::Operation *op, mlir::Value init);
+
+} // namespace qcc::gpu
+
+#endif // QCC_CODEGEN_GPU_FILLS_H
