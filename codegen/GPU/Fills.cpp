@@ -2,6 +2,7 @@
 
 #include "Fills.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -56,27 +57,98 @@ bool touches(Operation *op, const llvm::DenseSet<Value> &views) {
       .wasInterrupted();
 }
 
-} // namespace
-
-linalg::FillOp fillBefore(Operation *op, Value buffer) {
+/// The op before `op` that last wrote all of `buffer` (a linalg.fill or a
+/// memref.copy) when every op in between is pure or touches no view of
+/// `buffer`'s allocation; null when there is none.
+Operation *setterBefore(Operation *op, Value buffer) {
   Value root = wholeAllocation(buffer);
   llvm::DenseSet<Value> views;
   if (root)
     views = viewsOf(root);
+  auto covers = [&](Value target) {
+    return target == buffer || (root && wholeAllocation(target) == root);
+  };
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
-    if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
-      if (fill->getNumResults() == 0 && fill.getOutputs().size() == 1) {
-        Value target = fill.getOutputs()[0];
-        if (target == buffer || (root && wholeAllocation(target) == root))
-          return fill;
-      }
-    }
+    if (auto fill = dyn_cast<linalg::FillOp>(prev))
+      if (fill->getNumResults() == 0 && fill.getOutputs().size() == 1 &&
+          covers(fill.getOutputs()[0]))
+        return fill;
+    if (auto copy = dyn_cast<memref::CopyOp>(prev))
+      if (covers(copy.getTarget()))
+        return copy;
     if (isPure(prev))
       continue;
     if (!root || touches(prev, views))
-      return {};
+      return nullptr;
   }
-  return {};
+  return nullptr;
+}
+
+/// The constant of the fill of `fill`, when it is an arith.constant.
+Value fillConstant(linalg::FillOp fill) {
+  Value v = fill.getInputs()[0];
+  return v.getDefiningOp<arith::ConstantOp>() ? v : Value();
+}
+
+} // namespace
+
+linalg::FillOp fillBefore(Operation *op, Value buffer) {
+  return dyn_cast_or_null<linalg::FillOp>(setterBefore(op, buffer));
+}
+
+Value constantBefore(Operation *op, Value buffer,
+                     SmallVectorImpl<Operation *> &setters) {
+  Operation *setter = setterBefore(op, buffer);
+  if (auto fill = dyn_cast_or_null<linalg::FillOp>(setter)) {
+    Value c = fillConstant(fill);
+    if (c)
+      setters.push_back(fill);
+    return c;
+  }
+  auto copy = dyn_cast_or_null<memref::CopyOp>(setter);
+  if (!copy)
+    return {};
+  // The source: a fresh allocation that one fill writes before the copy and
+  // that, until the copy, only copies read (the last layer's matmul may
+  // accumulate in the shared buffer itself, after every copy from it).
+  Value source = copy.getSource();
+  if (!source.getDefiningOp<memref::AllocOp>())
+    return {};
+  llvm::DenseSet<Value> views = viewsOf(source);
+  linalg::FillOp fill;
+  int64_t readers = 0, later = 0;
+  for (Value view : views) {
+    for (Operation *user : view.getUsers()) {
+      auto viewOp = dyn_cast<ViewLikeOpInterface>(user);
+      if (viewOp && viewOp.getViewSource() == view)
+        continue; // its users are in `views` too
+      if (auto f = dyn_cast<linalg::FillOp>(user)) {
+        if (fill || view != source || f->getNumResults() != 0)
+          return {};
+        fill = f;
+        continue;
+      }
+      if (auto c = dyn_cast<memref::CopyOp>(user);
+          c && c.getSource() == source) {
+        ++readers;
+        continue;
+      }
+      Operation *inBlock = copy->getBlock()->findAncestorOpInBlock(*user);
+      if (!inBlock || !copy->isBeforeInBlock(inBlock))
+        return {};
+      ++later;
+    }
+  }
+  if (!fill || fill->getBlock() != copy->getBlock() ||
+      !fill->isBeforeInBlock(copy))
+    return {};
+  Value c = fillConstant(fill);
+  if (!c)
+    return {};
+  setters.push_back(copy);
+  if (readers == 1 && later == 0)
+    setters.push_back(fill);
+  return c;
 }
 
 void eraseDeadFill(Operation *op, Value init) {

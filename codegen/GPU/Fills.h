@@ -20,6 +20,15 @@ namespace qcc::gpu {
 /// memref.alloc, touches no view of that allocation. Null when there is none.
 mlir::linalg::FillOp fillBefore(mlir::Operation *op, mlir::Value buffer);
 
+/// The constant that all of `buffer` holds when `op` next sees it, with the
+/// ops that only exist to put it there: the fillBefore(op, buffer), or a
+/// memref.copy into `buffer` found the same way whose source is a fresh
+/// allocation that only a fill of the constant writes (bufferization's
+/// shared zero accumulator). `setters` gets the fill, or the copy and, when
+/// no other op reads that source, its fill. Null when there is none.
+mlir::Value constantBefore(mlir::Operation *op, mlir::Value buffer,
+                           llvm::SmallVectorImpl<mlir::Operation *> &setters);
+
 /// A q.matmul `op` overwrites its `init`: erases the fillBefore(op, init),
 /// which is dead.
 void eraseDeadFill(mlir::Operation *op, mlir::Value init);

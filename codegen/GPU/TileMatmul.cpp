@@ -5,8 +5,9 @@
 // B[16 x tile] in workgroup memory (each thread loads tile*16/256 elements of
 // each, consecutive threads on consecutive addresses), then every thread
 // accumulates its (tile/16) x (tile/16) register block from shared memory.
-// When a linalg.fill set C just before (attention's zero init), the block
-// adds its sums to the fill's constant and the fill goes (one launch less).
+// When a linalg.fill set C just before, or a copy from a buffer only filled
+// with a constant (attention's zero init), the block adds its sums to that
+// constant and the fill or copy goes (one launch or device copy less).
 //
 //===----------------------------------------------------------------------===//
 
@@ -95,16 +96,16 @@ struct GpuTileMatmulPass
     };
     const int64_t t = tile, regs = tile / kThreads;
     Value A = op->getOperand(0), B = op->getOperand(1), C = op->getOperand(2);
-    // C's initial value: the constant of a fill that the matmul is the next
-    // to see (the fill then goes), else read from C.
-    Value initial;
-    if (linalg::FillOp fill = qcc::gpu::fillBefore(op, C)) {
-      // A constant (the kernel outlining moves it into the kernel).
-      if (fill.getInputs()[0].getDefiningOp<arith::ConstantOp>()) {
-        initial = fill.getInputs()[0];
-        fill->erase();
-      }
-    }
+    // C's initial value: the constant of a fill (or of a copy from a buffer
+    // only filled with it) that the matmul is the next to see, which then
+    // goes; else read from C.
+    SmallVector<Operation *> setters;
+    Value initial = qcc::gpu::constantBefore(op, C, setters);
+    if (initial && initial.getType().isF32())
+      for (Operation *setter : setters)
+        setter->erase();
+    else
+      initial = {};
     Type f32 = b.getF32Type();
     auto shared = mlir::gpu::AddressSpaceAttr::get(
         ctx, mlir::gpu::AddressSpace::Workgroup);

@@ -80,3 +80,63 @@ func.func @fill_read_between(%a: memref<5x64x16xf32>, %b: memref<5x16x32xf32>, %
   memref.copy %buf, %c : memref<5x64x32xf32> to memref<5x64x32xf32>
   return %v : f32
 }
+
+// -----
+
+// Bufferization's shared zero accumulator: a buffer only filled and copied
+// from. The matmul that the copy initialized starts from the constant and
+// the copy goes; the fill stays while another copy reads the buffer.
+// CHECK-LABEL: func @copy_of_filled
+// CHECK: %[[Z:.+]] = memref.alloc() : memref<5x64x32xf32>
+// CHECK: linalg.fill ins(%{{.+}} : f32) outs(%[[Z]] : memref<5x64x32xf32>)
+// CHECK-NOT: memref.copy
+// CHECK: gpu.launch
+// CHECK: memref.copy %[[Z]], %arg3
+// The last layer's matmul accumulates in the shared buffer itself, after
+// every copy from it: the first matmul starts from the copy's constant, the
+// last from the fill's, and the copy and the fill both go.
+// CHECK-LABEL: func @last_in_place
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: memref.copy
+// CHECK: gpu.launch
+// CHECK-NOT: memref.load %{{.+}} : memref<5x64x32xf32>
+// CHECK: gpu.launch
+// CHECK-NOT: memref.load %{{.+}} : memref<5x64x32xf32>
+// CHECK: memref.copy %alloc, %arg3
+// CHECK-LABEL: func @only_copy_of_filled
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: memref.copy
+// CHECK: gpu.launch
+func.func @copy_of_filled(%a: memref<5x64x16xf32>, %b: memref<5x16x32xf32>, %c: memref<5x64x32xf32>, %d: memref<5x64x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %z = memref.alloc() : memref<5x64x32xf32>
+  linalg.fill ins(%zero : f32) outs(%z : memref<5x64x32xf32>)
+  %buf = memref.alloc() : memref<5x64x32xf32>
+  memref.copy %z, %buf : memref<5x64x32xf32> to memref<5x64x32xf32>
+  linalg.batch_matmul ins(%a, %b : memref<5x64x16xf32>, memref<5x16x32xf32>) outs(%buf : memref<5x64x32xf32>)
+  memref.copy %buf, %c : memref<5x64x32xf32> to memref<5x64x32xf32>
+  memref.copy %z, %d : memref<5x64x32xf32> to memref<5x64x32xf32>
+  return
+}
+func.func @last_in_place(%a: memref<5x64x16xf32>, %b: memref<5x16x32xf32>, %c: memref<5x64x32xf32>, %d: memref<5x64x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %z = memref.alloc() : memref<5x64x32xf32>
+  linalg.fill ins(%zero : f32) outs(%z : memref<5x64x32xf32>)
+  %buf = memref.alloc() : memref<5x64x32xf32>
+  memref.copy %z, %buf : memref<5x64x32xf32> to memref<5x64x32xf32>
+  linalg.batch_matmul ins(%a, %b : memref<5x64x16xf32>, memref<5x16x32xf32>) outs(%buf : memref<5x64x32xf32>)
+  memref.copy %buf, %c : memref<5x64x32xf32> to memref<5x64x32xf32>
+  linalg.batch_matmul ins(%a, %b : memref<5x64x16xf32>, memref<5x16x32xf32>) outs(%z : memref<5x64x32xf32>)
+  memref.copy %z, %d : memref<5x64x32xf32> to memref<5x64x32xf32>
+  return
+}
+func.func @only_copy_of_filled(%a: memref<5x64x16xf32>, %b: memref<5x16x32xf32>, %c: memref<5x64x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %z = memref.alloc() : memref<5x64x32xf32>
+  linalg.fill ins(%zero : f32) outs(%z : memref<5x64x32xf32>)
+  %buf = memref.alloc() : memref<5x64x32xf32>
+  memref.copy %z, %buf : memref<5x64x32xf32> to memref<5x64x32xf32>
+  linalg.batch_matmul ins(%a, %b : memref<5x64x16xf32>, memref<5x16x32xf32>) outs(%buf : memref<5x64x32xf32>)
+  memref.copy %buf, %c : memref<5x64x32xf32> to memref<5x64x32xf32>
+  return
+}
