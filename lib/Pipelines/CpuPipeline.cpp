@@ -120,6 +120,9 @@ void buildTensorOptimizationPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvNhwc());
   pm.addNestedPass<func::FuncOp>(createConvToMatmul());
   if (options.fuseElementwise) {
+    // Concats of slices of one tensor (rotary's rotate-half) first, as one
+    // indexed loop the elementwise fusion can merge into its consumer.
+    pm.addNestedPass<func::FuncOp>(createConcatSlices());
     pm.addNestedPass<func::FuncOp>(createFuseElementwise());
     pm.addPass(createCanonicalizerPass());
   }

@@ -48,6 +48,30 @@ def FuseElementwise : Pass<"qcc-fuse-elementwise", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def ConcatSlices : Pass<"qcc-concat-slices", "mlir::func::FuncOp"> {
+  let summary = "Turn a concat of slices of one tensor into one indexed "
+                "linalg.generic";
+  let description = [{
+    Rotary embeddings' rotate-half is `concat(-x[..., d/2:], x[..., :d/2])`:
+    two slices of one tensor, an elementwise op on one of them and a concat,
+    which bufferize to a loop for the negation and a copy per piece (three
+    kernel launches on the GPU per Q or K projection and layer). When every
+    piece of a concat (insert_slices filling a `tensor.empty` along one
+    dimension, or `tensor.concat`) is a static unit-stride slice of the same
+    tensor, or an all-parallel elementwise `linalg.generic` of one (at most
+    8 pure ops, used only there), the concat becomes one all-parallel
+    `linalg.generic` that computes each element's source index in that
+    tensor, reads it with `tensor.extract`, and applies its piece's ops. It
+    has no inputs, so qcc-fuse-elementwise then merges it into an
+    elementwise consumer (rotary's `x * cos + rotate_half(x) * sin`): one
+    loop in all. At most 4 pieces (each element evaluates every piece's
+    ops and selects one).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def QuantizeWeights : Pass<"qcc-quantize-weights", "mlir::func::FuncOp"> {
   let summary = "Round-to-nearest quantization of constant matmul weights";
   let description = [{
