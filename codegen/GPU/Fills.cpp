@@ -151,6 +151,18 @@ Value constantBefore(Operation *op, Value buffer,
   return c;
 }
 
+bool untouchedBetween(Operation *from, Operation *to, Value buffer) {
+  Value root = wholeAllocation(buffer);
+  if (!root || from->getBlock() != to->getBlock() ||
+      !from->isBeforeInBlock(to))
+    return false;
+  llvm::DenseSet<Value> views = viewsOf(root);
+  for (Operation *op = from->getNextNode(); op != to; op = op->getNextNode())
+    if (touches(op, views))
+      return false;
+  return true;
+}
+
 void eraseDeadFill(Operation *op, Value init) {
   if (linalg::FillOp fill = fillBefore(op, init))
     fill->erase();

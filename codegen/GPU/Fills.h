@@ -3,7 +3,8 @@
 // Private to codegen/GPU. A kernel that overwrites its output buffer, or
 // starts its accumulators from a constant, makes the linalg.fill that last
 // wrote that buffer redundant; on the GPU each such fill is a launch that
-// writes the whole buffer.
+// writes the whole buffer. A kernel may also reuse what an earlier one
+// computed from a buffer that nothing touched since.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +29,12 @@ mlir::linalg::FillOp fillBefore(mlir::Operation *op, mlir::Value buffer);
 /// no other op reads that source, its fill. Null when there is none.
 mlir::Value constantBefore(mlir::Operation *op, mlir::Value buffer,
                            llvm::SmallVectorImpl<mlir::Operation *> &setters);
+
+/// Whether `from` comes before `to` in one block, `buffer` is all of a
+/// memref.alloc, and no op strictly between them touches a view of it (so a
+/// value computed from `buffer` at `from` still holds at `to`).
+bool untouchedBetween(mlir::Operation *from, mlir::Operation *to,
+                      mlir::Value buffer);
 
 /// A q.matmul `op` overwrites its `init`: erases the fillBefore(op, init),
 /// which is dead.

@@ -157,12 +157,24 @@ FailureOr<Tiling> chooseTiling(int64_t m, int64_t k, int64_t n, int64_t group,
   return t;
 }
 
+/// An activation conversion (kernel 1) already emitted: later GEMMs of the
+/// same input (Q/K/V, gate/up) read its f16 buffer while nothing writes the
+/// input in between.
+struct Conversion {
+  Value input;          // the q.matmul's input buffer
+  int64_t padM, numK;   // the f16 buffer's shape
+  Value xh;             // the f16 buffer
+  Operation *kernel;    // the conversion launch
+};
+
 class GemmLowering {
 public:
   GemmLowering(q::MatmulOp op, SymbolTable &symbols, int64_t minRows,
-               int64_t splits, int64_t stages)
+               int64_t splits, int64_t stages,
+               SmallVectorImpl<Conversion> &conversions)
       : op(op), symbols(symbols), minRows(minRows), splitsOpt(splits),
-        stagesOpt(stages), b(op), loc(op.getLoc()), ctx(op.getContext()) {}
+        stagesOpt(stages), conversions(conversions), b(op), loc(op.getLoc()),
+        ctx(op.getContext()) {}
 
   /// Whether the op is one this pass takes (others stay for
   /// qcc-gpu-lower-qmatmul).
@@ -232,9 +244,19 @@ public:
     Value codeBuf = packCodes(*codes);
     Value paramBuf = packParams(*scales, zeros);
     int64_t padM = t.mBlocks * t.bm;
-    Value xh = memref::AllocOp::create(
-        b, loc, MemRefType::get({padM * numK}, b.getF16Type()));
-    emitConvert(x, xh);
+    Value xh;
+    for (const Conversion &c : conversions)
+      if (c.input == op.getInput() && c.padM == padM && c.numK == numK &&
+          qcc::gpu::untouchedBetween(c.kernel, op, c.input)) {
+        xh = c.xh;
+        break;
+      }
+    if (!xh) {
+      xh = memref::AllocOp::create(
+          b, loc, MemRefType::get({padM * numK}, b.getF16Type()));
+      Operation *kernel = emitConvert(x, xh);
+      conversions.push_back({op.getInput(), padM, numK, xh, kernel});
+    }
     Value partial;
     if (t.splits > 1)
       partial = memref::AllocOp::create(
@@ -411,7 +433,8 @@ private:
   }
 
   /// Kernel 1: x (f32 [M, K]) -> xh (f16 [Mpad, K]), 8 values per thread.
-  void emitConvert(Value x, Value xh) {
+  /// Returns the launch.
+  Operation *emitConvert(Value x, Value xh) {
     OpBuilder::InsertionGuard guard(b);
     int64_t chunksPerRow = numK / 8;
     int64_t total = t.mBlocks * t.bm * chunksPerRow;
@@ -450,6 +473,7 @@ private:
     }
     LLVM::StoreOp::create(b, loc, ifRow.getResult(0), gep(hPtr, v4i32, i),
                           /*alignment=*/16);
+    return l;
   }
 
   /// Kernel 2: the tensor-core GEMM; writes `dst`: the [M, N] output
@@ -718,6 +742,7 @@ private:
   q::MatmulOp op;
   SymbolTable &symbols;
   int64_t minRows, splitsOpt, stagesOpt;
+  SmallVectorImpl<Conversion> &conversions;
   OpBuilder b;
   Location loc;
   MLIRContext *ctx;
@@ -744,8 +769,10 @@ struct GpuW4A16GemmPass
     SymbolTable symbols(module);
     SmallVector<q::MatmulOp> ops;
     module.walk([&](q::MatmulOp op) { ops.push_back(op); });
+    SmallVector<Conversion> conversions;
     for (q::MatmulOp op : ops) {
-      GemmLowering lowering(op, symbols, minRows, splits, stages);
+      GemmLowering lowering(op, symbols, minRows, splits, stages,
+                            conversions);
       if (lowering.matches() && failed(lowering.run()))
         return signalPassFailure();
     }

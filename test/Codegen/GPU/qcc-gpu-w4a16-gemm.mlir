@@ -88,6 +88,40 @@ memref.global "private" constant @fill_scales : memref<26x5760xf32> = dense<0.5>
 
 // -----
 
+// Q, K and V read one normalized input: the K GEMM reuses the f16 copy the
+// Q GEMM's conversion made (nothing writes the input in between), the V
+// GEMM converts again after a kernel that writes the input. Launches: convert,
+// GEMM, GEMM, the write, convert, GEMM.
+// CHECK-LABEL: func @shared_conversion
+// CHECK: %[[XH:.+]] = memref.alloc() : memref<2048xf16>
+// CHECK: gpu.launch
+// CHECK: arith.truncf
+// CHECK: gpu.launch
+// CHECK-NOT: arith.truncf
+// CHECK: gpu.launch
+// CHECK-NOT: arith.truncf
+// CHECK: linalg.fill
+// CHECK: memref.alloc() : memref<2048xf16>
+// CHECK: gpu.launch
+// CHECK: arith.truncf
+// CHECK: gpu.launch
+// CHECK-NOT: gpu.launch
+func.func @shared_conversion(%o1: memref<20x8xf32>, %o2: memref<20x8xf32>, %o3: memref<20x8xf32>) {
+  %s = memref.get_global @shared_scales : memref<2x8xf32>
+  %one = arith.constant 1.0 : f32
+  %x = memref.alloc() : memref<20x64xf32>
+  linalg.fill ins(%one : f32) outs(%x : memref<20x64xf32>)
+  %w = q.weight_constant dense<-7> : tensor<256xi8> -> !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>
+  q.matmul %x, %w scales(%s) outs(%o1) {act_quant = #q.act_quant<none>} : (memref<20x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<20x8xf32>) -> ()
+  q.matmul %x, %w scales(%s) outs(%o2) {act_quant = #q.act_quant<none>} : (memref<20x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<20x8xf32>) -> ()
+  linalg.fill ins(%one : f32) outs(%x : memref<20x64xf32>)
+  q.matmul %x, %w scales(%s) outs(%o3) {act_quant = #q.act_quant<none>} : (memref<20x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<20x8xf32>) -> ()
+  return
+}
+memref.global "private" constant @shared_scales : memref<2x8xf32> = dense<0.5>
+
+// -----
+
 // Left for qcc-gpu-lower-qmatmul: 8 rows (the GEMV's; taken with
 // min-rows=4), int8 activations, and K not a multiple of 64.
 // CHECK-LABEL: func @not_taken
