@@ -13,10 +13,6 @@ using namespace mlir;
 
 namespace qcc::gpu {
 
-namespace {
-
-/// The memref.alloc that `v` is all of (through reshapes and casts), or
-/// null.
 Value wholeAllocation(Value v) {
   while (Operation *def = v.getDefiningOp()) {
     if (isa<memref::AllocOp>(def))
@@ -28,6 +24,8 @@ Value wholeAllocation(Value v) {
   }
   return {};
 }
+
+namespace {
 
 /// `root` and every view derived from it.
 llvm::DenseSet<Value> viewsOf(Value root) {
@@ -45,8 +43,11 @@ llvm::DenseSet<Value> viewsOf(Value root) {
   return views;
 }
 
-/// Whether `op` or an op nested in it has one of `views` as an operand.
+/// Whether `op` or an op nested in it has one of `views` as an operand
+/// (making another view of one does not count).
 bool touches(Operation *op, const llvm::DenseSet<Value> &views) {
+  if (isa<ViewLikeOpInterface>(op) && isPure(op))
+    return false;
   return op
       ->walk([&](Operation *inner) {
         for (Value v : inner->getOperands())
@@ -161,6 +162,17 @@ bool untouchedBetween(Operation *from, Operation *to, Value buffer) {
     if (touches(op, views))
       return false;
   return true;
+}
+
+Operation *nextToucher(Operation *after, Value buffer) {
+  Value root = wholeAllocation(buffer);
+  if (!root)
+    return nullptr;
+  llvm::DenseSet<Value> views = viewsOf(root);
+  for (Operation *op = after->getNextNode(); op; op = op->getNextNode())
+    if (touches(op, views))
+      return op;
+  return nullptr;
 }
 
 void eraseDeadFill(Operation *op, Value init) {

@@ -15,6 +15,10 @@
 
 namespace qcc::gpu {
 
+/// The memref.alloc that `v` is all of (through reshapes and casts), or
+/// null.
+mlir::Value wholeAllocation(mlir::Value v);
+
 /// The linalg.fill of all of `buffer` (the buffer itself, or the allocation
 /// it is a reshape of) before `op` in its block whose value `op` is the next
 /// to see: every op in between is pure or, when `buffer` views a
@@ -35,6 +39,11 @@ mlir::Value constantBefore(mlir::Operation *op, mlir::Value buffer,
 /// value computed from `buffer` at `from` still holds at `to`).
 bool untouchedBetween(mlir::Operation *from, mlir::Operation *to,
                       mlir::Value buffer);
+
+/// The first op after `after` in its block that touches a view of the
+/// allocation `buffer` is all of; null when none does (or `buffer` is not
+/// all of an allocation, checked by the caller with wholeAllocation).
+mlir::Operation *nextToucher(mlir::Operation *after, mlir::Value buffer);
 
 /// A q.matmul `op` overwrites its `init`: erases the fillBefore(op, init),
 /// which is dead.

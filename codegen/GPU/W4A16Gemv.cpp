@@ -25,7 +25,8 @@
 //   when that lets every block of a one-tile kernel be resident at once);
 //   the next step's codes are loaded before the current step is computed;
 //   the block sums its warps' accumulators in shared memory and writes the
-//   outputs (+ bias).
+//   outputs (+ bias; + the residual of an add right after that the lowering
+//   folds in).
 // - When the block's rows fit (sharedActivations): each warp first copies
 //   the activations of its K range, as f16 in fragment order, into shared
 //   memory (all its global loads in flight at once, after the first step's
@@ -240,7 +241,8 @@ public:
 } // namespace
 
 LogicalResult emitW4A16Gemv(OpBuilder &b, q::MatmulOp op, SymbolTable &symbols,
-                            Value x, Value out, const GemvConfig &config) {
+                            Value x, Value out, const GemvConfig &config,
+                            Value residual) {
   auto type = cast<q::WeightType>(op.getWeight().getType());
   q::SchemeAttr scheme = type.getScheme();
   auto weight = op.getWeight().getDefiningOp<q::WeightConstantOp>();
@@ -682,6 +684,10 @@ LogicalResult emitW4A16Gemv(OpBuilder &b, q::MatmulOp op, SymbolTable &symbols,
     if (bias)
       v = arith::AddFOp::create(
           b, loc, v, memref::LoadOp::create(b, loc, bias, ValueRange{col}));
+    if (residual)
+      v = arith::AddFOp::create(
+          b, loc,
+          memref::LoadOp::create(b, loc, residual, ValueRange{row, col}), v);
     memref::StoreOp::create(b, loc, v, out, ValueRange{row, col});
   }
   return success();

@@ -53,11 +53,14 @@ mlir::LogicalResult rejectOutlierMatmuls(mlir::ModuleOp module);
 /// Emits the W4A16 GEMV for `op` (int4 packed_k weights, groups along K,
 /// act_quant none, constant scales and zero points, at most 16 rows) at
 /// `b`'s insertion point: `x` is the contiguous [rows, K] input, `out` the
-/// contiguous [rows, N] output. Returns failure, with no IR created, when
-/// the matmul does not fit the kernel.
+/// contiguous [rows, N] output. With a `residual` (contiguous [rows, N]),
+/// the epilogue adds it to each output (a transformer block's residual add).
+/// Returns failure, with no IR created, when the matmul does not fit the
+/// kernel.
 mlir::LogicalResult emitW4A16Gemv(mlir::OpBuilder &b, q::MatmulOp op,
                                   mlir::SymbolTable &symbols, mlir::Value x,
-                                  mlir::Value out, const GemvConfig &config);
+                                  mlir::Value out, const GemvConfig &config,
+                                  mlir::Value residual = {});
 
 } // namespace qcc::gpu
 

@@ -163,6 +163,68 @@ memref.global "private" constant @gemv_fill_scales : memref<2x8xf32> = dense<0.5
 
 // -----
 
+// A transformer block's residual add right after the GEMV: the epilogue
+// adds the residual and writes the sum's buffer (its allocation moves up);
+// the add and the fill go. Kept apart when the matmul's output is read
+// after the add.
+// CHECK-LABEL: func @gemv_residual
+// CHECK: %[[R:.+]] = memref.alloc() {{.*}}: memref<1x1x8xf32>
+// CHECK: %[[SUM:.+]] = memref.alloc() {{.*}}: memref<1x1x8xf32>
+// CHECK-DAG: %[[RV:.+]] = memref.collapse_shape %[[R]] {{\[}}[0, 1], [2]]
+// CHECK-DAG: %[[SV:.+]] = memref.collapse_shape %[[SUM]] {{\[}}[0, 1], [2]]
+// CHECK-NOT: linalg.fill
+// CHECK: gpu.launch
+// CHECK: %[[V:.+]] = memref.load %[[RV]]
+// CHECK-NEXT: %[[A:.+]] = arith.addf %[[V]], %{{.+}} : f32
+// CHECK-NEXT: memref.store %[[A]], %[[SV]]
+// CHECK-NOT: linalg.generic
+// CHECK: memref.copy %[[SUM]], %arg2
+// CHECK-LABEL: func @gemv_residual_output_read
+// CHECK: gpu.launch
+// CHECK: linalg.generic
+// CHECK: memref.copy %{{.+}}, %arg3
+#res_map = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @gemv_residual(%x: memref<1x64xf32>, %res: memref<1x1x8xf32>, %y: memref<1x1x8xf32>) {
+  %s = memref.get_global @res_scales : memref<2x8xf32>
+  %w = q.weight_constant dense<-7> : tensor<256xi8> -> !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>
+  %zero = arith.constant 0.0 : f32
+  %r = memref.alloc() {alignment = 64 : i64} : memref<1x1x8xf32>
+  memref.copy %res, %r : memref<1x1x8xf32> to memref<1x1x8xf32>
+  %o = memref.alloc() {alignment = 64 : i64} : memref<1x8xf32>
+  linalg.fill ins(%zero : f32) outs(%o : memref<1x8xf32>)
+  q.matmul %x, %w scales(%s) outs(%o) {act_quant = #q.act_quant<none>} : (memref<1x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<1x8xf32>) -> ()
+  %e = memref.expand_shape %o [[0], [1, 2]] output_shape [1, 1, 8] : memref<1x8xf32> into memref<1x1x8xf32>
+  %sum = memref.alloc() {alignment = 64 : i64} : memref<1x1x8xf32>
+  linalg.generic {indexing_maps = [#res_map, #res_map, #res_map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%r, %e : memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%sum : memref<1x1x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %a = arith.addf %in, %in_1 : f32
+    linalg.yield %a : f32
+  }
+  memref.copy %sum, %y : memref<1x1x8xf32> to memref<1x1x8xf32>
+  return
+}
+func.func @gemv_residual_output_read(%x: memref<1x64xf32>, %res: memref<1x1x8xf32>, %y: memref<1x1x8xf32>, %z: memref<1x8xf32>) {
+  %s = memref.get_global @res_scales : memref<2x8xf32>
+  %w = q.weight_constant dense<-7> : tensor<256xi8> -> !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>
+  %r = memref.alloc() {alignment = 64 : i64} : memref<1x1x8xf32>
+  memref.copy %res, %r : memref<1x1x8xf32> to memref<1x1x8xf32>
+  %o = memref.alloc() {alignment = 64 : i64} : memref<1x8xf32>
+  q.matmul %x, %w scales(%s) outs(%o) {act_quant = #q.act_quant<none>} : (memref<1x64xf32>, !q.weight<64x8xi4, #q.scheme<bits = 4, is_signed = true, granularity = per_group, axis = 0, group_size = 32, symmetric = true>, packed_k>, memref<2x8xf32>, memref<1x8xf32>) -> ()
+  %e = memref.expand_shape %o [[0], [1, 2]] output_shape [1, 1, 8] : memref<1x8xf32> into memref<1x1x8xf32>
+  %sum = memref.alloc() {alignment = 64 : i64} : memref<1x1x8xf32>
+  linalg.generic {indexing_maps = [#res_map, #res_map, #res_map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%r, %e : memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%sum : memref<1x1x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %a = arith.addf %in, %in_1 : f32
+    linalg.yield %a : f32
+  }
+  memref.copy %sum, %y : memref<1x1x8xf32> to memref<1x1x8xf32>
+  memref.copy %o, %z : memref<1x8xf32> to memref<1x8xf32>
+  return
+}
+memref.global "private" constant @res_scales : memref<2x8xf32> = dense<0.5>
+
+// -----
+
 // Twelve rows (two mmas per tile: rows 12-15 read as 0), unsigned codes
 // with zero points, a bias, 20 columns (two tiles, padded to 32, both in
 // one warp above 8 rows), K = 256 in groups of 32: the default 2 code loads
