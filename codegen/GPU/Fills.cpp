@@ -2,6 +2,8 @@
 
 #include "Fills.h"
 
+#include "qcc/Dialect/Q/IR/QOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -91,6 +93,30 @@ Value fillConstant(linalg::FillOp fill) {
   return v.getDefiningOp<arith::ConstantOp>() ? v : Value();
 }
 
+/// The residual add of a transformer block right after a matmul:
+/// `result = output + residual`, a linalg.generic (all-parallel, identity
+/// maps, one f32 addf) over whole views of the matmul's output allocation
+/// and of two other allocations, the first op after the matmul to touch any
+/// of the three, the output's last reader (the next op to touch the output
+/// overwrites it). The GEMV's epilogue can add
+/// `residual` and write `result` itself; the add and the output go.
+/// Whether `v` is available at `op` once `hoist` moved its definition
+/// there: a value defined before, or an operand-free memref.alloc or a view
+/// of such a value defined between (`hoist` moves those before `op`).
+bool availableAt(Value v, Operation *op, bool hoist) {
+  Operation *def = v.getDefiningOp();
+  if (!def || def->getBlock() != op->getBlock() || def->isBeforeInBlock(op))
+    return true;
+  bool movable = (isa<memref::AllocOp>(def) && def->getNumOperands() == 0) ||
+                 (isa<ViewLikeOpInterface>(def) && isPure(def) &&
+                  llvm::all_of(def->getOperands(), [&](Value operand) {
+                    return availableAt(operand, op, hoist);
+                  }));
+  if (movable && hoist)
+    def->moveBefore(op);
+  return movable;
+}
+
 } // namespace
 
 linalg::FillOp fillBefore(Operation *op, Value buffer) {
@@ -178,6 +204,73 @@ Operation *nextToucher(Operation *after, Value buffer) {
 void eraseDeadFill(Operation *op, Value init) {
   if (linalg::FillOp fill = fillBefore(op, init))
     fill->erase();
+}
+
+std::optional<ResidualAdd> residualAfter(q::MatmulOp op) {
+  Value output = wholeAllocation(op.getInit());
+  if (!output)
+    return std::nullopt;
+  auto ofOutput = [&](Value v) { return wholeAllocation(v) == output; };
+  linalg::GenericOp add;
+  for (Operation *next = op->getNextNode(); next && !add;
+       next = next->getNextNode())
+    if (auto generic = dyn_cast<linalg::GenericOp>(next))
+      if (llvm::any_of(generic->getOperands(), ofOutput))
+        add = generic;
+  if (!add || add.getNumDpsInputs() != 2 || add.getNumDpsInits() != 1 ||
+      !add.hasPureBufferSemantics() ||
+      add.getNumParallelLoops() != add.getNumLoops() ||
+      !llvm::all_of(add.getIndexingMapsArray(),
+                    [](AffineMap m) { return m.isIdentity(); }))
+    return std::nullopt;
+  Block &body = add.getRegion().front();
+  auto sum = dyn_cast<arith::AddFOp>(body.front());
+  if (!sum || !sum.getType().isF32() ||
+      body.getTerminator()->getOperand(0) != sum.getResult() ||
+      &body.front() != body.getTerminator()->getPrevNode())
+    return std::nullopt;
+  SmallVector<Value> args = {sum.getLhs(), sum.getRhs()};
+  if (!llvm::is_contained(args, body.getArgument(0)) ||
+      !llvm::is_contained(args, body.getArgument(1)) ||
+      args[0] == args[1])
+    return std::nullopt;
+  Value a = add.getDpsInputs()[0], c = add.getDpsInputs()[1];
+  Value result = add.getDpsInits()[0];
+  if (!ofOutput(a) && !ofOutput(c))
+    return std::nullopt;
+  Value residual = ofOutput(a) ? c : a;
+  Value residualAlloc = wholeAllocation(residual),
+        resultAlloc = wholeAllocation(result);
+  auto count = [](Value v) {
+    return cast<MemRefType>(v.getType()).getNumElements();
+  };
+  if (!residualAlloc || !resultAlloc || residualAlloc == output ||
+      resultAlloc == output || count(residual) != count(op.getInit()) ||
+      count(result) != count(op.getInit()) ||
+      !untouchedBetween(op, add, output) ||
+      !untouchedBetween(op, add, residualAlloc) ||
+      !untouchedBetween(op, add, resultAlloc))
+    return std::nullopt;
+  // Nothing reads the output after the add: the next op to touch it, if
+  // any, overwrites all of it (bufferization gives several matmuls one
+  // output buffer).
+  if (Operation *next = nextToucher(add, output)) {
+    Value target;
+    if (auto matmul = dyn_cast<q::MatmulOp>(next))
+      target = matmul.getInit();
+    else if (auto fill = dyn_cast<linalg::FillOp>(next))
+      target = fill.getOutputs()[0];
+    if (!target || wholeAllocation(target) != output)
+      return std::nullopt;
+  }
+  if (!availableAt(residual, op, false) || !availableAt(result, op, false))
+    return std::nullopt;
+  return ResidualAdd{add, residual, result};
+}
+
+void hoistResidualBuffers(const ResidualAdd &add, Operation *op) {
+  availableAt(add.residual, op, true);
+  availableAt(add.result, op, true);
 }
 
 } // namespace qcc::gpu

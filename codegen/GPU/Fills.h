@@ -4,14 +4,19 @@
 // starts its accumulators from a constant, makes the linalg.fill that last
 // wrote that buffer redundant; on the GPU each such fill is a launch that
 // writes the whole buffer. A kernel may also reuse what an earlier one
-// computed from a buffer that nothing touched since.
+// computed from a buffer that nothing touched since, or do the residual add
+// that follows it in its epilogue.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QCC_CODEGEN_GPU_FILLS_H
 #define QCC_CODEGEN_GPU_FILLS_H
 
+#include "qcc/Dialect/Q/IR/QOps.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+#include <optional>
 
 namespace qcc::gpu {
 
@@ -48,6 +53,22 @@ mlir::Operation *nextToucher(mlir::Operation *after, mlir::Value buffer);
 /// A q.matmul `op` overwrites its `init`: erases the fillBefore(op, init),
 /// which is dead.
 void eraseDeadFill(mlir::Operation *op, mlir::Value init);
+
+/// The residual add of a transformer block right after a matmul `op`:
+/// `result = output + residual`, a linalg.generic (all-parallel, identity
+/// maps, one f32 addf) over whole views of `op`'s output allocation and of
+/// two other allocations, the first op after `op` to touch any of the
+/// three; the next op to touch the output after it, if any, overwrites it
+/// (a q.matmul or a fill). A GEMV or GEMM epilogue can then add `residual`
+/// and write `result` itself, and the add goes.
+struct ResidualAdd {
+  mlir::linalg::GenericOp add;
+  mlir::Value residual, result;
+};
+std::optional<ResidualAdd> residualAfter(q::MatmulOp op);
+/// Moves the allocations (and views) of `add`'s buffers that come after `op`
+/// before it, so that `op`'s lowering can use them.
+void hoistResidualBuffers(const ResidualAdd &add, mlir::Operation *op);
 
 } // namespace qcc::gpu
 

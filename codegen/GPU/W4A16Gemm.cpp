@@ -33,6 +33,7 @@
 #include "qcc/Dialect/Q/IR/QOps.h"
 
 #include "W4A16Gemv.h"
+#include "W4A16GemmTiling.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -60,11 +61,10 @@ using namespace qcc;
 
 namespace {
 
-constexpr int64_t kStageK = 64;              // K per pipeline stage
-constexpr int64_t kSharedBytes = 48 * 1024;  // static shared memory limit
-constexpr int64_t kWarps = 4;                // warps per GEMM block
+using qcc::gpu::kStageK;
+using qcc::gpu::kWarps;
+using qcc::gpu::Tiling;
 constexpr int64_t kThreads = 32 * kWarps;
-constexpr int64_t kTargetBlocks = 132;       // SMs of an H100
 constexpr int64_t kElementThreads = 256;     // convert / reduce kernels
 
 /// IEEE half bits of `v` (round to nearest even).
@@ -76,95 +76,14 @@ uint16_t halfBits(double v) {
   return uint16_t(f.bitcastToAPInt().getZExtValue());
 }
 
-/// The GEMM's tiling for one matmul.
-struct Tiling {
-  int64_t m, k, n, group;
-  int64_t bm, tiles, bn;        // block rows, 16-column tiles per warp, cols
-  int64_t stages, splits;
-  int64_t kSteps, groups, groupsPerStage;
-  int64_t mBlocks, nBlocks;
-  int64_t codeBytes, xBytes, paramBytes;
-  int64_t stageBytes() const { return codeBytes + xBytes + paramBytes; }
-  int64_t blockTiles() const { return bn / 16; }
-};
-
-/// Whether the kernel takes a [m, k] x [k, n] matmul in groups of `group`.
-bool shapeFits(int64_t m, int64_t k, int64_t n, int64_t group) {
-  return m >= 1 && n >= 1 && k % kStageK == 0 && group > 0 &&
-         group % 16 == 0 && k % group == 0 &&
-         (group % kStageK == 0 || kStageK % group == 0);
-}
-
-/// The tiling of a matmul that fits (shapeFits); fails with `why` when the
-/// requested stages do not fit in shared memory.
-FailureOr<Tiling> chooseTiling(int64_t m, int64_t k, int64_t n, int64_t group,
-                               int64_t splits, int64_t stages,
-                               std::string &why) {
-  Tiling t{};
-  t.m = m, t.k = k, t.n = n, t.group = group;
-  int64_t rows16 = (m + 15) / 16 * 16;
-  // Few rows: wide blocks (the activation tile is re-read per block);
-  // more rows: 64-row blocks with 2 tiles per warp (64 accumulators each).
-  if (rows16 <= 32) {
-    t.bm = rows16;
-    t.tiles = 4;
-  } else {
-    t.bm = 64;
-    t.tiles = 2;
-  }
-  t.bn = kWarps * 16 * t.tiles;
-  t.kSteps = k / kStageK;
-  t.groups = k / group;
-  t.groupsPerStage = group >= kStageK ? 1 : kStageK / group;
-  t.mBlocks = (m + t.bm - 1) / t.bm;
-  t.nBlocks = (n + t.bn - 1) / t.bn;
-  t.codeBytes = t.bn * kStageK / 2;
-  t.xBytes = t.bm * kStageK * 2;
-  t.paramBytes = t.groupsPerStage * t.blockTiles() * 64;
-  t.stages = stages > 0 ? stages
-                        : std::min<int64_t>(4, kSharedBytes / t.stageBytes());
-  if (t.stages < 2 || t.stages * t.stageBytes() > kSharedBytes) {
-    why = "stages=" + std::to_string(t.stages) + " need " +
-          std::to_string(t.stages * t.stageBytes()) +
-          " bytes of shared memory (at least 2 stages, at most " +
-          std::to_string(kSharedBytes) + " bytes)";
-    return failure();
-  }
-  // Split K across blocks so that the work units (tiles x splits) fill the
-  // SMs evenly: the busiest SM runs ceil(units / SMs) units, so units / SMs
-  // over that is the fraction of the machine used (172 units on 132 SMs:
-  // 65%, 258: 98%). A larger split is taken only when it uses the machine
-  // more than 3% better (relative), with at least 4 stages per split and
-  // partials (splits x M x N f32, written and read once) of at most half
-  // the code bytes.
-  int64_t blocks = t.mBlocks * t.nBlocks;
-  if (splits > 0) {
-    t.splits = std::min(splits, t.kSteps);
-  } else {
-    int64_t cap = std::max<int64_t>(1, std::min(t.kSteps / 4, k / (16 * m)));
-    double best = 0;
-    t.splits = 1;
-    for (int64_t s = 1; s <= cap; ++s) {
-      int64_t units = blocks * s;
-      int64_t perSM = (units + kTargetBlocks - 1) / kTargetBlocks;
-      double used = double(units) / double(perSM * kTargetBlocks);
-      if (used > best * 1.03) {
-        best = used;
-        t.splits = s;
-      }
-    }
-  }
-  return t;
-}
-
-/// An activation conversion (kernel 1) already emitted: later GEMMs of the
-/// same input (Q/K/V, gate/up) read its f16 buffer while nothing writes the
-/// input in between.
+/// A conversion (kernel 1) of `input` into the f16 [padM, numK] `xh` by the
+/// launch `kernel`: later GEMMs of the same input (Q/K/V, gate/up) read `xh`
+/// while nothing touches the input in between.
 struct Conversion {
-  Value input;          // the q.matmul's input buffer
-  int64_t padM, numK;   // the f16 buffer's shape
-  Value xh;             // the f16 buffer
-  Operation *kernel;    // the conversion launch
+  Value input;
+  int64_t padM, numK;
+  Value xh;
+  Operation *kernel;
 };
 
 class GemmLowering {
@@ -202,7 +121,7 @@ public:
     numN = type.getShape()[1];
     numM = inType.getNumElements() / numK;
     if (numM < minRows ||
-        !shapeFits(numM, numK, numN, scheme.getGroupSize()))
+        !qcc::gpu::shapeFits(numM, numK, numN, scheme.getGroupSize()))
       return false;
     scaleAttr = qcc::gpu::constantOperand(op.getScales(), symbols);
     if (!scaleAttr)
@@ -215,9 +134,8 @@ public:
 
   LogicalResult run() {
     std::string why;
-    FailureOr<Tiling> tiling =
-        chooseTiling(numM, numK, numN, scheme.getGroupSize(), splitsOpt,
-                     stagesOpt, why);
+    FailureOr<Tiling> tiling = qcc::gpu::chooseTiling(
+        numM, numK, numN, scheme.getGroupSize(), splitsOpt, stagesOpt, why);
     if (failed(tiling))
       return op.emitOpError("W4A16 GEMM: ") << why;
     t = *tiling;

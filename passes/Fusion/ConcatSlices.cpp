@@ -245,8 +245,8 @@ struct InsertSliceConcat : public OpRewritePattern<tensor::InsertSliceOp> {
     std::optional<int64_t> dim = tiling(type, pieces, offsets, sizes);
     if (!dim)
       return failure();
-    rewriter.replaceOp(last,
-                       buildGather(rewriter, last.getLoc(), type, *dim, pieces));
+    rewriter.replaceOp(
+        last, buildGather(rewriter, last.getLoc(), type, *dim, pieces));
     return success();
   }
 };
