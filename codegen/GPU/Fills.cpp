@@ -93,13 +93,6 @@ Value fillConstant(linalg::FillOp fill) {
   return v.getDefiningOp<arith::ConstantOp>() ? v : Value();
 }
 
-/// The residual add of a transformer block right after a matmul:
-/// `result = output + residual`, a linalg.generic (all-parallel, identity
-/// maps, one f32 addf) over whole views of the matmul's output allocation
-/// and of two other allocations, the first op after the matmul to touch any
-/// of the three, the output's last reader (the next op to touch the output
-/// overwrites it). The GEMV's epilogue can add
-/// `residual` and write `result` itself; the add and the output go.
 /// Whether `v` is available at `op` once `hoist` moved its definition
 /// there: a value defined before, or an operand-free memref.alloc or a view
 /// of such a value defined between (`hoist` moves those before `op`).
@@ -178,12 +171,18 @@ Value constantBefore(Operation *op, Value buffer,
   return c;
 }
 
-bool untouchedBetween(Operation *from, Operation *to, Value buffer) {
-  Value root = wholeAllocation(buffer);
-  if (!root || from->getBlock() != to->getBlock() ||
-      !from->isBeforeInBlock(to))
+bool untouchedBetween(Operation *from, Operation *to,
+                      ArrayRef<Value> buffers) {
+  if (from->getBlock() != to->getBlock() || !from->isBeforeInBlock(to))
     return false;
-  llvm::DenseSet<Value> views = viewsOf(root);
+  llvm::DenseSet<Value> views;
+  for (Value buffer : buffers) {
+    Value root = wholeAllocation(buffer);
+    if (!root)
+      return false;
+    for (Value view : viewsOf(root))
+      views.insert(view);
+  }
   for (Operation *op = from->getNextNode(); op != to; op = op->getNextNode())
     if (touches(op, views))
       return false;
@@ -247,9 +246,7 @@ std::optional<ResidualAdd> residualAfter(q::MatmulOp op) {
   if (!residualAlloc || !resultAlloc || residualAlloc == output ||
       resultAlloc == output || count(residual) != count(op.getInit()) ||
       count(result) != count(op.getInit()) ||
-      !untouchedBetween(op, add, output) ||
-      !untouchedBetween(op, add, residualAlloc) ||
-      !untouchedBetween(op, add, resultAlloc))
+      !untouchedBetween(op, add, {output, residualAlloc, resultAlloc}))
     return std::nullopt;
   // Nothing reads the output after the add: the next op to touch it, if
   // any, overwrites all of it (bufferization gives several matmuls one

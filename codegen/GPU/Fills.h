@@ -39,11 +39,11 @@ mlir::linalg::FillOp fillBefore(mlir::Operation *op, mlir::Value buffer);
 mlir::Value constantBefore(mlir::Operation *op, mlir::Value buffer,
                            llvm::SmallVectorImpl<mlir::Operation *> &setters);
 
-/// Whether `from` comes before `to` in one block, `buffer` is all of a
-/// memref.alloc, and no op strictly between them touches a view of it (so a
-/// value computed from `buffer` at `from` still holds at `to`).
+/// Whether `from` comes before `to` in one block, each of `buffers` is all
+/// of a memref.alloc, and no op strictly between them touches a view of one
+/// (so a value computed from them at `from` still holds at `to`).
 bool untouchedBetween(mlir::Operation *from, mlir::Operation *to,
-                      mlir::Value buffer);
+                      llvm::ArrayRef<mlir::Value> buffers);
 
 /// The first op after `after` in its block that touches a view of the
 /// allocation `buffer` is all of; null when none does (or `buffer` is not

@@ -32,6 +32,7 @@
 #include "qcc/Codegen/GPU/Passes.h"
 #include "qcc/Dialect/Q/IR/QOps.h"
 
+#include "Fills.h"
 #include "W4A16Gemv.h"
 #include "W4A16GemmTiling.h"
 

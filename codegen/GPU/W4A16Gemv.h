@@ -10,8 +10,6 @@
 #ifndef QCC_CODEGEN_GPU_W4A16GEMV_H
 #define QCC_CODEGEN_GPU_W4A16GEMV_H
 
-#include "Fills.h"
-
 #include "qcc/Dialect/Q/IR/QOps.h"
 
 #include "mlir/IR/Builders.h"
